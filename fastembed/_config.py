@@ -1,0 +1,142 @@
+"""Thread control and build information."""
+
+import contextlib
+import operator
+import os
+import warnings
+
+from ._version import __version__
+
+try:
+    from ._kernels import _parallel as _compiled_parallel
+except ImportError as exc:  # uncompiled source tree: ops fall back to the NumPy twins
+    _compiled_parallel = None
+    _IMPORT_ERROR = exc
+    warnings.warn(
+        "fastembed's compiled kernels are missing (%s); falling back to the slow pure-NumPy "
+        "reference implementation. Build the package with `pip install .`." % exc,
+        RuntimeWarning,
+        stacklevel=2,
+    )
+else:
+    _IMPORT_ERROR = None
+
+COMPILED = _compiled_parallel is not None
+OPENMP = bool(COMPILED and _compiled_parallel.openmp_enabled())
+
+
+def _threads_from_environment():
+    """Default thread count: ``OMP_NUM_THREADS`` when set, else the usable cores."""
+    value = os.environ.get("OMP_NUM_THREADS", "").split(",")[0].strip()
+    if value:
+        try:
+            n = int(value)
+        except ValueError:
+            n = 0
+        if n >= 1:
+            return n
+    if hasattr(os, "sched_getaffinity"):
+        return max(1, len(os.sched_getaffinity(0)))
+    return max(1, os.cpu_count() or 1)
+
+
+_num_threads = _threads_from_environment()
+
+
+def get_num_threads():
+    """Return the number of threads fastembed's kernels use.
+
+    Returns
+    -------
+    int
+        The value set by :func:`set_num_threads`, else ``OMP_NUM_THREADS``, else the
+        number of usable cores. Kernels built without OpenMP run serially whatever it says.
+    """
+    return _num_threads
+
+
+def set_num_threads(n):
+    """Set the number of threads fastembed's kernels use (process-wide).
+
+    Parameters
+    ----------
+    n : int
+        A positive thread count. More threads than cores is allowed but rarely helps.
+    """
+    global _num_threads
+    if isinstance(n, bool):
+        raise TypeError("number of threads must be an integer, got %r" % (n,))
+    try:
+        n = operator.index(n)
+    except TypeError:
+        raise TypeError("number of threads must be an integer, got %r" % (n,)) from None
+    if n < 1:
+        raise ValueError("number of threads must be >= 1, got %d" % n)
+    _num_threads = n
+
+
+@contextlib.contextmanager
+def threads(n):
+    """Context manager running the enclosed code with ``n`` kernel threads.
+
+    Parameters
+    ----------
+    n : int
+
+    Examples
+    --------
+    >>> with fastembed.threads(1):
+    ...     out = fastembed.ops.embedding_bag(weights, ids)
+    """
+    previous = get_num_threads()
+    set_num_threads(n)
+    try:
+        yield
+    finally:
+        set_num_threads(previous)
+
+
+def _blas_info():
+    import numpy as np
+
+    try:
+        config = np.show_config(mode="dicts")
+        blas = config["Build Dependencies"]["blas"]
+        return ("%s %s" % (blas.get("name", "?"), blas.get("version", ""))).strip()
+    except Exception:  # older NumPy or an unusual build: not worth failing over
+        return "unknown"
+
+
+def show_config(verbose=False):
+    """Describe this fastembed build and its run-time settings.
+
+    Parameters
+    ----------
+    verbose : bool, default False
+        Also print the description.
+
+    Returns
+    -------
+    dict
+        ``version``, ``compiled`` (True when the Cython kernels are in use, False when
+        ops fall back to the NumPy reference), ``openmp``, ``num_threads``, ``num_procs``,
+        ``numpy`` and ``blas``.
+    """
+    import numpy as np
+
+    info = {
+        "version": __version__,
+        "compiled": COMPILED,
+        "openmp": OPENMP,
+        "num_threads": get_num_threads(),
+        "num_procs": _compiled_parallel.openmp_num_procs() if OPENMP else (os.cpu_count() or 1),
+        "numpy": np.__version__,
+        "blas": _blas_info(),
+    }
+    if not COMPILED:
+        info["import_error"] = str(_IMPORT_ERROR)
+    if verbose:
+        width = max(len(key) for key in info)
+        for key, value in info.items():
+            print("%s : %s" % (key.ljust(width), value))
+    return info

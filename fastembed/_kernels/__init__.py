@@ -1,0 +1,1 @@
+"""Compiled Cython + OpenMP kernels. Import them through :mod:`fastembed.ops`."""

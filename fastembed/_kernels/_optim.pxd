@@ -1,0 +1,109 @@
+# Per-row optimizer rules, shared by the sparse update kernel (_optim.pyx) and the
+# fused backward + update kernel (_backward.pyx). Each rule touches one row only, so
+# running rows in parallel needs no synchronisation as long as rows are distinct.
+from libc.math cimport sqrt, sqrtf
+from cython cimport floating
+
+cdef enum OptimKind:
+    OPT_SGD = 0
+    OPT_ADAGRAD = 1
+    OPT_ROWWISE_ADAGRAD = 2
+    OPT_ADAM = 3
+
+cdef struct OptimConfig:
+    int kind
+    double learning_rate
+    double momentum          # SGD
+    bint nesterov            # SGD
+    double epsilon           # Adagrad, row-wise Adagrad, Adam
+    double beta_1            # Adam
+    double beta_2            # Adam
+    double step_size         # Adam: learning_rate * sqrt(1 - beta_2**t) / (1 - beta_1**t)
+    double weight_decay      # L2 penalty added to the gradient of touched rows
+    double max_norm          # <= 0: no renormalisation
+
+cdef inline floating _sqrt(floating x) noexcept nogil:
+    if floating is float:
+        return sqrtf(x)
+    else:
+        return sqrt(x)
+
+cdef inline void update_row(floating* w, floating* g, floating* s1, floating* s2,
+                            floating* row_state, Py_ssize_t dim,
+                            const OptimConfig* cfg) noexcept nogil:
+    """Apply one optimizer step to row ``w`` with gradient ``g`` (``g`` is clobbered).
+
+    ``s1``/``s2`` are the row's slices of the per-element state (momentum buffer,
+    Adagrad accumulator, Adam's first/second moments) and ``row_state`` the row's single
+    row-wise Adagrad accumulator; unused ones may be NULL.
+    """
+    cdef Py_ssize_t d
+    # Hyper-parameters in the row's precision, so float32 loops stay float32 and vectorise.
+    cdef floating lr = <floating> cfg.learning_rate
+    cdef floating wd = <floating> cfg.weight_decay
+    cdef floating eps = <floating> cfg.epsilon
+    cdef floating mom, one_minus_b1, one_minus_b2, step, m, v, acc, scale, norm2
+    if wd != 0:
+        for d in range(dim):
+            g[d] += wd * w[d]
+
+    if cfg.kind == OPT_SGD:
+        mom = <floating> cfg.momentum
+        if mom != 0:
+            # PyTorch's form: buf = momentum * buf + g; Nesterov looks ahead along buf.
+            for d in range(dim):
+                s1[d] = mom * s1[d] + g[d]
+            if cfg.nesterov:
+                for d in range(dim):
+                    w[d] -= lr * (g[d] + mom * s1[d])
+            else:
+                for d in range(dim):
+                    w[d] -= lr * s1[d]
+        else:
+            for d in range(dim):
+                w[d] -= lr * g[d]
+    elif cfg.kind == OPT_ADAGRAD:
+        for d in range(dim):
+            s1[d] += g[d] * g[d]
+            w[d] -= lr * g[d] / (_sqrt(s1[d]) + eps)
+    elif cfg.kind == OPT_ROWWISE_ADAGRAD:
+        # One accumulator per row (FBGEMM's row-wise Adagrad): mean of squared gradient.
+        acc = 0
+        for d in range(dim):
+            acc += g[d] * g[d]
+        if dim > 0:
+            row_state[0] += acc / dim
+        scale = lr / (_sqrt(row_state[0]) + eps)
+        for d in range(dim):
+            w[d] -= scale * g[d]
+    else:  # OPT_ADAM, lazy: only this row's moments move (torch.optim.SparseAdam).
+        one_minus_b1 = <floating> (1.0 - cfg.beta_1)
+        one_minus_b2 = <floating> (1.0 - cfg.beta_2)
+        step = <floating> cfg.step_size
+        for d in range(dim):
+            m = s1[d] + one_minus_b1 * (g[d] - s1[d])
+            v = s2[d] + one_minus_b2 * (g[d] * g[d] - s2[d])
+            s1[d] = m
+            s2[d] = v
+            w[d] -= step * m / (_sqrt(v) + eps)
+
+    if cfg.max_norm > 0:
+        norm2 = 0
+        for d in range(dim):
+            norm2 += w[d] * w[d]
+        if norm2 > cfg.max_norm * cfg.max_norm:
+            # Same rescaling as torch.embedding_renorm_: max_norm / (norm + 1e-7).
+            scale = <floating> (cfg.max_norm / (sqrt(<double> norm2) + 1e-7))
+            for d in range(dim):
+                w[d] *= scale
+
+
+cdef OptimConfig make_config(dict params)
+
+cdef struct StatePointers:
+    # void* because a struct cannot hold fused types; cast to floating* at use.
+    void* s1
+    void* s2
+    void* row_state
+
+cdef StatePointers state_pointers(object state1, object state2, object row_state) except *

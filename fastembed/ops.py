@@ -1,0 +1,284 @@
+"""Functional API over the compiled kernels: validate the inputs, then call one kernel.
+
+Every function here has a pure-NumPy twin of the same name and signature in
+:mod:`fastembed.reference`. Kernels use :func:`fastembed.get_num_threads` threads and give
+bitwise-identical results whatever that number is.
+
+Without the compiled extension (an unbuilt source tree) every op runs its NumPy twin;
+``fastembed.show_config()["compiled"]`` tells which is in use.
+"""
+
+import numpy as np
+
+from . import reference
+from ._config import COMPILED, get_num_threads
+from ._validation import (
+    MODES,
+    as_ids,
+    as_table,
+    as_writeable_table,
+    check_ids,
+    check_same_table,
+    check_sparse_rows,
+    prepare_bag,
+    prepare_bag_backward,
+    prepare_lookup_backward,
+)
+from .sparse import SparseRows
+from .sparse_optim import SparseAdagrad, SparseAdam, SparseOptimizer, SparseRowwiseAdagrad, SparseSGD
+
+if COMPILED:
+    from ._kernels import _backward, _forward, _optim, _parallel
+
+__all__ = [
+    "embedding_lookup",
+    "embedding_lookup_backward",
+    "embedding_bag",
+    "embedding_bag_backward",
+    "sparse_update",
+    "embedding_bag_backward_update",
+    "embedding_lookup_backward_update",
+    "SparseRows",
+    "SparseSGD",
+    "SparseAdagrad",
+    "SparseRowwiseAdagrad",
+    "SparseAdam",
+]
+
+MODE_MAX = MODES["max"]
+MODE_SUM = MODES["sum"]
+
+
+def _check_optimizer(optimizer):
+    if not isinstance(optimizer, SparseOptimizer):
+        raise TypeError("optimizer must be a fastembed sparse optimizer (SparseSGD, SparseAdagrad, "
+                        "SparseRowwiseAdagrad or SparseAdam), got %r" % (optimizer,))
+
+
+def _prepare(ids, offsets, mode, padding_idx, per_sample_weights, num_rows, dtype, num_threads):
+    return prepare_bag(ids, offsets, mode, padding_idx, per_sample_weights, num_rows, dtype,
+                       _parallel.check_ids, _parallel.first_non_finite, num_threads)
+
+
+def embedding_lookup(weights, ids):
+    """Gather rows of an embedding table.
+
+    Parameters
+    ----------
+    weights : array_like, shape (num_rows, dim), float32 or float64
+    ids : array_like of int, any shape
+        Row numbers in ``[0, num_rows)``; int32 and int64 are used as they are.
+
+    Returns
+    -------
+    ndarray, shape ``ids.shape + (dim,)``
+        ``weights[ids]``.
+
+    Raises
+    ------
+    IndexError
+        For an id outside ``[0, num_rows)``, naming it, its position and ``num_rows``.
+    TypeError
+        For non-integer ids or a non-float table.
+    """
+    if not COMPILED:
+        return reference.embedding_lookup(weights, ids)
+    table = as_table(weights)
+    ids = as_ids(ids)
+    flat = ids.reshape(-1)
+    num_threads = get_num_threads()
+    check_ids(flat, ids.shape, table.shape[0], _parallel.check_ids, num_threads)
+    out = np.empty((flat.shape[0], table.shape[1]), dtype=table.dtype)
+    _forward.embedding_lookup(table, flat, out, num_threads)
+    return out.reshape(ids.shape + (table.shape[1],))
+
+
+def embedding_bag(weights, ids, offsets=None, mode="mean", padding_idx=None, per_sample_weights=None):
+    """Look up and pool bags of ids in one pass, without building ``(batch, seq, dim)``.
+
+    Parameters
+    ----------
+    weights : array_like, shape (num_rows, dim), float32 or float64
+    ids : array_like of int
+        Either 2-D ``(batch, seq)``, each row one bag, or 1-D flat ids with ``offsets``.
+    offsets : array_like of int, optional
+        With 1-D ids: ``n_bags + 1`` boundaries, starting at 0, non-decreasing, the last
+        equal to ``len(ids)``; bag ``b`` is ``ids[offsets[b]:offsets[b+1]]``.
+    mode : {'mean', 'sum', 'max'}
+    padding_idx : int, optional
+        Entries equal to it are left out of every bag (Keras ``mask_zero=True`` followed
+        by a global pooling layer is ``padding_idx=0``). Negative values count from the end.
+    per_sample_weights : array_like of float, optional
+        Same shape as ``ids``; scales each row before summing (``mode='sum'`` only).
+
+    Returns
+    -------
+    ndarray, shape (n_bags, dim)
+        Empty and fully padded bags give zeros. In max mode ties go to the earliest entry.
+    """
+    if not COMPILED:
+        return reference.embedding_bag(weights, ids, offsets, mode, padding_idx, per_sample_weights)
+    table = as_table(weights)
+    num_threads = get_num_threads()
+    bag = _prepare(ids, offsets, mode, padding_idx, per_sample_weights, table.shape[0], table.dtype, num_threads)
+    out = np.empty((bag.n_bags, table.shape[1]), dtype=table.dtype)
+    _forward.embedding_bag(table, bag.flat_ids, bag.seq, bag.offsets, bag.mode, bag.padding_idx,
+                           bag.per_sample_weights, out, None, num_threads)
+    return out
+
+
+def _max_positions(table, bag, num_threads):
+    """Re-run the max forward to find, per bag and dimension, which entry was the max."""
+    scratch = np.empty((bag.n_bags, table.shape[1]), dtype=table.dtype)
+    argpos = np.empty((bag.n_bags, table.shape[1]), dtype=np.int64)
+    _forward.embedding_bag(table, bag.flat_ids, bag.seq, bag.offsets, MODE_MAX, bag.padding_idx,
+                           None, scratch, argpos, num_threads)
+    return argpos
+
+
+def _group(bag, max_id, num_threads):
+    need_positions = bag.mode == MODE_MAX or bag.per_sample_weights is not None
+    return _backward.group_by_id(bag.flat_ids, bag.n_bags, bag.seq, bag.offsets, bag.padding_idx,
+                                 max_id, need_positions, num_threads)
+
+
+def embedding_bag_backward(grad, ids, offsets=None, mode="mean", padding_idx=None,
+                           per_sample_weights=None, weights=None, num_rows=None):
+    """Gradient of :func:`embedding_bag` w.r.t. the table, one row per distinct id.
+
+    Parameters
+    ----------
+    grad : array_like, shape (n_bags, dim)
+        Gradient of the loss w.r.t. the pooled output.
+    ids, offsets, mode, padding_idx, per_sample_weights :
+        As given to :func:`embedding_bag`.
+    weights : array_like, optional
+        The table; required for ``mode='max'`` (to find each maximum's row), and used to
+        check ids against its height.
+    num_rows : int, optional
+        Table height when ``weights`` is not given; ids are then checked against it.
+
+    Returns
+    -------
+    SparseRows
+        ``indices`` sorted, unique, int64; ``values`` of shape ``(n_unique, dim)``.
+        Duplicate ids are summed in input order, so the result is bitwise identical for
+        any thread count.
+    """
+    if not COMPILED:
+        return reference.embedding_bag_backward(grad, ids, offsets, mode, padding_idx,
+                                                per_sample_weights, weights, num_rows)
+    num_threads = get_num_threads()
+    grad, bag, table, num_rows = prepare_bag_backward(
+        grad, ids, offsets, mode, padding_idx, per_sample_weights, weights, num_rows,
+        _parallel.check_ids, _parallel.first_non_finite, num_threads)
+    argpos = _max_positions(table, bag, num_threads) if bag.mode == MODE_MAX else None
+    grouping = _group(bag, bag.max_id, num_threads)
+    indices, values = _backward.sparse_grad(grad, grouping, bag.mode, bag.per_sample_weights,
+                                            argpos, num_threads)
+    return SparseRows(indices, values, num_rows)
+
+
+def embedding_lookup_backward(grad, ids, num_rows=None):
+    """Gradient of :func:`embedding_lookup` w.r.t. the table, one row per distinct id.
+
+    Parameters
+    ----------
+    grad : array_like, shape ``ids.shape + (dim,)``
+    ids : array_like of int
+    num_rows : int, optional
+        Table height, to check ids against (otherwise only negative ids are rejected).
+
+    Returns
+    -------
+    SparseRows
+    """
+    if not COMPILED:
+        return reference.embedding_lookup_backward(grad, ids, num_rows)
+    num_threads = get_num_threads()
+    grad, flat, max_id = prepare_lookup_backward(grad, ids, num_rows, _parallel.check_ids,
+                                                 _parallel.first_non_finite, num_threads)
+    # A lookup is a bag of one id per position, summed.
+    grouping = _backward.group_by_id(flat, flat.shape[0], 1, None, -1, max_id, False, num_threads)
+    indices, values = _backward.sparse_grad(grad, grouping, MODE_SUM, None, None, num_threads)
+    return SparseRows(indices, values, num_rows)
+
+
+def sparse_update(weights, grad, optimizer):
+    """Apply one optimizer step, in place, to the rows of ``weights`` named by ``grad``.
+
+    Parameters
+    ----------
+    weights : ndarray, shape (num_rows, dim)
+        Writeable and C-contiguous.
+    grad : SparseRows
+        Sorted, unique indices (what the backward ops return).
+    optimizer : SparseSGD, SparseAdagrad, SparseRowwiseAdagrad or SparseAdam
+        Holds the hyper-parameters and the per-row state; one object per table.
+    """
+    _check_optimizer(optimizer)
+    if not COMPILED:
+        return reference.sparse_update(weights, grad, optimizer)
+    table = as_writeable_table(weights)
+    num_threads = get_num_threads()
+    indices, values = check_sparse_rows(grad, table, _parallel.check_strictly_increasing,
+                                        _parallel.first_non_finite, num_threads)
+    params = optimizer.begin_step(table)
+    _optim.sparse_update(table, indices, values, optimizer.state1, optimizer.state2,
+                         optimizer.row_state, params, num_threads)
+
+
+def embedding_bag_backward_update(weights, grad, ids, offsets=None, mode="mean", padding_idx=None,
+                                  per_sample_weights=None, *, optimizer):
+    """Fused :func:`embedding_bag_backward` + :func:`sparse_update`.
+
+    Each distinct row's gradient is summed into a per-thread buffer and applied at once,
+    so the sparse gradient is never materialised. Same result as the two calls.
+
+    Parameters
+    ----------
+    weights : ndarray, shape (num_rows, dim)
+        The table, updated in place (writeable, C-contiguous).
+    grad, ids, offsets, mode, padding_idx, per_sample_weights :
+        As for :func:`embedding_bag_backward`.
+    optimizer : SparseOptimizer
+    """
+    _check_optimizer(optimizer)
+    if not COMPILED:
+        return reference.embedding_bag_backward_update(weights, grad, ids, offsets, mode, padding_idx,
+                                                       per_sample_weights, optimizer=optimizer)
+    table = as_writeable_table(weights)
+    num_threads = get_num_threads()
+    grad, bag, _, _ = prepare_bag_backward(
+        grad, ids, offsets, mode, padding_idx, per_sample_weights, table, None,
+        _parallel.check_ids, _parallel.first_non_finite, num_threads)
+    argpos = _max_positions(table, bag, num_threads) if bag.mode == MODE_MAX else None
+    grouping = _group(bag, bag.max_id, num_threads)
+    params = optimizer.begin_step(table)
+    _backward.sparse_grad_update(table, grad, grouping, bag.mode, bag.per_sample_weights, argpos,
+                                 optimizer.state1, optimizer.state2, optimizer.row_state,
+                                 params, num_threads)
+
+
+def embedding_lookup_backward_update(weights, grad, ids, *, optimizer):
+    """Fused :func:`embedding_lookup_backward` + :func:`sparse_update`.
+
+    Parameters
+    ----------
+    weights : ndarray, shape (num_rows, dim)
+    grad : array_like, shape ``ids.shape + (dim,)``
+    ids : array_like of int
+    optimizer : SparseOptimizer
+    """
+    _check_optimizer(optimizer)
+    if not COMPILED:
+        return reference.embedding_lookup_backward_update(weights, grad, ids, optimizer=optimizer)
+    table = as_writeable_table(weights)
+    num_threads = get_num_threads()
+    grad, flat, max_id = prepare_lookup_backward(grad, ids, table.shape[0], _parallel.check_ids,
+                                                 _parallel.first_non_finite, num_threads)
+    check_same_table(table, grad.dtype, grad.shape[1])
+    grouping = _backward.group_by_id(flat, flat.shape[0], 1, None, -1, max_id, False, num_threads)
+    params = optimizer.begin_step(table)
+    _backward.sparse_grad_update(table, grad, grouping, MODE_SUM, None, None, optimizer.state1,
+                                 optimizer.state2, optimizer.row_state, params, num_threads)

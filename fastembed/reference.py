@@ -1,0 +1,209 @@
+"""Pure-NumPy twins of every op in :mod:`fastembed.ops`, with the same signatures.
+
+They are the oracle the tests check the kernels against and the baseline the benchmarks
+measure them against, so they are written the way a careful NumPy user would write them:
+vectorised, and free to build the ``(n_ids, dim)`` temporaries that the kernels avoid.
+They validate their inputs with the same code as the ops and raise the same errors.
+"""
+
+import numpy as np
+
+from ._validation import (
+    MODES,
+    as_ids,
+    as_table,
+    as_writeable_table,
+    check_ids,
+    check_same_table,
+    check_sparse_rows,
+    numpy_check_ids,
+    numpy_first_non_finite,
+    prepare_bag,
+    prepare_bag_backward,
+    prepare_lookup_backward,
+)
+from .sparse import SparseRows
+from .sparse_optim import ADAGRAD, ADAM, ROWWISE_ADAGRAD, SGD
+
+MODE_SUM, MODE_MEAN, MODE_MAX = MODES["sum"], MODES["mean"], MODES["max"]
+
+
+def _numpy_increasing_check(indices, upper):
+    if indices.size == 0:
+        return -1
+    bad = (indices < 0) | (indices >= upper)
+    bad[1:] |= indices[1:] <= indices[:-1]
+    return int(np.argmax(bad)) if bad.any() else -1
+
+
+def _prepare(ids, offsets, mode, padding_idx, per_sample_weights, num_rows, dtype):
+    return prepare_bag(ids, offsets, mode, padding_idx, per_sample_weights, num_rows, dtype,
+                       numpy_check_ids, numpy_first_non_finite, None)
+
+
+def _bag_offsets(bag):
+    if bag.offsets is not None:
+        return bag.offsets
+    return np.arange(bag.n_bags + 1, dtype=np.int64) * bag.seq
+
+
+def _segment_reduce(ufunc, values, offsets, fill):
+    """``ufunc``-reduce ``values`` over each ``[offsets[b], offsets[b+1])``; ``fill`` if empty."""
+    out = np.full((offsets.shape[0] - 1,) + values.shape[1:], fill, dtype=values.dtype)
+    starts = offsets[:-1]
+    nonempty = offsets[1:] > starts
+    if nonempty.any():
+        # Passing only the starts of non-empty bags makes each reduceat segment end where
+        # the bag ends: the empty bags in between have zero length.
+        out[nonempty] = ufunc.reduceat(values, starts[nonempty], axis=0)
+    return out
+
+
+def _bag_forward(table, bag, want_argpos=False):
+    offsets = _bag_offsets(bag)
+    keep = bag.flat_ids != bag.padding_idx
+    rows = table[bag.flat_ids]
+    counts = _segment_reduce(np.add, keep.astype(np.int64), offsets, 0)
+    argpos = None
+    if bag.mode == MODE_MAX:
+        masked = np.where(keep[:, None], rows, -np.inf).astype(table.dtype)
+        out = _segment_reduce(np.maximum, masked, offsets, -np.inf)
+        out[counts == 0] = 0
+        if want_argpos:
+            n = bag.flat_ids.shape[0]
+            bag_of = np.repeat(np.arange(bag.n_bags), np.diff(offsets))
+            is_max = (masked == out[bag_of]) & keep[:, None]
+            candidates = np.where(is_max, np.arange(n)[:, None], n)
+            argpos = _segment_reduce(np.minimum, candidates, offsets, n)
+            argpos[argpos == n] = -1
+        return out, argpos
+    contributions = np.where(keep[:, None], rows, 0).astype(table.dtype)
+    if bag.per_sample_weights is not None:
+        contributions *= bag.per_sample_weights[:, None]
+    out = _segment_reduce(np.add, contributions, offsets, 0)
+    if bag.mode == MODE_MEAN:
+        np.divide(out, counts[:, None].astype(table.dtype), out=out, where=counts[:, None] > 0)
+    return out, argpos
+
+
+def embedding_lookup(weights, ids):
+    """NumPy twin of :func:`fastembed.ops.embedding_lookup`."""
+    table = as_table(weights)
+    ids = as_ids(ids)
+    check_ids(ids.reshape(-1), ids.shape, table.shape[0], numpy_check_ids, None)
+    return table[ids]
+
+
+def embedding_bag(weights, ids, offsets=None, mode="mean", padding_idx=None, per_sample_weights=None):
+    """NumPy twin of :func:`fastembed.ops.embedding_bag`."""
+    table = as_table(weights)
+    bag = _prepare(ids, offsets, mode, padding_idx, per_sample_weights, table.shape[0], table.dtype)
+    return _bag_forward(table, bag)[0]
+
+
+def _sum_rows(ids, contributions, num_rows):
+    """Sum ``contributions`` per distinct id, in input order (as the kernels do)."""
+    unique, inverse = np.unique(ids, return_inverse=True)
+    values = np.zeros((unique.shape[0], contributions.shape[1]), dtype=contributions.dtype)
+    np.add.at(values, inverse, contributions)
+    return SparseRows(unique.astype(np.int64), values, num_rows)
+
+
+def _bag_contributions(grad, bag, table):
+    offsets = _bag_offsets(bag)
+    bag_of = np.repeat(np.arange(bag.n_bags), np.diff(offsets))
+    keep = bag.flat_ids != bag.padding_idx
+    contributions = grad[bag_of]
+    if bag.mode == MODE_MAX:
+        argpos = _bag_forward(table, bag, want_argpos=True)[1]
+        positions = np.arange(bag.flat_ids.shape[0])[:, None]
+        contributions = np.where(argpos[bag_of] == positions, contributions, 0).astype(grad.dtype)
+    elif bag.per_sample_weights is not None:
+        contributions = contributions * bag.per_sample_weights[:, None]
+    elif bag.mode == MODE_MEAN:
+        counts = _segment_reduce(np.add, keep.astype(np.int64), offsets, 0)
+        contributions = contributions / np.maximum(counts[bag_of], 1)[:, None].astype(grad.dtype)
+    return bag.flat_ids[keep], contributions[keep]
+
+
+def embedding_bag_backward(grad, ids, offsets=None, mode="mean", padding_idx=None,
+                           per_sample_weights=None, weights=None, num_rows=None):
+    """NumPy twin of :func:`fastembed.ops.embedding_bag_backward`."""
+    grad, bag, table, num_rows = prepare_bag_backward(
+        grad, ids, offsets, mode, padding_idx, per_sample_weights, weights, num_rows,
+        numpy_check_ids, numpy_first_non_finite, None)
+    return _sum_rows(*_bag_contributions(grad, bag, table), num_rows)
+
+
+def embedding_lookup_backward(grad, ids, num_rows=None):
+    """NumPy twin of :func:`fastembed.ops.embedding_lookup_backward`."""
+    grad2d, flat, _ = prepare_lookup_backward(grad, ids, num_rows, numpy_check_ids,
+                                              numpy_first_non_finite, None)
+    return _sum_rows(flat, grad2d, num_rows)
+
+
+def _apply_rule(table, rows, values, optimizer, params):
+    """One optimizer step on ``table[rows]`` in NumPy, the same arithmetic as the kernel."""
+    w = table[rows]
+    g = values.astype(table.dtype, copy=True)
+    if optimizer.weight_decay:
+        g += table.dtype.type(optimizer.weight_decay) * w
+    lr = table.dtype.type(optimizer.learning_rate)
+    kind = params["kind"]
+    if kind == SGD:
+        if optimizer.momentum:
+            buf = table.dtype.type(optimizer.momentum) * optimizer.state1[rows] + g
+            optimizer.state1[rows] = buf
+            step = g + table.dtype.type(optimizer.momentum) * buf if optimizer.nesterov else buf
+        else:
+            step = g
+        w -= lr * step
+    elif kind == ADAGRAD:
+        acc = optimizer.state1[rows] + g * g
+        optimizer.state1[rows] = acc
+        w -= lr * g / (np.sqrt(acc) + table.dtype.type(optimizer.epsilon))
+    elif kind == ROWWISE_ADAGRAD:
+        acc = optimizer.row_state[rows] + (g * g).mean(axis=1) if g.shape[1] else optimizer.row_state[rows]
+        optimizer.row_state[rows] = acc
+        w -= (lr / (np.sqrt(acc) + table.dtype.type(optimizer.epsilon)))[:, None] * g
+    elif kind == ADAM:
+        b1 = table.dtype.type(1 - optimizer.beta_1)
+        b2 = table.dtype.type(1 - optimizer.beta_2)
+        m = optimizer.state1[rows]
+        v = optimizer.state2[rows]
+        m = m + b1 * (g - m)
+        v = v + b2 * (g * g - v)
+        optimizer.state1[rows] = m
+        optimizer.state2[rows] = v
+        w -= table.dtype.type(params["step_size"]) * m / (np.sqrt(v) + table.dtype.type(optimizer.epsilon))
+    if optimizer.max_norm is not None:
+        norms = np.sqrt((w.astype(np.float64) ** 2).sum(axis=1))
+        over = norms > optimizer.max_norm
+        w[over] *= (optimizer.max_norm / (norms[over] + 1e-7)).astype(table.dtype)[:, None]
+    table[rows] = w
+
+
+def sparse_update(weights, grad, optimizer):
+    """NumPy twin of :func:`fastembed.ops.sparse_update`."""
+    table = as_writeable_table(weights)
+    rows, values = check_sparse_rows(grad, table, _numpy_increasing_check, numpy_first_non_finite, None)
+    params = optimizer.begin_step(table)
+    _apply_rule(table, rows, values, optimizer, params)
+
+
+def embedding_bag_backward_update(weights, grad, ids, offsets=None, mode="mean", padding_idx=None,
+                                  per_sample_weights=None, *, optimizer):
+    """NumPy twin of :func:`fastembed.ops.embedding_bag_backward_update`."""
+    table = as_writeable_table(weights)
+    grads = embedding_bag_backward(grad, ids, offsets, mode, padding_idx, per_sample_weights, weights=table)
+    params = optimizer.begin_step(table)
+    _apply_rule(table, grads.indices, grads.values, optimizer, params)
+
+
+def embedding_lookup_backward_update(weights, grad, ids, *, optimizer):
+    """NumPy twin of :func:`fastembed.ops.embedding_lookup_backward_update`."""
+    table = as_writeable_table(weights)
+    grads = embedding_lookup_backward(grad, ids, num_rows=table.shape[0])
+    check_same_table(table, grads.values.dtype, grads.values.shape[1])
+    params = optimizer.begin_step(table)
+    _apply_rule(table, grads.indices, grads.values, optimizer, params)

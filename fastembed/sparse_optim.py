@@ -1,0 +1,257 @@
+"""Sparse (lazy) optimizer rules for one embedding table: hyper-parameters and state.
+
+These objects hold no kernel code: :func:`fastembed.ops.sparse_update` and the fused
+``*_backward_update`` ops apply them with the compiled kernels, and the functions of the
+same names in :mod:`fastembed.reference` with NumPy. Only the rows a gradient touches are
+updated, state included ("lazy" updates); weight decay is likewise applied to touched rows
+only, as an L2 term added to their gradient.
+"""
+
+import math
+import numbers
+
+import numpy as np
+
+from ._validation import FLOAT_DTYPES
+
+SGD, ADAGRAD, ROWWISE_ADAGRAD, ADAM = 0, 1, 2, 3  # kernel codes (see _kernels/_optim.pxd)
+
+
+def _check_number(name, value, low=None, high=None, low_open=False, high_open=False):
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise TypeError("%s must be a number, got %r" % (name, value))
+    value = float(value)
+    if not math.isfinite(value):
+        raise ValueError("%s must be finite, got %r" % (name, value))
+    if low is not None and (value < low or (low_open and value == low)):
+        raise ValueError("%s must be %s %s, got %r" % (name, ">" if low_open else ">=", low, value))
+    if high is not None and (value > high or (high_open and value == high)):
+        raise ValueError("%s must be %s %s, got %r" % (name, "<" if high_open else "<=", high, value))
+    return value
+
+
+class SparseOptimizer:
+    """Base class: learning rate, lazy weight decay, max-norm, and per-row state.
+
+    Parameters
+    ----------
+    learning_rate : float
+    weight_decay : float, default 0
+        L2 coefficient added to the gradient of each touched row (``g + wd * w``).
+    max_norm : float or None
+        After the update, touched rows whose L2 norm exceeds it are rescaled to it.
+    """
+
+    kind = None
+    #: Names of the state arrays this rule keeps: a subset of state1, state2, row_state.
+    state_names = ()
+
+    def __init__(self, learning_rate, weight_decay=0.0, max_norm=None):
+        self.learning_rate = _check_number("learning_rate", learning_rate, 0.0, low_open=True)
+        self.weight_decay = _check_number("weight_decay", weight_decay, 0.0)
+        self.max_norm = None if max_norm is None else _check_number("max_norm", max_norm, 0.0, low_open=True)
+        self.iterations = 0
+        self.state1 = self.state2 = self.row_state = None
+
+    # -- state -------------------------------------------------------------------------
+    def _initial_state(self, name, shape, dtype):
+        return np.zeros(shape, dtype=dtype)
+
+    def build(self, weights):
+        """Allocate the state for a table like ``weights``, or check the state matches it.
+
+        Parameters
+        ----------
+        weights : ndarray, shape (num_rows, dim)
+        """
+        for name in self.state_names:
+            expected = weights.shape[:1] if name == "row_state" else weights.shape
+            current = getattr(self, name)
+            if current is None:
+                setattr(self, name, self._initial_state(name, expected, weights.dtype))
+            elif (current.shape != expected or current.dtype != weights.dtype
+                  or not current.flags.c_contiguous or not current.flags.writeable):
+                raise ValueError(
+                    "%s state %s is a %s %s array, but the table is %s %s (state must match it "
+                    "and be writeable and C-contiguous): use one optimizer object per table"
+                    % (type(self).__name__, name, current.dtype, current.shape,
+                       weights.dtype, weights.shape))
+
+    def get_state(self):
+        """Return the state as a dict of NumPy arrays (``iterations`` included).
+
+        Returns
+        -------
+        dict
+        """
+        state = {"iterations": np.asarray(self.iterations, dtype=np.int64)}
+        for name in self.state_names:
+            if getattr(self, name) is not None:
+                state[name] = getattr(self, name)
+        return state
+
+    def set_state(self, state):
+        """Restore what :meth:`get_state` returned (checked against the table at the next step).
+
+        Parameters
+        ----------
+        state : dict
+        """
+        arrays = {}
+        for name in self.state_names:
+            if name not in state:
+                raise ValueError("%s state is missing %r" % (type(self).__name__, name))
+            array = np.array(state[name], order="C", copy=True)
+            if array.dtype not in FLOAT_DTYPES:
+                raise TypeError("optimizer state %s must be float32 or float64, got %s"
+                                % (name, array.dtype))
+            arrays[name] = array
+        self.iterations = int(state.get("iterations", 0))
+        for name, array in arrays.items():
+            setattr(self, name, array)
+
+    # -- one step ----------------------------------------------------------------------
+    def _hyperparameters(self):
+        return {}
+
+    def begin_step(self, weights):
+        """Build the state if needed, count the step and return the kernel's parameters.
+
+        Parameters
+        ----------
+        weights : ndarray
+            The table about to be updated (already validated).
+
+        Returns
+        -------
+        dict
+        """
+        self.build(weights)
+        self.iterations += 1
+        params = {
+            "kind": self.kind,
+            "learning_rate": self.learning_rate,
+            "weight_decay": self.weight_decay,
+            "max_norm": self.max_norm,
+        }
+        params.update(self._hyperparameters())
+        return params
+
+    def get_config(self):
+        """Return the constructor arguments as a dict (JSON-serialisable)."""
+        return {"learning_rate": self.learning_rate, "weight_decay": self.weight_decay,
+                "max_norm": self.max_norm}
+
+    def __repr__(self):
+        args = ", ".join("%s=%r" % item for item in self.get_config().items())
+        return "%s(%s)" % (type(self).__name__, args)
+
+
+class SparseSGD(SparseOptimizer):
+    """SGD with optional (Nesterov) momentum, PyTorch's form: ``buf = m*buf + g``.
+
+    Parameters
+    ----------
+    learning_rate : float, default 0.01
+    momentum : float, default 0
+    nesterov : bool, default False
+    weight_decay, max_norm :
+        See :class:`SparseOptimizer`.
+    """
+
+    kind = SGD
+
+    def __init__(self, learning_rate=0.01, momentum=0.0, nesterov=False, weight_decay=0.0, max_norm=None):
+        super().__init__(learning_rate, weight_decay, max_norm)
+        self.momentum = _check_number("momentum", momentum, 0.0)
+        self.nesterov = bool(nesterov)
+        if self.nesterov and self.momentum == 0:
+            raise ValueError("nesterov=True needs a momentum > 0")
+        self.state_names = ("state1",) if self.momentum else ()
+
+    def _hyperparameters(self):
+        return {"momentum": self.momentum, "nesterov": self.nesterov}
+
+    def get_config(self):
+        """Return the constructor arguments as a dict (JSON-serialisable)."""
+        return dict(super().get_config(), momentum=self.momentum, nesterov=self.nesterov)
+
+
+class SparseAdagrad(SparseOptimizer):
+    """Adagrad with one accumulator per element: ``w -= lr * g / (sqrt(acc) + eps)``.
+
+    Parameters
+    ----------
+    learning_rate : float, default 0.01
+    initial_accumulator_value : float, default 0
+    epsilon : float, default 1e-10
+    weight_decay, max_norm :
+        See :class:`SparseOptimizer`.
+    """
+
+    kind = ADAGRAD
+    state_names = ("state1",)
+
+    def __init__(self, learning_rate=0.01, initial_accumulator_value=0.0, epsilon=1e-10,
+                 weight_decay=0.0, max_norm=None):
+        super().__init__(learning_rate, weight_decay, max_norm)
+        self.initial_accumulator_value = _check_number("initial_accumulator_value", initial_accumulator_value, 0.0)
+        self.epsilon = _check_number("epsilon", epsilon, 0.0)
+
+    def _initial_state(self, name, shape, dtype):
+        return np.full(shape, self.initial_accumulator_value, dtype=dtype)
+
+    def _hyperparameters(self):
+        return {"epsilon": self.epsilon}
+
+    def get_config(self):
+        """Return the constructor arguments as a dict (JSON-serialisable)."""
+        return dict(super().get_config(), initial_accumulator_value=self.initial_accumulator_value,
+                    epsilon=self.epsilon)
+
+
+class SparseRowwiseAdagrad(SparseAdagrad):
+    """Row-wise Adagrad: one accumulator per row (the mean of the squared gradient),
+    so the state costs ``num_rows`` floats instead of ``num_rows * dim``.
+
+    Parameters are those of :class:`SparseAdagrad`.
+    """
+
+    kind = ROWWISE_ADAGRAD
+    state_names = ("row_state",)
+
+
+class SparseAdam(SparseOptimizer):
+    """Lazy Adam (``torch.optim.SparseAdam``): the moments of untouched rows stay as they
+    are, and the bias correction uses the global step count.
+
+    Parameters
+    ----------
+    learning_rate : float, default 1e-3
+    beta_1 : float, default 0.9
+    beta_2 : float, default 0.999
+    epsilon : float, default 1e-8
+        Added to ``sqrt(v)``: PyTorch's default; Keras uses 1e-7.
+    weight_decay, max_norm :
+        See :class:`SparseOptimizer`.
+    """
+
+    kind = ADAM
+    state_names = ("state1", "state2")
+
+    def __init__(self, learning_rate=1e-3, beta_1=0.9, beta_2=0.999, epsilon=1e-8,
+                 weight_decay=0.0, max_norm=None):
+        super().__init__(learning_rate, weight_decay, max_norm)
+        self.beta_1 = _check_number("beta_1", beta_1, 0.0, 1.0, high_open=True)
+        self.beta_2 = _check_number("beta_2", beta_2, 0.0, 1.0, high_open=True)
+        self.epsilon = _check_number("epsilon", epsilon, 0.0)
+
+    def _hyperparameters(self):
+        t = self.iterations
+        step_size = self.learning_rate * math.sqrt(1.0 - self.beta_2 ** t) / (1.0 - self.beta_1 ** t)
+        return {"beta_1": self.beta_1, "beta_2": self.beta_2, "epsilon": self.epsilon,
+                "step_size": step_size}
+
+    def get_config(self):
+        """Return the constructor arguments as a dict (JSON-serialisable)."""
+        return dict(super().get_config(), beta_1=self.beta_1, beta_2=self.beta_2, epsilon=self.epsilon)

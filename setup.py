@@ -1,0 +1,150 @@
+"""Build script: compiles the Cython kernels, with OpenMP when the compiler has it.
+
+Environment variables
+---------------------
+FASTEMBED_REQUIRE_OPENMP=1
+    Fail the build instead of falling back to serial kernels when OpenMP is missing
+    (release wheels set this).
+FASTEMBED_DISABLE_OPENMP=1
+    Build serial kernels even when OpenMP is available (to test the fallback).
+FASTEMBED_NATIVE=1
+    Add ``-march=native``: faster on the build machine, but the binary is then not
+    portable, so it is never the default.
+"""
+
+import os
+import shlex
+import shutil
+import subprocess
+import sys
+import tempfile
+import textwrap
+import warnings
+
+from setuptools import Extension, setup
+from setuptools.command.build_ext import build_ext
+
+KERNEL_DIR = os.path.join("fastembed", "_kernels")
+KERNELS = ["_parallel", "_forward", "_backward", "_optim"]
+
+OPENMP_PROBE_SOURCE = textwrap.dedent(
+    r"""
+    #include <omp.h>
+    #include <stdio.h>
+    int main(void) {
+        int n = 0;
+        #pragma omp parallel reduction(+:n)
+        n += 1;
+        printf("%d\n", n);
+        return n > 0 ? 0 : 1;
+    }
+    """
+)
+
+
+def _env_flag(name):
+    return os.environ.get(name, "").strip().lower() in ("1", "true", "yes", "on")
+
+
+def _openmp_candidates(compiler):
+    """Compiler and linker flag pairs to try, most likely first."""
+    if compiler.compiler_type == "msvc":
+        return [(["/openmp"], [])]
+    if sys.platform == "darwin":
+        # Apple clang needs the preprocessor flag plus an external libomp;
+        # a Homebrew gcc or LLVM clang takes the plain flag.
+        return [(["-Xpreprocessor", "-fopenmp"], ["-lomp"]), (["-fopenmp"], ["-fopenmp"])]
+    return [(["-fopenmp"], ["-fopenmp"])]
+
+
+def _probe_openmp(compiler, cflags, ldflags):
+    """Compile, link and run a tiny OpenMP program; True when all three succeed."""
+    tmpdir = tempfile.mkdtemp(prefix="fastembed-omp-")
+    try:
+        source = os.path.join(tmpdir, "probe.c")
+        with open(source, "w") as handle:
+            handle.write(OPENMP_PROBE_SOURCE)
+        extra_cflags = shlex_split(os.environ.get("CPPFLAGS", "")) + cflags
+        extra_ldflags = shlex_split(os.environ.get("LDFLAGS", "")) + ldflags
+        objects = compiler.compile([source], output_dir=tmpdir, extra_postargs=extra_cflags)
+        exe = os.path.join(tmpdir, "probe")
+        compiler.link_executable(objects, exe, extra_postargs=extra_ldflags)
+        if compiler.compiler_type == "msvc" and not exe.endswith(".exe"):
+            exe += ".exe"
+        # Running it catches a runtime library that links but cannot be loaded.
+        subprocess.run([exe], check=True, capture_output=True, timeout=60)
+        return True
+    except Exception:  # any failure means "no usable OpenMP with these flags"
+        return False
+    finally:
+        shutil.rmtree(tmpdir, ignore_errors=True)
+
+
+def shlex_split(value):
+    return shlex.split(value) if value else []
+
+
+class BuildExtWithOpenMP(build_ext):
+    """build_ext that probes for OpenMP and picks portable optimisation flags."""
+
+    def build_extensions(self):
+        compiler = self.compiler
+        is_msvc = compiler.compiler_type == "msvc"
+
+        omp = None
+        if _env_flag("FASTEMBED_DISABLE_OPENMP"):
+            print("fastembed: OpenMP disabled by FASTEMBED_DISABLE_OPENMP; building serial kernels")
+        else:
+            for cflags, ldflags in _openmp_candidates(compiler):
+                if _probe_openmp(compiler, cflags, ldflags):
+                    omp = (cflags, ldflags)
+                    break
+            if omp is None:
+                message = (
+                    "fastembed: the compiler has no working OpenMP; building serial kernels "
+                    "(correct, but single-threaded). Install libgomp/libomp to get parallel kernels."
+                )
+                if _env_flag("FASTEMBED_REQUIRE_OPENMP"):
+                    raise RuntimeError(message + " FASTEMBED_REQUIRE_OPENMP is set, so this is an error.")
+                warnings.warn(message)
+                print(message)
+            else:
+                print("fastembed: building with OpenMP flags %s / %s" % omp)
+
+        opt = ["/O2"] if is_msvc else ["-O3"]
+        if _env_flag("FASTEMBED_NATIVE") and not is_msvc:
+            opt.append("-march=native")
+        for ext in self.extensions:
+            ext.extra_compile_args = list(opt) + (omp[0] if omp else [])
+            ext.extra_link_args = list(omp[1]) if omp else []
+        super().build_extensions()
+
+
+def make_extensions():
+    from Cython.Build import cythonize
+    import numpy
+
+    extensions = [
+        Extension(
+            "fastembed._kernels." + name,
+            [os.path.join(KERNEL_DIR, name + ".pyx")],
+            include_dirs=[KERNEL_DIR, numpy.get_include()],
+            define_macros=[("NPY_NO_DEPRECATED_API", "NPY_1_9_API_VERSION")],
+        )
+        for name in KERNELS
+    ]
+    return cythonize(
+        extensions,
+        compiler_directives={
+            "language_level": 3,
+            "boundscheck": False,
+            "wraparound": False,
+            "initializedcheck": False,
+            "cdivision": True,
+            "nonecheck": False,
+            "embedsignature": True,
+        },
+    )
+
+
+setup(ext_modules=make_extensions(), cmdclass={"build_ext": BuildExtWithOpenMP})
