@@ -111,7 +111,9 @@ class BuildExtWithOpenMP(build_ext):
             else:
                 print("fastembed: building with OpenMP flags %s / %s" % omp)
 
-        opt = ["/O2"] if is_msvc else ["-O3"]
+        # -fno-math-errno lets sqrt vectorise (errno is never read here); NumPy and
+        # SciPy build the same way.
+        opt = ["/O2"] if is_msvc else ["-O3", "-fno-math-errno"]
         if _env_flag("FASTEMBED_NATIVE") and not is_msvc:
             opt.append("-march=native")
         for ext in self.extensions:

@@ -115,9 +115,21 @@ def numpy_check_ids(flat_ids, lower, upper, num_threads=None):
     return -1, int(flat_ids.max())
 
 
+def id_upper_bound(num_rows):
+    """Exclusive upper bound of valid ids: the table height, or int64 max when unknown."""
+    return INT64_MAX if num_rows is None else num_rows
+
+
 def check_ids(flat_ids, shape, num_rows, checker, num_threads):
-    """Validate id range with ``checker`` (compiled or NumPy); return the largest id."""
-    upper = INT64_MAX if num_rows is None else num_rows
+    """Validate id range with ``checker`` (compiled or NumPy); return the largest id.
+
+    With ``checker=None`` nothing is checked here (and None is returned): the compiled ops
+    check ids inside their kernels and call this again, with a checker, only to name the
+    offending id.
+    """
+    if checker is None:
+        return None
+    upper = id_upper_bound(num_rows)
     position, max_id = checker(flat_ids, 0, upper, num_threads)
     if position >= 0:
         raise_bad_id(flat_ids, position, shape, num_rows)
@@ -328,7 +340,8 @@ def prepare_lookup_backward(grad, ids, num_rows, checker, finder, num_threads):
     -------
     grad : (n_ids, dim) float array
     flat_ids : (n_ids,) int array
-    max_id : int
+    shape : tuple
+        The shape of ``ids``.
     """
     grad = as_grad(grad)
     ids = as_ids(ids)
@@ -338,7 +351,7 @@ def prepare_lookup_backward(grad, ids, num_rows, checker, finder, num_threads):
     if num_rows is not None:
         num_rows = operator.index(num_rows)
     flat = ids.reshape(-1)
-    max_id = check_ids(flat, ids.shape, num_rows, checker, num_threads)
+    check_ids(flat, ids.shape, num_rows, checker, num_threads)
     grad = grad.reshape(flat.shape[0], grad.shape[-1])
     check_finite(grad.reshape(-1), grad.shape, "grad", finder, num_threads)
-    return grad, flat, max_id
+    return grad, flat, ids.shape

@@ -20,6 +20,7 @@ from ._validation import (
     check_ids,
     check_same_table,
     check_sparse_rows,
+    id_upper_bound,
     prepare_bag,
     prepare_bag_backward,
     prepare_lookup_backward,
@@ -55,9 +56,17 @@ def _check_optimizer(optimizer):
                         "SparseRowwiseAdagrad or SparseAdam), got %r" % (optimizer,))
 
 
+# The kernels check id ranges in the pass that reads the ids, so the ops hand
+# `checker=None` to the shared validation and only scan again to name a bad id.
 def _prepare(ids, offsets, mode, padding_idx, per_sample_weights, num_rows, dtype, num_threads):
     return prepare_bag(ids, offsets, mode, padding_idx, per_sample_weights, num_rows, dtype,
-                       _parallel.check_ids, _parallel.first_non_finite, num_threads)
+                       None, _parallel.first_non_finite, num_threads)
+
+
+def _raise_invalid_ids(flat_ids, shape, num_rows, num_threads):
+    """A kernel counted out-of-range ids: find the first one and raise IndexError."""
+    check_ids(flat_ids, shape, num_rows, _parallel.check_ids, num_threads)
+    raise AssertionError("kernel reported invalid ids but none were found")  # pragma: no cover
 
 
 def embedding_lookup(weights, ids):
@@ -87,9 +96,9 @@ def embedding_lookup(weights, ids):
     ids = as_ids(ids)
     flat = ids.reshape(-1)
     num_threads = get_num_threads()
-    check_ids(flat, ids.shape, table.shape[0], _parallel.check_ids, num_threads)
     out = np.empty((flat.shape[0], table.shape[1]), dtype=table.dtype)
-    _forward.embedding_lookup(table, flat, out, num_threads)
+    if _forward.embedding_lookup(table, flat, out, num_threads):
+        _raise_invalid_ids(flat, ids.shape, table.shape[0], num_threads)
     return out.reshape(ids.shape + (table.shape[1],))
 
 
@@ -122,8 +131,9 @@ def embedding_bag(weights, ids, offsets=None, mode="mean", padding_idx=None, per
     num_threads = get_num_threads()
     bag = _prepare(ids, offsets, mode, padding_idx, per_sample_weights, table.shape[0], table.dtype, num_threads)
     out = np.empty((bag.n_bags, table.shape[1]), dtype=table.dtype)
-    _forward.embedding_bag(table, bag.flat_ids, bag.seq, bag.offsets, bag.mode, bag.padding_idx,
-                           bag.per_sample_weights, out, None, num_threads)
+    if _forward.embedding_bag(table, bag.flat_ids, bag.seq, bag.offsets, bag.mode, bag.padding_idx,
+                              bag.per_sample_weights, out, None, num_threads):
+        _raise_invalid_ids(bag.flat_ids, bag.shape, table.shape[0], num_threads)
     return out
 
 
@@ -131,15 +141,25 @@ def _max_positions(table, bag, num_threads):
     """Re-run the max forward to find, per bag and dimension, which entry was the max."""
     scratch = np.empty((bag.n_bags, table.shape[1]), dtype=table.dtype)
     argpos = np.empty((bag.n_bags, table.shape[1]), dtype=np.int64)
-    _forward.embedding_bag(table, bag.flat_ids, bag.seq, bag.offsets, MODE_MAX, bag.padding_idx,
-                           None, scratch, argpos, num_threads)
+    if _forward.embedding_bag(table, bag.flat_ids, bag.seq, bag.offsets, MODE_MAX, bag.padding_idx,
+                              None, scratch, argpos, num_threads):
+        _raise_invalid_ids(bag.flat_ids, bag.shape, table.shape[0], num_threads)
     return argpos
 
 
-def _group(bag, max_id, num_threads):
+def _group(flat_ids, shape, n_bags, seq, offsets, padding_idx, num_rows, need_positions, num_threads):
+    """Sort the entries of every bag by id (checking ids on the way)."""
+    n_invalid, grouping = _backward.group_by_id(flat_ids, n_bags, seq, offsets, padding_idx,
+                                                id_upper_bound(num_rows), need_positions, num_threads)
+    if n_invalid:
+        _raise_invalid_ids(flat_ids, shape, num_rows, num_threads)
+    return grouping
+
+
+def _group_bags(bag, num_rows, num_threads):
     need_positions = bag.mode == MODE_MAX or bag.per_sample_weights is not None
-    return _backward.group_by_id(bag.flat_ids, bag.n_bags, bag.seq, bag.offsets, bag.padding_idx,
-                                 max_id, need_positions, num_threads)
+    return _group(bag.flat_ids, bag.shape, bag.n_bags, bag.seq, bag.offsets, bag.padding_idx,
+                  num_rows, need_positions, num_threads)
 
 
 def embedding_bag_backward(grad, ids, offsets=None, mode="mean", padding_idx=None,
@@ -171,9 +191,9 @@ def embedding_bag_backward(grad, ids, offsets=None, mode="mean", padding_idx=Non
     num_threads = get_num_threads()
     grad, bag, table, num_rows = prepare_bag_backward(
         grad, ids, offsets, mode, padding_idx, per_sample_weights, weights, num_rows,
-        _parallel.check_ids, _parallel.first_non_finite, num_threads)
+        None, _parallel.first_non_finite, num_threads)
+    grouping = _group_bags(bag, num_rows, num_threads)
     argpos = _max_positions(table, bag, num_threads) if bag.mode == MODE_MAX else None
-    grouping = _group(bag, bag.max_id, num_threads)
     indices, values = _backward.sparse_grad(grad, grouping, bag.mode, bag.per_sample_weights,
                                             argpos, num_threads)
     return SparseRows(indices, values, num_rows)
@@ -196,10 +216,10 @@ def embedding_lookup_backward(grad, ids, num_rows=None):
     if not COMPILED:
         return reference.embedding_lookup_backward(grad, ids, num_rows)
     num_threads = get_num_threads()
-    grad, flat, max_id = prepare_lookup_backward(grad, ids, num_rows, _parallel.check_ids,
-                                                 _parallel.first_non_finite, num_threads)
+    grad, flat, shape = prepare_lookup_backward(grad, ids, num_rows, None,
+                                                _parallel.first_non_finite, num_threads)
     # A lookup is a bag of one id per position, summed.
-    grouping = _backward.group_by_id(flat, flat.shape[0], 1, None, -1, max_id, False, num_threads)
+    grouping = _group(flat, shape, flat.shape[0], 1, None, -1, num_rows, False, num_threads)
     indices, values = _backward.sparse_grad(grad, grouping, MODE_SUM, None, None, num_threads)
     return SparseRows(indices, values, num_rows)
 
@@ -249,11 +269,11 @@ def embedding_bag_backward_update(weights, grad, ids, offsets=None, mode="mean",
                                                        per_sample_weights, optimizer=optimizer)
     table = as_writeable_table(weights)
     num_threads = get_num_threads()
-    grad, bag, _, _ = prepare_bag_backward(
+    grad, bag, _, num_rows = prepare_bag_backward(
         grad, ids, offsets, mode, padding_idx, per_sample_weights, table, None,
-        _parallel.check_ids, _parallel.first_non_finite, num_threads)
+        None, _parallel.first_non_finite, num_threads)
+    grouping = _group_bags(bag, num_rows, num_threads)
     argpos = _max_positions(table, bag, num_threads) if bag.mode == MODE_MAX else None
-    grouping = _group(bag, bag.max_id, num_threads)
     params = optimizer.begin_step(table)
     _backward.sparse_grad_update(table, grad, grouping, bag.mode, bag.per_sample_weights, argpos,
                                  optimizer.state1, optimizer.state2, optimizer.row_state,
@@ -275,10 +295,10 @@ def embedding_lookup_backward_update(weights, grad, ids, *, optimizer):
         return reference.embedding_lookup_backward_update(weights, grad, ids, optimizer=optimizer)
     table = as_writeable_table(weights)
     num_threads = get_num_threads()
-    grad, flat, max_id = prepare_lookup_backward(grad, ids, table.shape[0], _parallel.check_ids,
-                                                 _parallel.first_non_finite, num_threads)
+    grad, flat, shape = prepare_lookup_backward(grad, ids, table.shape[0], None,
+                                                _parallel.first_non_finite, num_threads)
     check_same_table(table, grad.dtype, grad.shape[1])
-    grouping = _backward.group_by_id(flat, flat.shape[0], 1, None, -1, max_id, False, num_threads)
+    grouping = _group(flat, shape, flat.shape[0], 1, None, -1, table.shape[0], False, num_threads)
     params = optimizer.begin_step(table)
     _backward.sparse_grad_update(table, grad, grouping, MODE_SUM, None, None, optimizer.state1,
                                  optimizer.state2, optimizer.row_state, params, num_threads)

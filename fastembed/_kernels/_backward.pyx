@@ -19,9 +19,9 @@ from cython cimport floating
 
 import numpy as np
 
-from fastembed._kernels._types cimport index_t, MODE_SUM, MODE_MEAN, MODE_MAX
+from fastembed._kernels._types cimport index_t, MODE_SUM, MODE_MEAN, MODE_MAX, UPDATE_PREFETCH_DISTANCE
 from fastembed._kernels._optim cimport (OptimConfig, StatePointers, make_config,
-                                        state_pointers, update_row)
+                                        prefetch_update, state_pointers, update_row)
 
 cdef enum:
     MAX_DIGIT_BITS = 11       # 2048 buckets per pass: the histograms stay in L1
@@ -73,25 +73,31 @@ cdef void _radix_pass(const int64_t* keys_in, const int64_t* vals_in,
 
 
 def group_by_id(const index_t[::1] ids, Py_ssize_t n_bags, Py_ssize_t seq,
-                const int64_t[::1] offsets, int64_t padding_idx, int64_t max_id,
+                const int64_t[::1] offsets, int64_t padding_idx, int64_t upper,
                 bint need_positions, int num_threads):
     """Group the non-padding entries of every bag by id.
 
     Parameters
     ----------
-    ids : 1-D int array, all in ``[0, max_id]``
+    ids : 1-D int array
     n_bags, seq, offsets :
         Bag ``b`` is ``ids[b*seq:(b+1)*seq]`` when ``seq > 0``, else
         ``ids[offsets[b]:offsets[b+1]]``.
     padding_idx : int
         Id to leave out (-1 for none).
-    max_id : int
-        Largest id present: sizes the radix passes.
+    upper : int
+        Valid ids are ``0 <= id < upper`` (the table height, or 2**63-1 when unknown).
     need_positions : bool
         Also return each entry's position in ``ids`` (per-sample weights, max mode).
 
     Returns
     -------
+    n_invalid : int
+        Ids outside ``[0, upper)``, found while counting. When not 0 nothing else is
+        computed and ``grouping`` is None: the caller raises.
+    grouping : tuple
+        ``(unique_ids, segments, order, entry_bag, entry_pos, bag_count)``:
+
     unique_ids : (u,) int64, sorted
     segments : (u + 1,) int64
         Entries of ``unique_ids[s]`` are ``order[segments[s]:segments[s+1]]``.
@@ -104,11 +110,14 @@ def group_by_id(const index_t[::1] ids, Py_ssize_t n_bags, Py_ssize_t seq,
     bag_count : (n_bags,) int64
         Non-padding entries per bag.
     """
-    cdef Py_ssize_t b, j, k, c, lo, hi, start, stop, m, u, chunks, radix, n_starts
+    cdef Py_ssize_t b, j, k, c, lo, hi, start, stop, m, u, chunks, radix, bad, n_invalid = 0
+    cdef int64_t value, largest, max_id = 0
     cdef int64_t[::1] bag_count = np.empty(n_bags, dtype=np.int64)
     cdef int64_t[::1] bag_start = np.empty(n_bags + 1, dtype=np.int64)
+    cdef int64_t[::1] bag_max = np.empty(n_bags, dtype=np.int64)
 
-    # 1. Count, then gather, the non-padding entries of every bag (parallel over bags).
+    # 1. Count the non-padding entries of every bag, checking ids as they are read
+    #    (parallel over bags), then lay the bags out one after the other.
     with nogil:
         for b in prange(n_bags, schedule="guided", num_threads=num_threads):
             if seq > 0:
@@ -118,15 +127,30 @@ def group_by_id(const index_t[::1] ids, Py_ssize_t n_bags, Py_ssize_t seq,
                 start = offsets[b]
                 stop = offsets[b + 1]
             k = 0
+            bad = 0
+            largest = 0
             for j in range(start, stop):
-                if ids[j] != padding_idx:
-                    k = k + 1
+                value = ids[j]
+                if value == padding_idx:
+                    continue
+                if value < 0 or value >= upper:
+                    bad = bad + 1
+                    continue
+                k = k + 1
+                if value > largest:
+                    largest = value
             bag_count[b] = k
+            bag_max[b] = largest
+            n_invalid += bad  # a prange reduction
         m = 0
         for b in range(n_bags):
             bag_start[b] = m
             m = m + bag_count[b]
+            if bag_max[b] > max_id:
+                max_id = bag_max[b]
         bag_start[n_bags] = m
+    if n_invalid:
+        return n_invalid, None
 
     keys_np = np.empty(m, dtype=np.int64)
     order_np = np.empty(m, dtype=np.int64)
@@ -217,8 +241,8 @@ def group_by_id(const index_t[::1] ids, Py_ssize_t n_bags, Py_ssize_t seq,
                     segments[k] = j
                     k = k + 1
         segments[u] = m
-    return (unique_np, segments_np, order_np, entry_bag_np,
-            entry_pos_np if need_positions else None, np.asarray(bag_count))
+    return 0, (unique_np, segments_np, order_np, entry_bag_np,
+               entry_pos_np if need_positions else None, np.asarray(bag_count))
 
 
 cdef inline void _segment_row(floating* acc, Py_ssize_t dim, const floating* grad,
@@ -274,7 +298,7 @@ def sparse_grad(const floating[:, ::1] grad, tuple grouping, int mode,
     grad : (n_bags, dim) float array
         Gradient of the loss w.r.t. the pooled output (or, for lookup, each gathered row).
     grouping : tuple
-        What :func:`group_by_id` returned.
+        The grouping :func:`group_by_id` returned.
     mode : int
     per_sample_weights : float array or None
     argpos : (n_bags, dim) int64 or None
@@ -359,6 +383,8 @@ def sparse_grad_update(floating[:, ::1] table, const floating[:, ::1] grad, tupl
     with nogil:
         for s in prange(u, schedule="dynamic", chunksize=16, num_threads=num_threads):
             tid = threadid()
+            if s + UPDATE_PREFETCH_DISTANCE < u:
+                prefetch_update(&table[0, 0], s1, s2, unique_ids[s + UPDATE_PREFETCH_DISTANCE], dim)
             row = unique_ids[s]
             _segment_row(&scratch[tid, 0], dim, &grad[0, 0], segments[s], segments[s + 1],
                          &order[0], &entry_bag[0], pos_ptr, &scale[0], weight_ptr,

@@ -2,7 +2,10 @@
 # fused backward + update kernel (_backward.pyx). Each rule touches one row only, so
 # running rows in parallel needs no synchronisation as long as rows are distinct.
 from libc.math cimport sqrt, sqrtf
+from libc.stdint cimport int64_t
 from cython cimport floating
+
+from fastembed._kernels._types cimport prefetch_row
 
 cdef enum OptimKind:
     OPT_SGD = 0
@@ -96,6 +99,18 @@ cdef inline void update_row(floating* w, floating* g, floating* s1, floating* s2
             scale = <floating> (cfg.max_norm / (sqrt(<double> norm2) + 1e-7))
             for d in range(dim):
                 w[d] *= scale
+
+
+cdef inline void prefetch_update(floating* table, floating* s1, floating* s2, int64_t row,
+                                 Py_ssize_t dim) noexcept nogil:
+    """Prefetch the row (and its state) that an update loop will write soon: rows of a
+    large table are scattered, and Adam touches three of them per id."""
+    cdef size_t nbytes = dim * sizeof(floating)
+    prefetch_row(table + row * dim, nbytes)
+    if s1 != NULL:
+        prefetch_row(s1 + row * dim, nbytes)
+    if s2 != NULL:
+        prefetch_row(s2 + row * dim, nbytes)
 
 
 cdef OptimConfig make_config(dict params)

@@ -5,6 +5,8 @@ from libc.stdint cimport int64_t
 from libc.string cimport memcpy
 from cython cimport floating
 
+from fastembed._kernels._types cimport UPDATE_PREFETCH_DISTANCE
+
 import numpy as np
 
 
@@ -56,6 +58,8 @@ def sparse_update(floating[:, ::1] table, const int64_t[::1] indices,
     cdef Py_ssize_t n = indices.shape[0], dim = table.shape[1], i
     cdef int64_t row
     cdef int tid
+    cdef Py_ssize_t ahead
+    cdef floating* table_ptr = &table[0, 0]
     cdef StatePointers state = state_pointers(state1, state2, row_state)
     cdef floating* s1 = <floating*> state.s1
     cdef floating* s2 = <floating*> state.s2
@@ -69,6 +73,9 @@ def sparse_update(floating[:, ::1] table, const int64_t[::1] indices,
     with nogil:
         for i in prange(n, schedule="static", num_threads=num_threads):
             tid = threadid()
+            ahead = i + UPDATE_PREFETCH_DISTANCE
+            if ahead < n:
+                prefetch_update(table_ptr, s1, s2, indices[ahead], dim)
             row = indices[i]
             memcpy(&scratch[tid, 0], &values[i, 0], dim * sizeof(floating))
             update_row(&table[row, 0], &scratch[tid, 0],

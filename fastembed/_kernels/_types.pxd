@@ -12,7 +12,21 @@ cdef enum PoolMode:
     MODE_MEAN = 1
     MODE_MAX = 2
 
-cdef extern from "_omp_compat.h" nogil:
+cdef extern from "_platform.h" nogil:
     int FASTEMBED_HAVE_OPENMP
     int omp_get_max_threads()
     int omp_get_num_procs()
+    void FE_PREFETCH(const void* address)
+    # How many rows ahead the gather and the update loops prefetch (see _platform.h).
+    const Py_ssize_t GATHER_PREFETCH_DISTANCE "FE_GATHER_PREFETCH_DISTANCE"
+    const Py_ssize_t UPDATE_PREFETCH_DISTANCE "FE_UPDATE_PREFETCH_DISTANCE"
+
+cdef enum:
+    CACHE_LINE = 64
+
+cdef inline void prefetch_row(const void* row, size_t nbytes) noexcept nogil:
+    """Prefetch every cache line of a row about to be read."""
+    cdef size_t offset = 0
+    while offset < nbytes:
+        FE_PREFETCH(<const char*> row + offset)
+        offset += CACHE_LINE
