@@ -131,10 +131,11 @@ def group_by_id(const index_t[::1] ids, Py_ssize_t n_bags, Py_ssize_t seq,
             largest = 0
             for j in range(start, stop):
                 value = ids[j]
-                if value == padding_idx:
-                    continue
+                # Range first: the "no padding" sentinel is -1, which must not hide an id of -1.
                 if value < 0 or value >= upper:
                     bad = bad + 1
+                    continue
+                if value == padding_idx:
                     continue
                 k = k + 1
                 if value > largest:

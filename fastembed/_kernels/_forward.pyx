@@ -63,10 +63,11 @@ cdef inline Py_ssize_t _sum_bag(const floating* table, Py_ssize_t dim, Py_ssize_
         if j + GATHER_PREFETCH_DISTANCE < n_ids:
             prefetch_row(table + ids[j + GATHER_PREFETCH_DISTANCE] * dim, row_bytes)
         row_id = ids[j]
-        if row_id == padding_idx:
-            continue
+        # Range first: the "no padding" sentinel is -1, which must not hide an id of -1.
         if row_id < 0 or row_id >= num_rows:
             n_invalid[0] += 1
+            continue
+        if row_id == padding_idx:
             continue
         rows[pending] = table + row_id * dim
         w[pending] = weights[j] if weights != NULL else 1
@@ -115,11 +116,11 @@ cdef inline Py_ssize_t _sum_bag_blocked(const floating* table, Py_ssize_t dim,
             if base == 0 and j + GATHER_PREFETCH_DISTANCE < n_ids:
                 prefetch_row(table + ids[j + GATHER_PREFETCH_DISTANCE] * dim, row_bytes)
             row_id = ids[j]
-            if row_id == padding_idx:
-                continue
             if row_id < 0 or row_id >= num_rows:
                 if base == 0:
                     n_invalid[0] += 1
+                continue
+            if row_id == padding_idx:
                 continue
             if base == 0:
                 n += 1
@@ -148,10 +149,11 @@ cdef inline void _max_bag(const floating* table, Py_ssize_t dim, Py_ssize_t num_
         if j + GATHER_PREFETCH_DISTANCE < n_ids:
             prefetch_row(table + ids[j + GATHER_PREFETCH_DISTANCE] * dim, row_bytes)
         row_id = ids[j]
-        if row_id == padding_idx:
-            continue
+        # Range first: the "no padding" sentinel is -1, which must not hide an id of -1.
         if row_id < 0 or row_id >= num_rows:
             n_invalid[0] += 1
+            continue
+        if row_id == padding_idx:
             continue
         row = table + row_id * dim
         if first:

@@ -1,0 +1,192 @@
+"""Sparse optimizer kernels: against the NumPy twins, fused against unfused, lazy
+semantics, and PyTorch's SparseAdam / SGD / Adagrad when PyTorch is installed."""
+
+import numpy as np
+import pytest
+
+import fastembed
+from fastembed import ops, reference
+from helpers import random_padded_ids, random_table, tolerance
+
+OPTIMIZERS = [
+    (fastembed.SparseSGD, dict(learning_rate=0.1)),
+    (fastembed.SparseSGD, dict(learning_rate=0.1, momentum=0.9)),
+    (fastembed.SparseSGD, dict(learning_rate=0.1, momentum=0.9, nesterov=True, weight_decay=0.01)),
+    (fastembed.SparseAdagrad, dict(learning_rate=0.1, initial_accumulator_value=0.1)),
+    (fastembed.SparseRowwiseAdagrad, dict(learning_rate=0.1)),
+    (fastembed.SparseAdam, dict()),
+    (fastembed.SparseAdam, dict(learning_rate=0.01, weight_decay=0.1, max_norm=1.0)),
+]
+IDS = ["sgd", "momentum", "nesterov-wd", "adagrad", "rowwise", "adam", "adam-wd-maxnorm"]
+
+
+def _batches(rng, steps, num_rows, dim, dtype):
+    for _ in range(steps):
+        ids = random_padded_ids(rng, 6, 9, num_rows, np.int64)
+        yield ids, rng.standard_normal((6, dim)).astype(dtype)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("cls,kwargs", OPTIMIZERS, ids=IDS)
+def test_fused_unfused_and_twin_agree(rng, num_threads, dtype, cls, kwargs):
+    table = random_table(rng, 30, 8, dtype)
+    fused, unfused, twin = table.copy(), table.copy(), table.copy()
+    opt_fused, opt_unfused, opt_twin = cls(**kwargs), cls(**kwargs), cls(**kwargs)
+    for ids, grad in _batches(rng, 4, 30, 8, dtype):
+        ops.embedding_bag_backward_update(fused, grad, ids, padding_idx=0, optimizer=opt_fused)
+        ops.sparse_update(unfused, ops.embedding_bag_backward(grad, ids, padding_idx=0, weights=unfused), opt_unfused)
+        reference.embedding_bag_backward_update(twin, grad, ids, padding_idx=0, optimizer=opt_twin)
+    # Fused and unfused run the same arithmetic in the same order.
+    assert np.array_equal(fused, unfused)
+    np.testing.assert_allclose(fused, twin, **tolerance(dtype))
+    for name in opt_fused.state_names:
+        np.testing.assert_allclose(getattr(opt_fused, name), getattr(opt_twin, name), **tolerance(dtype))
+    assert opt_fused.iterations == opt_twin.iterations == 4
+
+
+@pytest.mark.parametrize("cls,kwargs", OPTIMIZERS, ids=IDS)
+def test_lookup_backward_update_matches_twin(rng, num_threads, cls, kwargs):
+    table = random_table(rng, 12, 5, np.float64)
+    a, b = table.copy(), table.copy()
+    opt_a, opt_b = cls(**kwargs), cls(**kwargs)
+    for _ in range(3):
+        ids = rng.integers(0, 12, size=(4, 3))
+        grad = rng.standard_normal((4, 3, 5))
+        ops.embedding_lookup_backward_update(a, grad, ids, optimizer=opt_a)
+        reference.embedding_lookup_backward_update(b, grad, ids, optimizer=opt_b)
+    np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-12)
+
+
+@pytest.mark.parametrize("cls,kwargs", OPTIMIZERS, ids=IDS)
+def test_updates_are_lazy(rng, cls, kwargs):
+    """Rows (and their state) that a step does not touch stay exactly as they were."""
+    table = random_table(rng, 20, 4, np.float32)
+    opt = cls(**kwargs)
+    ops.embedding_bag_backward_update(table, np.ones((1, 4), np.float32), [[1, 2]], optimizer=opt)
+    before = table.copy()
+    states = {name: getattr(opt, name).copy() for name in opt.state_names}
+    ops.embedding_bag_backward_update(table, np.ones((1, 4), np.float32), [[3, 0]], padding_idx=0, optimizer=opt)
+    untouched = np.setdiff1d(np.arange(20), [3])
+    assert np.array_equal(table[untouched], before[untouched])
+    assert not np.array_equal(table[3], before[3])
+    for name, state in states.items():
+        rows = untouched if state.ndim else slice(None)
+        assert np.array_equal(getattr(opt, name)[rows], state[rows])
+
+
+def test_rowwise_adagrad_keeps_one_value_per_row(rng):
+    table = random_table(rng, 50, 16, np.float32)
+    opt = fastembed.SparseRowwiseAdagrad()
+    ops.embedding_bag_backward_update(table, rng.standard_normal((2, 16)).astype(np.float32),
+                                      [[1, 2], [2, 3]], optimizer=opt)
+    assert opt.row_state.shape == (50,) and opt.state1 is None
+
+
+def test_max_norm_caps_updated_rows(rng):
+    table = random_table(rng, 10, 6, np.float64) * 10
+    opt = fastembed.SparseSGD(learning_rate=1e-3, max_norm=1.0)
+    ops.embedding_bag_backward_update(table, np.ones((1, 6)), [[2, 5]], optimizer=opt)
+    norms = np.linalg.norm(table, axis=1)
+    assert np.all(norms[[2, 5]] <= 1.0 + 1e-6)
+    assert np.all(norms[[0, 1, 3]] > 1.0), "untouched rows are not renormalised"
+
+
+def test_adam_state_roundtrip_gives_identical_continuation(rng):
+    table = random_table(rng, 40, 8, np.float32)
+    batches = list(_batches(rng, 6, 40, 8, np.float32))
+    straight, opt = table.copy(), fastembed.SparseAdam()
+    for ids, grad in batches:
+        ops.embedding_bag_backward_update(straight, grad, ids, padding_idx=0, optimizer=opt)
+    resumed, first = table.copy(), fastembed.SparseAdam()
+    for ids, grad in batches[:3]:
+        ops.embedding_bag_backward_update(resumed, grad, ids, padding_idx=0, optimizer=first)
+    second = fastembed.SparseAdam()
+    second.set_state({k: np.array(v) for k, v in first.get_state().items()})
+    for ids, grad in batches[3:]:
+        ops.embedding_bag_backward_update(resumed, grad, ids, padding_idx=0, optimizer=second)
+    assert np.array_equal(straight, resumed)
+
+
+def test_training_is_bitwise_identical_across_thread_counts(rng):
+    table = random_table(rng, 3000, 16, np.float32)
+    ids = (rng.zipf(1.1, size=(20, 64, 50)) % 3000).astype(np.int64)
+    grads = rng.standard_normal((20, 64, 16)).astype(np.float32)
+    results = []
+    for n in (1, 2, 4):
+        weights, opt = table.copy(), fastembed.SparseAdam()
+        with fastembed.threads(n):
+            for step in range(20):
+                ops.embedding_bag_backward_update(weights, grads[step], ids[step], padding_idx=0, optimizer=opt)
+        results.append(weights)
+    assert np.array_equal(results[0], results[1]) and np.array_equal(results[0], results[2])
+
+
+def test_optimizer_is_bound_to_one_table(rng):
+    opt = fastembed.SparseAdam()
+    ops.embedding_bag_backward_update(random_table(rng, 10, 4, np.float32), np.ones((1, 4), np.float32),
+                                      [[1]], optimizer=opt)
+    with pytest.raises(ValueError, match="one optimizer object per table"):
+        ops.embedding_bag_backward_update(random_table(rng, 11, 4, np.float32), np.ones((1, 4), np.float32),
+                                          [[1]], optimizer=opt)
+
+
+@pytest.mark.parametrize("kwargs,message", [
+    (dict(learning_rate=0), "learning_rate"),
+    (dict(learning_rate=float("nan")), "finite"),
+    (dict(beta_1=1.0), "beta_1"),
+    (dict(weight_decay=-1), "weight_decay"),
+    (dict(max_norm=0), "max_norm"),
+    (dict(learning_rate="fast"), "number"),
+])
+def test_bad_hyperparameters(kwargs, message):
+    with pytest.raises((ValueError, TypeError), match=message):
+        fastembed.SparseAdam(**kwargs)
+
+
+def test_nesterov_needs_momentum():
+    with pytest.raises(ValueError, match="momentum"):
+        fastembed.SparseSGD(nesterov=True)
+
+
+
+
+def _torch():
+    try:
+        import torch
+    except ImportError:
+        pytest.skip("PyTorch is not installed (optional cross-check)")
+    return torch
+
+
+@pytest.mark.parametrize("name", ["sparse_adam", "sgd_momentum", "adagrad"])
+def test_matches_pytorch(rng, name):
+    torch = _torch()
+    num_rows, dim = 50, 8
+    table = random_table(rng, num_rows, dim, np.float64)
+    ours = table.copy()
+    param = torch.nn.Parameter(torch.from_numpy(table.copy()))
+    if name == "sparse_adam":
+        opt_ours = fastembed.SparseAdam(learning_rate=0.01)
+        opt_torch = torch.optim.SparseAdam([param], lr=0.01)
+    elif name == "sgd_momentum":
+        opt_ours = fastembed.SparseSGD(learning_rate=0.1, momentum=0.9)
+        opt_torch = torch.optim.SGD([param], lr=0.1, momentum=0.9)
+    else:
+        opt_ours = fastembed.SparseAdagrad(learning_rate=0.1)
+        opt_torch = torch.optim.Adagrad([param], lr=0.1)
+    for step in range(5):
+        flat = rng.integers(0, num_rows, size=30)
+        offsets = np.array([0, 7, 7, 19, 30])
+        grad = rng.standard_normal((4, dim))
+        ops.embedding_bag_backward_update(ours, grad, flat, offsets, mode="mean", optimizer=opt_ours)
+        out = torch.nn.functional.embedding_bag(torch.from_numpy(flat), param, torch.from_numpy(offsets[:-1]),
+                                                mode="mean", sparse=True)
+        out.backward(torch.from_numpy(grad))
+        if name == "sgd_momentum":
+            # torch's momentum SGD is not lazy on sparse grads; compare on one step only
+            param.grad = param.grad.to_dense()
+        opt_torch.step()
+        opt_torch.zero_grad()
+        if name == "sgd_momentum":
+            break
+    np.testing.assert_allclose(ours, param.detach().numpy(), rtol=1e-10, atol=1e-12)
