@@ -9,8 +9,10 @@ from ._version import __version__
 
 try:
     from ._kernels import _parallel as _compiled_parallel
+    from ._kernels import SIMD as _SIMD
 except ImportError as exc:  # uncompiled source tree: ops fall back to the NumPy twins
     _compiled_parallel = None
+    _SIMD = None
     _IMPORT_ERROR = exc
     warnings.warn(
         "fastembed's compiled kernels are missing (%s); falling back to the slow pure-NumPy "
@@ -119,8 +121,9 @@ def show_config(verbose=False):
     -------
     dict
         ``version``, ``compiled`` (True when the Cython kernels are in use, False when
-        ops fall back to the NumPy reference), ``openmp``, ``num_threads``, ``num_procs``,
-        ``numpy`` and ``blas``.
+        ops fall back to the NumPy reference), ``openmp``, ``simd`` (``'avx2'`` when the
+        AVX2 build of the update kernels is loaded, else ``'baseline'``), ``num_threads``,
+        ``num_procs``, ``numpy`` and ``blas``.
     """
     import numpy as np
 
@@ -128,6 +131,7 @@ def show_config(verbose=False):
         "version": __version__,
         "compiled": COMPILED,
         "openmp": OPENMP,
+        "simd": _SIMD,
         "num_threads": get_num_threads(),
         "num_procs": _compiled_parallel.openmp_num_procs() if OPENMP else (os.cpu_count() or 1),
         "numpy": np.__version__,

@@ -62,3 +62,33 @@ def test_omp_num_threads_is_honoured(value, expected):
         assert int(out) >= 1
     else:
         assert int(out) == expected
+
+
+_VARIANT_SCRIPT = r"""
+import sys, numpy as np, fastembed
+from fastembed import ops
+rng = np.random.default_rng(7)
+table = rng.standard_normal((500, 24)).astype(np.float32)
+ids = (rng.zipf(1.2, size=(10, 32, 40)) % 500).astype(np.int64)
+grads = rng.standard_normal((10, 32, 24)).astype(np.float32)
+for opt in (fastembed.SparseAdam(weight_decay=0.01, max_norm=2.0), fastembed.SparseAdagrad(),
+            fastembed.SparseRowwiseAdagrad(), fastembed.SparseSGD(momentum=0.9, nesterov=True)):
+    weights = table.copy()
+    for step in range(10):
+        ops.embedding_bag_backward_update(weights, grads[step], ids[step], padding_idx=0, optimizer=opt)
+    sys.stdout.buffer.write(weights.tobytes())
+sys.stdout.buffer.write(fastembed.show_config()["simd"].encode())
+"""
+
+
+def test_simd_builds_give_bitwise_identical_results():
+    """The AVX2 and portable builds of the update kernels round identically."""
+    outputs = {}
+    for simd in ("auto", "baseline"):
+        env = dict(os.environ, FASTEMBED_SIMD=simd)
+        outputs[simd] = subprocess.run([sys.executable, "-c", _VARIANT_SCRIPT], env=env,
+                                       capture_output=True, check=True).stdout
+    assert outputs["baseline"].endswith(b"baseline")
+    if not outputs["auto"].endswith(b"avx2"):
+        pytest.skip("no AVX2 build or CPU here: only one build to compare")
+    assert outputs["auto"][:-4] == outputs["baseline"][:-8]

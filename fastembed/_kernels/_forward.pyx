@@ -91,9 +91,9 @@ cdef inline Py_ssize_t _sum_bag(const floating* table, Py_ssize_t dim, Py_ssize_
     return n
 
 
-cdef enum:
-    # Column block of the register-blocked sum: 16 floats are 4 SSE / 2 AVX registers.
-    SUM_BLOCK = 16
+cdef extern from "_platform.h":
+    # Column block of the register-blocked sum: a C macro, 16 for SSE2, 64 for AVX2.
+    enum: SUM_BLOCK "FE_SUM_BLOCK"
 
 
 cdef inline Py_ssize_t _sum_bag_blocked(const floating* table, Py_ssize_t dim,

@@ -4,7 +4,8 @@ from cython.parallel cimport prange
 from libc.math cimport isfinite
 from libc.stdint cimport int64_t
 
-from fastembed._kernels._types cimport index_t, FASTEMBED_HAVE_OPENMP, omp_get_max_threads, omp_get_num_procs
+from fastembed._kernels._types cimport (index_t, FASTEMBED_HAVE_OPENMP, fe_cpu_has_avx2_fma,
+                                       omp_get_max_threads, omp_get_num_procs)
 from cython cimport floating
 
 import numpy as np
@@ -22,6 +23,11 @@ def openmp_enabled():
 def openmp_max_threads():
     """Return OpenMP's default team size (honours ``OMP_NUM_THREADS``); 1 without OpenMP."""
     return omp_get_max_threads()
+
+
+def cpu_has_avx2_fma():
+    """Return True when the CPU and OS run AVX2 + FMA code."""
+    return bool(fe_cpu_has_avx2_fma())
 
 
 def openmp_num_procs():

@@ -32,6 +32,16 @@ static inline int omp_get_num_procs(void) { return 1; }
 #define FE_UPDATE_PREFETCH_DISTANCE 2
 #endif
 
+/* Width of the register-blocked bag sum (see _forward.pyx): as many elements as fit in
+ * half the vector registers, so the accumulator never spills. */
+#ifndef FE_SUM_BLOCK
+#if defined(__AVX2__)
+#define FE_SUM_BLOCK 64
+#else
+#define FE_SUM_BLOCK 16
+#endif
+#endif
+
 #if (defined(__GNUC__) || defined(__clang__)) && (defined(__x86_64__) || defined(__i386__))
 #define FE_PREFETCH(p) __asm__ __volatile__("prefetcht0 %0" : : "m"(*(const char *)(p)))
 #elif (defined(__GNUC__) || defined(__clang__)) && defined(__aarch64__)
@@ -43,6 +53,29 @@ static inline int omp_get_num_procs(void) { return 1; }
 #define FE_PREFETCH(p) _mm_prefetch((const char *)(p), _MM_HINT_T0)
 #else
 #define FE_PREFETCH(p) ((void)0)
+#endif
+
+/* Does this CPU (and OS) run AVX2 + FMA code? Decides which build of the update kernels
+ * fastembed/_kernels/__init__.py loads. */
+#if (defined(__GNUC__) || defined(__clang__)) && (defined(__x86_64__) || defined(__i386__))
+static inline int fe_cpu_has_avx2_fma(void) {
+    __builtin_cpu_init();  /* libgcc also checks that the OS saves AVX state (XGETBV) */
+    return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+}
+#elif defined(_MSC_VER) && (defined(_M_X64) || defined(_M_IX86))
+#include <intrin.h>
+#include <immintrin.h>
+static inline int fe_cpu_has_avx2_fma(void) {
+    int info[4];
+    __cpuid(info, 1);
+    int fma = (info[2] >> 12) & 1, osxsave = (info[2] >> 27) & 1;
+    __cpuidex(info, 7, 0);
+    int avx2 = (info[1] >> 5) & 1;
+    if (!(fma && osxsave && avx2)) return 0;
+    return (_xgetbv(0) & 6) == 6;  /* XMM and YMM state enabled by the OS */
+}
+#else
+static inline int fe_cpu_has_avx2_fma(void) { return 0; }
 #endif
 
 #endif

@@ -17,6 +17,7 @@ cdef extern from "_platform.h" nogil:
     int omp_get_max_threads()
     int omp_get_num_procs()
     void FE_PREFETCH(const void* address)
+    int fe_cpu_has_avx2_fma()
     # How many rows ahead the gather and the update loops prefetch (see _platform.h).
     const Py_ssize_t GATHER_PREFETCH_DISTANCE "FE_GATHER_PREFETCH_DISTANCE"
     const Py_ssize_t UPDATE_PREFETCH_DISTANCE "FE_UPDATE_PREFETCH_DISTANCE"
