@@ -51,18 +51,22 @@ def make_workload(num_rows=100_000, dim=64, batch=256, seq=256, min_len=64, zipf
     flat = np.concatenate([row[:n] for row, n in zip(ids, lengths)])
     offsets = np.concatenate([[0], np.cumsum(lengths)])
     weights = rng.uniform(-0.05, 0.05, size=(num_rows, dim)).astype(np.float32)
+    # Touch every page now, so that no timed call pays for first-touch faults or for the
+    # kernel collapsing fresh pages into huge pages.
+    weights += 0
     grad = rng.standard_normal((batch, dim)).astype(np.float32)
     return {"weights": weights, "ids": ids.astype(np.int64), "flat": flat.astype(np.int64),
             "offsets": offsets.astype(np.int64), "grad": grad}
 
 
-def median_time(fn, repeats, setup=None, min_time=0.0):
-    """Median wall time of ``fn()`` over ``repeats`` runs (after one warm-up).
+def median_time(fn, repeats, setup=None, warmup=3):
+    """Median wall time of ``fn()`` over ``repeats`` runs (after ``warmup`` untimed runs).
 
     ``setup`` (untimed) runs before each call and its result is passed to ``fn``.
     """
-    state = setup() if setup else None
-    fn(state) if setup else fn()
+    for _ in range(warmup):
+        state = setup() if setup else None
+        fn(state) if setup else fn()
     times = []
     while len(times) < repeats:
         state = setup() if setup else None
@@ -261,6 +265,46 @@ def report_ratios(table, all_threads):
             print("      %-44s %8.3f ms  %6.2fx" % (impl, sec * 1e3, sec / base))
 
 
+MARKDOWN_COLUMNS = [
+    # (column title, implementation names that fill it, first match wins)
+    ("fastembed, {all} threads", ["fastembed padded int64, {all} thr", "fastembed, {all} thr",
+                                  "fastembed -> SparseRows, {all} thr", "fastembed fused, {all} thr"]),
+    ("fastembed, 1 thread", ["fastembed padded int64, 1 thr", "fastembed -> SparseRows, 1 thr",
+                             "fastembed fused, 1 thr"]),
+    ("fastembed ragged", ["fastembed ragged, {all} thr"]),
+    ("NumPy twin", ["numpy twin padded", "numpy twin"]),
+    ("PyTorch ragged", ["torch F.embedding_bag ragged", "torch F.embedding",
+                        "torch sparse backward + SparseAdam (ragged)"]),
+    ("PyTorch padded", ["torch F.embedding_bag padded+padding_idx",
+                        "torch sparse backward + SparseAdam (padded)"]),
+]
+
+
+def markdown_table(rows, all_threads):
+    """README table: one line per operation, ms with the ratio to fastembed (all threads)."""
+    by_op = {}
+    for op, impl, seconds in rows:
+        by_op.setdefault(op, {})[impl] = seconds
+    titles = [title.format(all=all_threads) for title, _ in MARKDOWN_COLUMNS]
+    lines = ["| operation | " + " | ".join(titles) + " |", "|---" * (len(titles) + 1) + "|"]
+    for op, impls in by_op.items():
+        cells = []
+        for _, names in MARKDOWN_COLUMNS:
+            value = next((impls[n.format(all=all_threads)] for n in names if n.format(all=all_threads) in impls), None)
+            cells.append(value)
+        base = cells[0]
+        text = []
+        for i, value in enumerate(cells):
+            if value is None:
+                text.append("–")
+            elif i == 0 or base is None:
+                text.append("%.3f ms" % (value * 1e3))
+            else:
+                text.append("%.3f ms (%.1fx)" % (value * 1e3, value / base))
+        lines.append("| %s | %s |" % (op, " | ".join(text)))
+    return "\n".join(lines)
+
+
 def report_targets(table, dim, all_threads):
     print("\n== targets (dim %d, all threads = %d) ==" % (dim, all_threads))
     missed = 0
@@ -285,6 +329,7 @@ def main(argv=None):
     parser.add_argument("--rounds", type=int, default=3, help="interleaved rounds (median of medians)")
     parser.add_argument("--threads", type=int, default=None, help="'all threads' (default: all cores)")
     parser.add_argument("--check", action="store_true", help="exit 1 when a target is missed (dim 64)")
+    parser.add_argument("--markdown", action="store_true", help="also print the README table")
     parser.add_argument("--torch-worker", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
 
@@ -306,6 +351,8 @@ def main(argv=None):
         for (op, impl), seconds in run_torch_worker(args.dims, args.repeats, all_threads).items():
             table.add(op, impl, seconds)
     report_ratios(table, all_threads)
+    if args.markdown:
+        print("\n" + markdown_table(table.rows, all_threads))
     missed = 0
     for dim in args.dims:
         if dim == 64:  # the targets are set on the standard workload

@@ -19,7 +19,8 @@ from cython cimport floating
 
 import numpy as np
 
-from fastembed._kernels._types cimport index_t, MODE_SUM, MODE_MEAN, MODE_MAX, UPDATE_PREFETCH_DISTANCE
+from fastembed._kernels._types cimport (index_t, MODE_SUM, MODE_MEAN, MODE_MAX,
+                                       UPDATE_PREFETCH_DISTANCE, bag_start, bag_stop)
 from fastembed._kernels._optim cimport (OptimConfig, StatePointers, make_config,
                                         prefetch_update, state_pointers, update_row)
 
@@ -113,19 +114,16 @@ def group_by_id(const index_t[::1] ids, Py_ssize_t n_bags, Py_ssize_t seq,
     cdef Py_ssize_t b, j, k, c, lo, hi, start, stop, m, u, chunks, radix, bad, n_invalid = 0
     cdef int64_t value, largest, max_id = 0
     cdef int64_t[::1] bag_count = np.empty(n_bags, dtype=np.int64)
-    cdef int64_t[::1] bag_start = np.empty(n_bags + 1, dtype=np.int64)
+    cdef int64_t[::1] entry_start = np.empty(n_bags + 1, dtype=np.int64)
     cdef int64_t[::1] bag_max = np.empty(n_bags, dtype=np.int64)
+    cdef const int64_t* offsets_ptr = &offsets[0] if offsets is not None else NULL
 
     # 1. Count the non-padding entries of every bag, checking ids as they are read
     #    (parallel over bags), then lay the bags out one after the other.
     with nogil:
         for b in prange(n_bags, schedule="guided", num_threads=num_threads):
-            if seq > 0:
-                start = b * seq
-                stop = start + seq
-            else:
-                start = offsets[b]
-                stop = offsets[b + 1]
+            start = bag_start(b, seq, offsets_ptr)
+            stop = bag_stop(b, seq, offsets_ptr)
             k = 0
             bad = 0
             largest = 0
@@ -145,11 +143,11 @@ def group_by_id(const index_t[::1] ids, Py_ssize_t n_bags, Py_ssize_t seq,
             n_invalid += bad  # a prange reduction
         m = 0
         for b in range(n_bags):
-            bag_start[b] = m
+            entry_start[b] = m
             m = m + bag_count[b]
             if bag_max[b] > max_id:
                 max_id = bag_max[b]
-        bag_start[n_bags] = m
+        entry_start[n_bags] = m
     if n_invalid:
         return n_invalid, None
 
@@ -165,13 +163,9 @@ def group_by_id(const index_t[::1] ids, Py_ssize_t n_bags, Py_ssize_t seq,
 
     with nogil:
         for b in prange(n_bags, schedule="guided", num_threads=num_threads):
-            if seq > 0:
-                start = b * seq
-                stop = start + seq
-            else:
-                start = offsets[b]
-                stop = offsets[b + 1]
-            k = bag_start[b]
+            start = bag_start(b, seq, offsets_ptr)
+            stop = bag_stop(b, seq, offsets_ptr)
+            k = entry_start[b]
             for j in range(start, stop):
                 if ids[j] != padding_idx:
                     keys[k] = ids[j]
@@ -246,33 +240,67 @@ def group_by_id(const index_t[::1] ids, Py_ssize_t n_bags, Py_ssize_t seq,
                entry_pos_np if need_positions else None, np.asarray(bag_count))
 
 
+cdef struct SegmentPlan:
+    # Everything _segment_row reads, as raw pointers into arrays kept alive by the caller
+    # (the grouping tuple and the bag_scale array). Floating-point arrays are void*
+    # because a struct cannot hold fused types.
+    const int64_t* segments        # (u + 1,) segment boundaries in `order`
+    const int64_t* order           # entry numbers sorted by id
+    const int64_t* entry_bag       # bag of each entry
+    const int64_t* entry_pos       # position in ids of each entry, or NULL
+    const void* bag_scale          # (n_bags,) floating: 1/count (mean) or 1
+    const void* sample_weights     # (n_ids,) floating per-sample weights, or NULL
+    const int64_t* argpos          # (n_bags, dim) max positions, or NULL
+    int mode
+
+
+cdef inline const int64_t* _int64_data(object array) except? NULL:
+    return <const int64_t*> <size_t> array.ctypes.data if array is not None and array.size else NULL
+
+
+cdef SegmentPlan _make_plan(tuple grouping, int mode, const void* sample_weights,
+                            const int64_t* argpos, object bag_scale) except *:
+    """Pointers for :func:`_segment_row`; ``bag_scale`` (from :func:`_bag_scale`) must
+    outlive the plan."""
+    _, segments, order, entry_bag, entry_pos, _ = grouping
+    cdef SegmentPlan plan
+    plan.segments = _int64_data(segments)
+    plan.order = _int64_data(order)
+    plan.entry_bag = _int64_data(entry_bag)
+    plan.entry_pos = _int64_data(entry_pos)
+    plan.bag_scale = <const void*> <size_t> bag_scale.ctypes.data if bag_scale.size else NULL
+    plan.sample_weights = sample_weights
+    plan.argpos = argpos
+    plan.mode = mode
+    return plan
+
+
 cdef inline void _segment_row(floating* acc, Py_ssize_t dim, const floating* grad,
-                              Py_ssize_t lo, Py_ssize_t hi, const int64_t* order,
-                              const int64_t* entry_bag, const int64_t* entry_pos,
-                              const floating* bag_scale, const floating* sample_weights,
-                              const int64_t* argpos, int mode) noexcept nogil:
-    """Sum the gradient contributions of entries ``order[lo:hi]`` (one id) into ``acc``,
-    in entry order, so the floating-point result never depends on scheduling."""
+                              Py_ssize_t s, const SegmentPlan* plan) noexcept nogil:
+    """Sum the gradient contributions of the entries of segment ``s`` (one id) into
+    ``acc``, in entry order, so the floating-point result never depends on scheduling."""
     cdef Py_ssize_t k, d
     cdef int64_t e, b, pos
     cdef const floating* g
     cdef const int64_t* arg
+    cdef const floating* bag_scale = <const floating*> plan.bag_scale
+    cdef const floating* sample_weights = <const floating*> plan.sample_weights
     cdef floating scale
     memset(acc, 0, dim * sizeof(floating))
-    for k in range(lo, hi):
-        e = order[k]
-        b = entry_bag[e]
+    for k in range(plan.segments[s], plan.segments[s + 1]):
+        e = plan.order[k]
+        b = plan.entry_bag[e]
         g = grad + b * dim
-        if mode == MODE_MAX:
+        if plan.mode == MODE_MAX:
             # Only the dimensions where this entry was the bag's maximum get gradient.
-            pos = entry_pos[e]
-            arg = argpos + b * dim
+            pos = plan.entry_pos[e]
+            arg = plan.argpos + b * dim
             for d in range(dim):
                 if arg[d] == pos:
                     acc[d] += g[d]
         else:
             if sample_weights != NULL:
-                scale = sample_weights[entry_pos[e]]
+                scale = sample_weights[plan.entry_pos[e]]
             else:
                 scale = bag_scale[b]
             for d in range(dim):
@@ -310,34 +338,22 @@ def sparse_grad(const floating[:, ::1] grad, tuple grouping, int mode,
     indices : (u,) int64
     values : (u, dim) float array
     """
-    unique_np, segments_np, order_np, entry_bag_np, entry_pos_np, bag_count = grouping
-    cdef const int64_t[::1] segments = segments_np
+    unique_np, bag_count = grouping[0], grouping[5]
     cdef Py_ssize_t u = unique_np.shape[0], dim = grad.shape[1], s
     dtype = np.float32 if floating is float else np.float64
     values_np = np.empty((u, dim), dtype=dtype)
     if u == 0 or dim == 0:
         return unique_np, values_np
     cdef floating[:, ::1] values = values_np
-    cdef const floating[::1] scale = _bag_scale(bag_count, mode, dtype)
-    cdef const int64_t[::1] order = order_np
-    cdef const int64_t[::1] entry_bag = entry_bag_np
-    cdef const int64_t* pos_ptr = NULL
-    cdef const floating* weight_ptr = NULL
-    cdef const int64_t* argpos_ptr = NULL
-    cdef const int64_t[::1] entry_pos
-    if entry_pos_np is not None:
-        entry_pos = entry_pos_np
-        pos_ptr = &entry_pos[0]
-    if per_sample_weights is not None and per_sample_weights.shape[0] > 0:
-        weight_ptr = &per_sample_weights[0]
-    if argpos is not None:
-        argpos_ptr = &argpos[0, 0]
+    bag_scale = _bag_scale(bag_count, mode, dtype)
+    cdef SegmentPlan plan = _make_plan(
+        grouping, mode,
+        &per_sample_weights[0] if per_sample_weights is not None and per_sample_weights.shape[0] else NULL,
+        &argpos[0, 0] if argpos is not None and argpos.shape[0] else NULL, bag_scale)
     with nogil:
         # Dynamic scheduling: Zipf-distributed ids make a few segments very long.
         for s in prange(u, schedule="dynamic", chunksize=16, num_threads=num_threads):
-            _segment_row(&values[s, 0], dim, &grad[0, 0], segments[s], segments[s + 1],
-                         &order[0], &entry_bag[0], pos_ptr, &scale[0], weight_ptr,
-                         argpos_ptr, mode)
+            _segment_row(&values[s, 0], dim, &grad[0, 0], s, &plan)
     return unique_np, values_np
 
 
@@ -352,8 +368,7 @@ def sparse_grad_update(floating[:, ::1] table, const floating[:, ::1] grad, tupl
     state arrays and hyper-parameters (see ``fastembed._kernels._optim.sparse_update``).
     Returns the number of rows updated.
     """
-    unique_np, segments_np, order_np, entry_bag_np, entry_pos_np, bag_count = grouping
-    cdef const int64_t[::1] segments = segments_np
+    unique_np, bag_count = grouping[0], grouping[5]
     cdef const int64_t[::1] unique_ids = unique_np
     cdef Py_ssize_t u = unique_np.shape[0], dim = grad.shape[1], s
     cdef int64_t row
@@ -367,29 +382,18 @@ def sparse_grad_update(floating[:, ::1] table, const floating[:, ::1] grad, tupl
     cdef floating* s2 = <floating*> state.s2
     cdef floating* rs = <floating*> state.row_state
     cdef floating[:, ::1] scratch = np.empty((max(num_threads, 1), dim), dtype=dtype)
-    cdef const floating[::1] scale = _bag_scale(bag_count, mode, dtype)
-    cdef const int64_t[::1] order = order_np
-    cdef const int64_t[::1] entry_bag = entry_bag_np
-    cdef const int64_t* pos_ptr = NULL
-    cdef const floating* weight_ptr = NULL
-    cdef const int64_t* argpos_ptr = NULL
-    cdef const int64_t[::1] entry_pos
-    if entry_pos_np is not None:
-        entry_pos = entry_pos_np
-        pos_ptr = &entry_pos[0]
-    if per_sample_weights is not None and per_sample_weights.shape[0] > 0:
-        weight_ptr = &per_sample_weights[0]
-    if argpos is not None:
-        argpos_ptr = &argpos[0, 0]
+    bag_scale = _bag_scale(bag_count, mode, dtype)
+    cdef SegmentPlan plan = _make_plan(
+        grouping, mode,
+        &per_sample_weights[0] if per_sample_weights is not None and per_sample_weights.shape[0] else NULL,
+        &argpos[0, 0] if argpos is not None and argpos.shape[0] else NULL, bag_scale)
     with nogil:
         for s in prange(u, schedule="dynamic", chunksize=16, num_threads=num_threads):
             tid = threadid()
             if s + UPDATE_PREFETCH_DISTANCE < u:
                 prefetch_update(&table[0, 0], s1, s2, unique_ids[s + UPDATE_PREFETCH_DISTANCE], dim)
             row = unique_ids[s]
-            _segment_row(&scratch[tid, 0], dim, &grad[0, 0], segments[s], segments[s + 1],
-                         &order[0], &entry_bag[0], pos_ptr, &scale[0], weight_ptr,
-                         argpos_ptr, mode)
+            _segment_row(&scratch[tid, 0], dim, &grad[0, 0], s, &plan)
             update_row(&table[row, 0], &scratch[tid, 0],
                        s1 + row * dim if s1 != NULL else NULL,
                        s2 + row * dim if s2 != NULL else NULL,

@@ -12,7 +12,8 @@ from libc.string cimport memcpy, memset
 from cython cimport floating
 
 from fastembed._kernels._types cimport (index_t, MODE_SUM, MODE_MEAN, MODE_MAX,
-                                       GATHER_PREFETCH_DISTANCE, prefetch_row)
+                                       GATHER_PREFETCH_DISTANCE, bag_start, bag_stop,
+                                       prefetch_row)
 
 
 def embedding_lookup(const floating[:, ::1] table, const index_t[::1] ids,
@@ -42,6 +43,31 @@ def embedding_lookup(const floating[:, ::1] table, const index_t[::1] ids,
     return n_invalid
 
 
+cdef inline const floating* _bag_row(const floating* table, Py_ssize_t dim,
+                                     Py_ssize_t num_rows, const index_t* ids, Py_ssize_t j,
+                                     Py_ssize_t n_ids, int64_t padding_idx,
+                                     Py_ssize_t* n_invalid) noexcept nogil:
+    """The table row of entry ``j`` of a bag, or NULL when the entry is skipped.
+
+    Prefetches the row ``GATHER_PREFETCH_DISTANCE`` entries ahead (past the bag's end: the
+    next bag's ids follow in memory, up to ``n_ids``). An id outside ``[0, num_rows)`` is
+    counted in ``n_invalid`` and never dereferenced; the range is checked before the
+    padding test because the "no padding" sentinel is -1, which must not hide an id of -1.
+    """
+    cdef index_t row_id
+    if j + GATHER_PREFETCH_DISTANCE < n_ids:
+        row_id = ids[j + GATHER_PREFETCH_DISTANCE]
+        if 0 <= row_id < num_rows:
+            prefetch_row(table + row_id * dim, dim * sizeof(floating))
+    row_id = ids[j]
+    if row_id < 0 or row_id >= num_rows:
+        n_invalid[0] += 1
+        return NULL
+    if row_id == padding_idx:
+        return NULL
+    return table + row_id * dim
+
+
 cdef inline Py_ssize_t _sum_bag(const floating* table, Py_ssize_t dim, Py_ssize_t num_rows,
                                 const index_t* ids, Py_ssize_t start, Py_ssize_t stop,
                                 Py_ssize_t n_ids, int64_t padding_idx, const floating* weights,
@@ -50,26 +76,17 @@ cdef inline Py_ssize_t _sum_bag(const floating* table, Py_ssize_t dim, Py_ssize_
     return how many ids were not padding.
 
     Rows are combined four at a time, so ``out`` is loaded and stored once per four rows
-    rather than once per row. Ids outside ``[0, num_rows)`` are counted in ``n_invalid``
-    and skipped (the caller raises); prefetching looks past the bag's end (up to
-    ``n_ids``) because the next bag's ids follow in memory.
+    rather than once per row. Invalid ids are counted and skipped (see :func:`_bag_row`).
     """
     cdef Py_ssize_t j, d, n = 0, pending = 0
-    cdef index_t row_id
+    cdef const floating* row
     cdef const floating* rows[4]
     cdef floating w[4]
-    cdef size_t row_bytes = dim * sizeof(floating)
     for j in range(start, stop):
-        if j + GATHER_PREFETCH_DISTANCE < n_ids:
-            prefetch_row(table + ids[j + GATHER_PREFETCH_DISTANCE] * dim, row_bytes)
-        row_id = ids[j]
-        # Range first: the "no padding" sentinel is -1, which must not hide an id of -1.
-        if row_id < 0 or row_id >= num_rows:
-            n_invalid[0] += 1
+        row = _bag_row(table, dim, num_rows, ids, j, n_ids, padding_idx, n_invalid)
+        if row == NULL:
             continue
-        if row_id == padding_idx:
-            continue
-        rows[pending] = table + row_id * dim
+        rows[pending] = row
         w[pending] = weights[j] if weights != NULL else 1
         pending += 1
         n += 1
@@ -104,29 +121,22 @@ cdef inline Py_ssize_t _sum_bag_blocked(const floating* table, Py_ssize_t dim,
     """:func:`_sum_bag` for ``dim % SUM_BLOCK == 0`` without weights: the bag is summed one
     column block at a time into a fixed-size local accumulator, which the compiler keeps
     in registers, so each row costs only its loads and adds."""
-    cdef Py_ssize_t j, d, base = 0, n = 0
-    cdef index_t row_id
+    cdef Py_ssize_t j, d, base = 0, n = 0, ignored = 0
     cdef const floating* row
     cdef floating acc[SUM_BLOCK]
-    cdef size_t row_bytes = dim * sizeof(floating)
     while base < dim:
         for d in range(SUM_BLOCK):
             acc[d] = 0
         for j in range(start, stop):
-            if base == 0 and j + GATHER_PREFETCH_DISTANCE < n_ids:
-                prefetch_row(table + ids[j + GATHER_PREFETCH_DISTANCE] * dim, row_bytes)
-            row_id = ids[j]
-            if row_id < 0 or row_id >= num_rows:
-                if base == 0:
-                    n_invalid[0] += 1
-                continue
-            if row_id == padding_idx:
+            # Count (and prefetch) on the first column block only.
+            row = _bag_row(table, dim, num_rows, ids, j, n_ids if base == 0 else 0,
+                           padding_idx, n_invalid if base == 0 else &ignored)
+            if row == NULL:
                 continue
             if base == 0:
                 n += 1
-            row = table + row_id * dim + base
             for d in range(SUM_BLOCK):
-                acc[d] += row[d]
+                acc[d] += row[base + d]
         for d in range(SUM_BLOCK):
             out[base + d] = acc[d]
         base += SUM_BLOCK
@@ -139,23 +149,14 @@ cdef inline void _max_bag(const floating* table, Py_ssize_t dim, Py_ssize_t num_
                           int64_t* argpos, Py_ssize_t* n_invalid) noexcept nogil:
     """Element-wise max over the rows of one bag; ``argpos`` (may be NULL) records the
     position of the first maximum, which is where the backward pass sends the gradient.
-    Invalid ids are counted and skipped, as in :func:`_sum_bag`."""
+    Invalid ids are counted and skipped (see :func:`_bag_row`)."""
     cdef Py_ssize_t j, d
     cdef bint first = True
-    cdef index_t row_id
     cdef const floating* row
-    cdef size_t row_bytes = dim * sizeof(floating)
     for j in range(start, stop):
-        if j + GATHER_PREFETCH_DISTANCE < n_ids:
-            prefetch_row(table + ids[j + GATHER_PREFETCH_DISTANCE] * dim, row_bytes)
-        row_id = ids[j]
-        # Range first: the "no padding" sentinel is -1, which must not hide an id of -1.
-        if row_id < 0 or row_id >= num_rows:
-            n_invalid[0] += 1
+        row = _bag_row(table, dim, num_rows, ids, j, n_ids, padding_idx, n_invalid)
+        if row == NULL:
             continue
-        if row_id == padding_idx:
-            continue
-        row = table + row_id * dim
         if first:
             memcpy(out, row, dim * sizeof(floating))
             if argpos != NULL:
@@ -216,6 +217,7 @@ def embedding_bag(const floating[:, ::1] table, const index_t[::1] ids, Py_ssize
     cdef const floating* table_ptr
     cdef const index_t* ids_ptr
     cdef const floating* weight_ptr = NULL
+    cdef const int64_t* offsets_ptr = NULL
     cdef int64_t* argpos_ptr = NULL
     cdef floating* row
     if n_bags == 0 or dim == 0:
@@ -227,6 +229,8 @@ def embedding_bag(const floating[:, ::1] table, const index_t[::1] ids, Py_ssize
         return 0
     table_ptr = &table[0, 0]
     ids_ptr = &ids[0]
+    if offsets is not None:
+        offsets_ptr = &offsets[0]
     if per_sample_weights is not None:
         weight_ptr = &per_sample_weights[0]
     if argpos is not None:
@@ -235,12 +239,8 @@ def embedding_bag(const floating[:, ::1] table, const index_t[::1] ids, Py_ssize
         # Guided scheduling balances bags of very different lengths; which thread takes
         # a bag never changes its result.
         for b in prange(n_bags, schedule="guided", num_threads=num_threads):
-            if seq > 0:
-                start = b * seq
-                stop = start + seq
-            else:
-                start = offsets[b]
-                stop = offsets[b + 1]
+            start = bag_start(b, seq, offsets_ptr)
+            stop = bag_stop(b, seq, offsets_ptr)
             row = &out[b, 0]
             memset(row, 0, dim * sizeof(floating))
             bag_invalid = 0

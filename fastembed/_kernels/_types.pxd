@@ -31,3 +31,13 @@ cdef inline void prefetch_row(const void* row, size_t nbytes) noexcept nogil:
     while offset < nbytes:
         FE_PREFETCH(<const char*> row + offset)
         offset += CACHE_LINE
+
+
+# Bag b of a batch: ids[b*seq:(b+1)*seq] for padded 2-D input (seq > 0), else
+# ids[offsets[b]:offsets[b+1]]. Two functions returning values (not one writing through
+# pointers) so that, inside a prange, the variables they are assigned to stay private.
+cdef inline Py_ssize_t bag_start(Py_ssize_t b, Py_ssize_t seq, const int64_t* offsets) noexcept nogil:
+    return b * seq if seq > 0 else offsets[b]
+
+cdef inline Py_ssize_t bag_stop(Py_ssize_t b, Py_ssize_t seq, const int64_t* offsets) noexcept nogil:
+    return (b + 1) * seq if seq > 0 else offsets[b + 1]
