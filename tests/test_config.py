@@ -53,11 +53,17 @@ def test_context_manager_restores_after_an_exception():
     assert fastembed.get_num_threads() == before
 
 
+def run_python(code, env, cwd):
+    """Run ``code`` in a fresh interpreter. ``cwd`` must not be the source checkout:
+    `python -c` puts the current directory first on sys.path, which would import the
+    uncompiled sources instead of the installed package."""
+    return subprocess.run([sys.executable, "-c", code], env=env, cwd=cwd, capture_output=True, check=True).stdout
+
+
 @pytest.mark.parametrize("value,expected", [("3", 3), ("1", 1), ("2,1", 2), ("junk", None)])
-def test_omp_num_threads_is_honoured(value, expected):
+def test_omp_num_threads_is_honoured(value, expected, tmp_path):
     env = dict(os.environ, OMP_NUM_THREADS=value)
-    out = subprocess.run([sys.executable, "-c", "import fastembed; print(fastembed.get_num_threads())"],
-                         env=env, capture_output=True, text=True, check=True).stdout
+    out = run_python("import fastembed; print(fastembed.get_num_threads())", env, tmp_path)
     if expected is None:
         assert int(out) >= 1
     else:
@@ -81,13 +87,11 @@ sys.stdout.buffer.write(fastembed.show_config()["simd"].encode())
 """
 
 
-def test_simd_builds_give_bitwise_identical_results():
+def test_simd_builds_give_bitwise_identical_results(tmp_path):
     """The AVX2 and portable builds of the update kernels round identically."""
     outputs = {}
     for simd in ("auto", "baseline"):
-        env = dict(os.environ, FASTEMBED_SIMD=simd)
-        outputs[simd] = subprocess.run([sys.executable, "-c", _VARIANT_SCRIPT], env=env,
-                                       capture_output=True, check=True).stdout
+        outputs[simd] = run_python(_VARIANT_SCRIPT, dict(os.environ, FASTEMBED_SIMD=simd), tmp_path)
     assert outputs["baseline"].endswith(b"baseline")
     if not outputs["auto"].endswith(b"avx2"):
         pytest.skip("no AVX2 build or CPU here: only one build to compare")
