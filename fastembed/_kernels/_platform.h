@@ -32,16 +32,6 @@ static inline int omp_get_num_procs(void) { return 1; }
 #define FE_UPDATE_PREFETCH_DISTANCE 2
 #endif
 
-/* Width of the register-blocked bag sum (see _forward.pyx): as many elements as fit in
- * half the vector registers, so the accumulator never spills. */
-#ifndef FE_SUM_BLOCK
-#if defined(__AVX2__)
-#define FE_SUM_BLOCK 64
-#else
-#define FE_SUM_BLOCK 16
-#endif
-#endif
-
 #if (defined(__GNUC__) || defined(__clang__)) && (defined(__x86_64__) || defined(__i386__))
 #define FE_PREFETCH(p) __asm__ __volatile__("prefetcht0 %0" : : "m"(*(const char *)(p)))
 #elif (defined(__GNUC__) || defined(__clang__)) && defined(__aarch64__)
