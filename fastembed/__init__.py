@@ -8,7 +8,7 @@ from ._version import __version__
 from ._config import get_num_threads, set_num_threads, show_config, threads
 from . import ops, reference
 from .sparse import SparseRows
-from .sparse_optim import SparseAdagrad, SparseAdam, SparseRowwiseAdagrad, SparseSGD
+from .sparse_optim import SparseAdagrad, SparseAdam, SparseRMSprop, SparseRowwiseAdagrad, SparseSGD
 
 __all__ = [
     "__version__",
@@ -23,4 +23,5 @@ __all__ = [
     "SparseAdagrad",
     "SparseRowwiseAdagrad",
     "SparseAdam",
+    "SparseRMSprop",
 ]

@@ -26,7 +26,8 @@ from ._validation import (
     prepare_lookup_backward,
 )
 from .sparse import SparseRows
-from .sparse_optim import SparseAdagrad, SparseAdam, SparseOptimizer, SparseRowwiseAdagrad, SparseSGD
+from .sparse_optim import (SparseAdagrad, SparseAdam, SparseOptimizer, SparseRMSprop, SparseRowwiseAdagrad,
+                           SparseSGD)
 
 if COMPILED:
     from ._kernels import _backward, _forward, _optim, _parallel
@@ -44,6 +45,7 @@ __all__ = [
     "SparseAdagrad",
     "SparseRowwiseAdagrad",
     "SparseAdam",
+    "SparseRMSprop",
 ]
 
 MODE_MAX = MODES["max"]
@@ -53,7 +55,7 @@ MODE_SUM = MODES["sum"]
 def _check_optimizer(optimizer):
     if not isinstance(optimizer, SparseOptimizer):
         raise TypeError("optimizer must be a fastembed sparse optimizer (SparseSGD, SparseAdagrad, "
-                        "SparseRowwiseAdagrad or SparseAdam), got %r" % (optimizer,))
+                        "SparseRowwiseAdagrad, SparseRMSprop or SparseAdam), got %r" % (optimizer,))
 
 
 # The kernels check id ranges in the pass that reads the ids, so the ops hand

@@ -23,7 +23,7 @@ from ._validation import (
     prepare_lookup_backward,
 )
 from .sparse import SparseRows
-from .sparse_optim import ADAGRAD, ADAM, ROWWISE_ADAGRAD, SGD
+from .sparse_optim import ADAGRAD, ADAM, RMSPROP, ROWWISE_ADAGRAD, SGD
 
 MODE_SUM, MODE_MEAN, MODE_MAX = MODES["sum"], MODES["mean"], MODES["max"]
 
@@ -160,6 +160,11 @@ def _apply_rule(table, rows, values, optimizer, params):
         w -= lr * step
     elif kind == ADAGRAD:
         acc = optimizer.state1[rows] + g * g
+        optimizer.state1[rows] = acc
+        w -= lr * g / (np.sqrt(acc) + table.dtype.type(optimizer.epsilon))
+    elif kind == RMSPROP:
+        rho = table.dtype.type(optimizer.rho)
+        acc = rho * optimizer.state1[rows] + table.dtype.type(1 - optimizer.rho) * g * g
         optimizer.state1[rows] = acc
         w -= lr * g / (np.sqrt(acc) + table.dtype.type(optimizer.epsilon))
     elif kind == ROWWISE_ADAGRAD:

@@ -14,7 +14,7 @@ import numpy as np
 
 from ._validation import FLOAT_DTYPES
 
-SGD, ADAGRAD, ROWWISE_ADAGRAD, ADAM = 0, 1, 2, 3  # kernel codes (see _kernels/_optim.pxd)
+SGD, ADAGRAD, ROWWISE_ADAGRAD, ADAM, RMSPROP = 0, 1, 2, 3, 4  # kernel codes (_kernels/_optim.pxd)
 
 
 def _check_number(name, value, low=None, high=None, low_open=False, high_open=False):
@@ -219,6 +219,34 @@ class SparseRowwiseAdagrad(SparseAdagrad):
 
     kind = ROWWISE_ADAGRAD
     state_names = ("row_state",)
+
+
+class SparseRMSprop(SparseOptimizer):
+    """RMSprop: ``v = rho * v + (1 - rho) * g**2``, ``w -= lr * g / (sqrt(v) + eps)``.
+
+    Parameters
+    ----------
+    learning_rate : float, default 1e-3
+    rho : float, default 0.9
+    epsilon : float, default 1e-7
+    weight_decay, max_norm :
+        See :class:`SparseOptimizer`.
+    """
+
+    kind = RMSPROP
+    state_names = ("state1",)
+
+    def __init__(self, learning_rate=1e-3, rho=0.9, epsilon=1e-7, weight_decay=0.0, max_norm=None):
+        super().__init__(learning_rate, weight_decay, max_norm)
+        self.rho = _check_number("rho", rho, 0.0, 1.0, high_open=True)
+        self.epsilon = _check_number("epsilon", epsilon, 0.0)
+
+    def _hyperparameters(self):
+        return {"rho": self.rho, "epsilon": self.epsilon}
+
+    def get_config(self):
+        """Return the constructor arguments as a dict (JSON-serialisable)."""
+        return dict(super().get_config(), rho=self.rho, epsilon=self.epsilon)
 
 
 class SparseAdam(SparseOptimizer):

@@ -14,10 +14,11 @@ OPTIMIZERS = [
     (fastembed.SparseSGD, dict(learning_rate=0.1, momentum=0.9, nesterov=True, weight_decay=0.01)),
     (fastembed.SparseAdagrad, dict(learning_rate=0.1, initial_accumulator_value=0.1)),
     (fastembed.SparseRowwiseAdagrad, dict(learning_rate=0.1)),
+    (fastembed.SparseRMSprop, dict(learning_rate=0.01, weight_decay=0.01)),
     (fastembed.SparseAdam, dict()),
     (fastembed.SparseAdam, dict(learning_rate=0.01, weight_decay=0.1, max_norm=1.0)),
 ]
-IDS = ["sgd", "momentum", "nesterov-wd", "adagrad", "rowwise", "adam", "adam-wd-maxnorm"]
+IDS = ["sgd", "momentum", "nesterov-wd", "adagrad", "rowwise", "rmsprop", "adam", "adam-wd-maxnorm"]
 
 
 def _batches(rng, steps, num_rows, dim, dtype):
@@ -158,7 +159,7 @@ def _torch():
     return torch
 
 
-@pytest.mark.parametrize("name", ["sparse_adam", "sgd_momentum", "adagrad"])
+@pytest.mark.parametrize("name", ["sparse_adam", "sgd_momentum", "adagrad", "rmsprop"])
 def test_matches_pytorch(rng, name):
     torch = _torch()
     num_rows, dim = 50, 8
@@ -171,6 +172,10 @@ def test_matches_pytorch(rng, name):
     elif name == "sgd_momentum":
         opt_ours = fastembed.SparseSGD(learning_rate=0.1, momentum=0.9)
         opt_torch = torch.optim.SGD([param], lr=0.1, momentum=0.9)
+    elif name == "rmsprop":
+        # torch's RMSprop has no sparse path: compare a single (dense-equivalent) step.
+        opt_ours = fastembed.SparseRMSprop(learning_rate=0.01, rho=0.9, epsilon=1e-8)
+        opt_torch = torch.optim.RMSprop([param], lr=0.01, alpha=0.9, eps=1e-8)
     else:
         opt_ours = fastembed.SparseAdagrad(learning_rate=0.1)
         opt_torch = torch.optim.Adagrad([param], lr=0.1)
@@ -182,11 +187,11 @@ def test_matches_pytorch(rng, name):
         out = torch.nn.functional.embedding_bag(torch.from_numpy(flat), param, torch.from_numpy(offsets[:-1]),
                                                 mode="mean", sparse=True)
         out.backward(torch.from_numpy(grad))
-        if name == "sgd_momentum":
-            # torch's momentum SGD is not lazy on sparse grads; compare on one step only
+        if name in ("sgd_momentum", "rmsprop"):
+            # not lazy in torch on sparse grads: compare one step, densified
             param.grad = param.grad.to_dense()
         opt_torch.step()
         opt_torch.zero_grad()
-        if name == "sgd_momentum":
+        if name in ("sgd_momentum", "rmsprop"):
             break
     np.testing.assert_allclose(ours, param.detach().numpy(), rtol=1e-10, atol=1e-12)

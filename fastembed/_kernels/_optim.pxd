@@ -12,6 +12,7 @@ cdef enum OptimKind:
     OPT_ADAGRAD = 1
     OPT_ROWWISE_ADAGRAD = 2
     OPT_ADAM = 3
+    OPT_RMSPROP = 4
 
 cdef struct OptimConfig:
     int kind
@@ -21,6 +22,7 @@ cdef struct OptimConfig:
     double epsilon           # Adagrad, row-wise Adagrad, Adam
     double beta_1            # Adam
     double beta_2            # Adam
+    double rho               # RMSprop
     double step_size         # Adam: learning_rate * sqrt(1 - beta_2**t) / (1 - beta_1**t)
     double weight_decay      # L2 penalty added to the gradient of touched rows
     double max_norm          # <= 0: no renormalisation
@@ -37,7 +39,7 @@ cdef inline void update_row(floating* w, floating* g, floating* s1, floating* s2
     """Apply one optimizer step to row ``w`` with gradient ``g`` (``g`` is clobbered).
 
     ``s1``/``s2`` are the row's slices of the per-element state (momentum buffer,
-    Adagrad accumulator, Adam's first/second moments) and ``row_state`` the row's single
+    Adagrad or RMSprop accumulator, Adam's first/second moments) and ``row_state`` the row's single
     row-wise Adagrad accumulator; unused ones may be NULL.
     """
     cdef Py_ssize_t d
@@ -45,7 +47,7 @@ cdef inline void update_row(floating* w, floating* g, floating* s1, floating* s2
     cdef floating lr = <floating> cfg.learning_rate
     cdef floating wd = <floating> cfg.weight_decay
     cdef floating eps = <floating> cfg.epsilon
-    cdef floating mom, one_minus_b1, one_minus_b2, step, m, v, acc, scale, norm2
+    cdef floating mom, one_minus_b1, one_minus_b2, step, m, v, acc, scale, norm2, rho, one_minus_rho
     if wd != 0:
         for d in range(dim):
             g[d] += wd * w[d]
@@ -68,6 +70,12 @@ cdef inline void update_row(floating* w, floating* g, floating* s1, floating* s2
     elif cfg.kind == OPT_ADAGRAD:
         for d in range(dim):
             s1[d] += g[d] * g[d]
+            w[d] -= lr * g[d] / (_sqrt(s1[d]) + eps)
+    elif cfg.kind == OPT_RMSPROP:
+        rho = <floating> cfg.rho
+        one_minus_rho = <floating> (1.0 - cfg.rho)
+        for d in range(dim):
+            s1[d] = rho * s1[d] + one_minus_rho * g[d] * g[d]
             w[d] -= lr * g[d] / (_sqrt(s1[d]) + eps)
     elif cfg.kind == OPT_ROWWISE_ADAGRAD:
         # One accumulator per row (FBGEMM's row-wise Adagrad): mean of squared gradient.

@@ -20,6 +20,7 @@ cdef OptimConfig make_config(dict params):
     cfg.epsilon = params.get("epsilon", 0.0)
     cfg.beta_1 = params.get("beta_1", 0.0)
     cfg.beta_2 = params.get("beta_2", 0.0)
+    cfg.rho = params.get("rho", 0.0)
     cfg.step_size = params.get("step_size", 0.0)
     cfg.weight_decay = params.get("weight_decay", 0.0)
     max_norm = params.get("max_norm")

@@ -1,0 +1,429 @@
+"""Keras-style layers with explicit forward and backward passes.
+
+Each layer caches what its backward pass needs during ``forward(..., training=True)``.
+``backward(grad)`` returns the gradient w.r.t. the layer's input and leaves the gradients
+of its weights in ``layer.grads`` (same order as ``layer.weights``). The Embedding's
+gradient is sparse: a :class:`fastembed.SparseRows` in ``layer.sparse_grad``.
+
+A :class:`fastembed.Sequential` that starts with Embedding followed by a global pooling
+layer does not call these two layers one after the other: it runs them fused, through
+``ops.embedding_bag`` and the fused backward-plus-update kernel, and never builds the
+``(batch, seq, dim)`` tensor.
+"""
+
+import math
+
+import numpy as np
+
+from . import activations as activations_module
+from . import initializers, ops, regularizers
+from ._random import new_generator
+
+_NAME_COUNTS = {}
+
+
+def _unique_name(base):
+    count = _NAME_COUNTS.get(base, 0)
+    _NAME_COUNTS[base] = count + 1
+    return base if count == 0 else "%s_%d" % (base, count)
+
+
+def _snake_case(name):
+    out = []
+    for i, ch in enumerate(name):
+        if ch.isupper() and i and not name[i - 1].isupper():
+            out.append("_")
+        elif ch.isupper() and i and i + 1 < len(name) and name[i + 1].islower() and name[i - 1].isupper():
+            out.append("_")
+        out.append(ch.lower())
+    return "".join(out)
+
+
+class Layer:
+    """Base class.
+
+    Parameters
+    ----------
+    name : str, optional
+        Unique default from the class name (``dense``, ``dense_1``, ...), as in Keras.
+    trainable : bool, default True
+        False freezes the layer's weights.
+    """
+
+    #: names of the weights, in Keras order (e.g. kernel, bias)
+    weight_names = ()
+
+    def __init__(self, name=None, trainable=True):
+        self.name = name or _unique_name(_snake_case(type(self).__name__))
+        self.trainable = bool(trainable)
+        self.built = False
+        self.input_shape = None
+        self.grads = []
+
+    # -- construction ------------------------------------------------------------------
+    def build(self, input_shape):
+        """Create the weights for inputs of ``input_shape`` (batch dimension None)."""
+        self.input_shape = tuple(input_shape)
+        self.built = True
+
+    def compute_output_shape(self, input_shape):
+        """Shape of the output for an input of ``input_shape``."""
+        return tuple(input_shape)
+
+    @property
+    def weights(self):
+        """list of ndarray: the layer's weights (the arrays themselves, updated in place)."""
+        return [getattr(self, name) for name in self.weight_names] if self.built else []
+
+    def get_weights(self):
+        """Return copies of the weights, in Keras order."""
+        return [w.copy() for w in self.weights]
+
+    def set_weights(self, weights):
+        """Set the weights from a list of arrays of the right shapes (copied in place)."""
+        current = self.weights
+        weights = list(weights)
+        if len(weights) != len(current):
+            raise ValueError("layer %s has %d weights, got %d" % (self.name, len(current), len(weights)))
+        for target, value, name in zip(current, weights, self.weight_names):
+            value = np.asarray(value)
+            if value.shape != target.shape:
+                raise ValueError("layer %s: %s must have shape %s, got %s"
+                                 % (self.name, name, target.shape, value.shape))
+            if not np.all(np.isfinite(value)):
+                raise ValueError("layer %s: %s contains NaN or infinity" % (self.name, name))
+            np.copyto(target, value, casting="same_kind")
+
+    def count_params(self):
+        """Number of scalars in the weights."""
+        return int(sum(w.size for w in self.weights))
+
+    # -- computation -------------------------------------------------------------------
+    def forward(self, inputs, mask=None, training=False):
+        """Compute the output (and, in training, cache what backward needs)."""
+        raise NotImplementedError
+
+    def backward(self, grad):
+        """Return dLoss/dinputs; store the weight gradients in ``self.grads``."""
+        raise NotImplementedError
+
+    def compute_mask(self, inputs, mask):
+        """Mask for the next layer (Keras mask propagation): passed through by default."""
+        return mask
+
+    def __call__(self, inputs, mask=None):
+        """Apply the layer (inference mode), building it first if needed."""
+        inputs = np.asarray(inputs)
+        if not self.built:
+            self.build((None,) + inputs.shape[1:])
+        return self.forward(inputs, mask=mask, training=False)
+
+    def get_config(self):
+        """Return the constructor arguments (JSON-serialisable)."""
+        return {"name": self.name, "trainable": self.trainable}
+
+    def __repr__(self):
+        return "<%s name=%s>" % (type(self).__name__, self.name)
+
+
+class Embedding(Layer):
+    """Maps integer ids to dense trainable vectors: output ``(batch, seq, output_dim)``.
+
+    Parameters
+    ----------
+    input_dim : int
+        Vocabulary size: ids lie in ``[0, input_dim)``.
+    output_dim : int
+        Size of each vector.
+    embeddings_initializer : str or Initializer, default 'uniform'
+        Keras' default, uniform in [-0.05, 0.05].
+    embeddings_regularizer : None, 'l2' or regularizers.l2(value)
+        Applied lazily to the rows each batch touches.
+    mask_zero : bool, default False
+        Treat id 0 as padding: following layers leave it out (and the fused path skips it).
+    weights : list of one array, optional
+        Initial ``(input_dim, output_dim)`` weights, e.g. pretrained vectors.
+    trainable : bool, default True
+    name : str, optional
+    """
+
+    weight_names = ("embeddings",)
+
+    def __init__(self, input_dim, output_dim, embeddings_initializer="uniform", embeddings_regularizer=None,
+                 mask_zero=False, weights=None, trainable=True, name=None, input_length=None):
+        super().__init__(name, trainable)
+        if int(input_dim) < 1 or int(output_dim) < 1:
+            raise ValueError("Embedding needs input_dim >= 1 and output_dim >= 1, got %r, %r"
+                             % (input_dim, output_dim))
+        self.input_dim, self.output_dim = int(input_dim), int(output_dim)
+        self.embeddings_initializer = initializers.get(embeddings_initializer)
+        self.embeddings_regularizer = regularizers.get(embeddings_regularizer)
+        self.mask_zero = bool(mask_zero)
+        self.input_length = input_length
+        self._initial_weights = weights
+        self.sparse_grad = None
+
+    def build(self, input_shape=None):
+        self.embeddings = self.embeddings_initializer((self.input_dim, self.output_dim), np.float32)
+        super().build(input_shape if input_shape is not None else (None, self.input_length))
+        if self._initial_weights is not None:
+            self.set_weights(self._initial_weights)
+            self._initial_weights = None
+
+    def compute_output_shape(self, input_shape):
+        return tuple(input_shape) + (self.output_dim,)
+
+    @property
+    def padding_idx(self):
+        """The id the kernels skip: 0 with ``mask_zero``, else None."""
+        return 0 if self.mask_zero else None
+
+    def forward(self, inputs, mask=None, training=False):
+        out = ops.embedding_lookup(self.embeddings, inputs)
+        if training:
+            self._ids = inputs
+        return out
+
+    def compute_mask(self, inputs, mask):
+        return (np.asarray(inputs) != 0) if self.mask_zero else None
+
+    def backward(self, grad):
+        self.sparse_grad = ops.embedding_lookup_backward(grad, self._ids, num_rows=self.input_dim)
+        self.grads = []
+        return None  # ids have no gradient
+
+    def get_config(self):
+        return dict(super().get_config(), input_dim=self.input_dim, output_dim=self.output_dim,
+                    embeddings_initializer=initializers.serialize(self.embeddings_initializer),
+                    embeddings_regularizer=regularizers.serialize(self.embeddings_regularizer),
+                    mask_zero=self.mask_zero, input_length=self.input_length)
+
+
+class _GlobalPooling1D(Layer):
+    """Pools ``(batch, steps, features)`` over the steps, leaving masked steps out."""
+
+    #: the embedding_bag mode that fuses this layer with a preceding Embedding
+    bag_mode = None
+
+    def compute_output_shape(self, input_shape):
+        return (input_shape[0], input_shape[-1])
+
+    def compute_mask(self, inputs, mask):
+        return None
+
+
+class GlobalAveragePooling1D(_GlobalPooling1D):
+    """Mean over the steps; masked (padding) steps are left out, and a fully masked row
+    gives zeros, never NaN."""
+
+    bag_mode = "mean"
+
+    def forward(self, inputs, mask=None, training=False):
+        x = np.asarray(inputs)
+        if mask is None:
+            counts = np.full((x.shape[0], 1), x.shape[1], dtype=x.dtype)
+            out = x.mean(axis=1) if x.shape[1] else np.zeros((x.shape[0], x.shape[2]), x.dtype)
+        else:
+            weights = mask.astype(x.dtype)[:, :, None]
+            counts = weights.sum(axis=1)
+            out = (x * weights).sum(axis=1) / np.maximum(counts, 1)
+        if training:
+            self._shape, self._mask, self._counts = x.shape, mask, np.maximum(counts, 1)
+        return out
+
+    def backward(self, grad):
+        self.grads = []
+        out = np.broadcast_to((grad / self._counts)[:, None, :], self._shape).copy()
+        if self._mask is not None:
+            out *= self._mask[:, :, None]
+        return out
+
+
+class GlobalMaxPooling1D(_GlobalPooling1D):
+    """Max over the steps; masked steps are left out (a fully masked row gives zeros). The
+    gradient goes to the first step holding the maximum."""
+
+    bag_mode = "max"
+
+    def forward(self, inputs, mask=None, training=False):
+        x = np.asarray(inputs)
+        masked = x if mask is None else np.where(mask[:, :, None], x, -np.inf)
+        if x.shape[1] == 0:
+            out, argmax = np.zeros((x.shape[0], x.shape[2]), x.dtype), None
+        else:
+            argmax = masked.argmax(axis=1)
+            out = np.take_along_axis(masked, argmax[:, None, :], axis=1)[:, 0, :]
+            out = np.where(np.isfinite(out) | (mask is None), out, 0).astype(x.dtype)
+        if training:
+            self._shape, self._argmax, self._mask = x.shape, argmax, mask
+        return out
+
+    def backward(self, grad):
+        self.grads = []
+        out = np.zeros(self._shape, dtype=grad.dtype)
+        if self._argmax is not None:
+            valid = np.ones(grad.shape, bool) if self._mask is None else self._mask.any(axis=1)[:, None]
+            np.put_along_axis(out, self._argmax[:, None, :], (grad * valid)[:, None, :], axis=1)
+        return out
+
+
+class Dense(Layer):
+    """``activation(inputs @ kernel + bias)`` on the last axis.
+
+    Parameters
+    ----------
+    units : int
+    activation : str or None
+        relu, sigmoid, tanh, softmax, linear.
+    use_bias : bool, default True
+    kernel_initializer : default 'glorot_uniform'
+    bias_initializer : default 'zeros'
+    kernel_regularizer : None, 'l2' or regularizers.l2(value)
+    """
+
+    def __init__(self, units, activation=None, use_bias=True, kernel_initializer="glorot_uniform",
+                 bias_initializer="zeros", kernel_regularizer=None, trainable=True, name=None):
+        super().__init__(name, trainable)
+        if int(units) < 1:
+            raise ValueError("Dense needs units >= 1, got %r" % (units,))
+        self.units = int(units)
+        self.activation = activations_module.get(activation)
+        self.use_bias = bool(use_bias)
+        self.kernel_initializer = initializers.get(kernel_initializer)
+        self.bias_initializer = initializers.get(bias_initializer)
+        self.kernel_regularizer = regularizers.get(kernel_regularizer)
+        self.weight_names = ("kernel", "bias") if self.use_bias else ("kernel",)
+
+    def build(self, input_shape):
+        if input_shape[-1] is None:
+            raise ValueError("Dense %s needs a known last input dimension, got %s" % (self.name, input_shape))
+        self.kernel = self.kernel_initializer((input_shape[-1], self.units), np.float32)
+        if self.use_bias:
+            self.bias = self.bias_initializer((self.units,), np.float32)
+        super().build(input_shape)
+
+    def compute_output_shape(self, input_shape):
+        return tuple(input_shape[:-1]) + (self.units,)
+
+    def forward(self, inputs, mask=None, training=False, apply_activation=True):
+        x = np.asarray(inputs)
+        if x.shape[-1] != self.kernel.shape[0]:
+            raise ValueError("Dense %s expects %d input features, got shape %s"
+                             % (self.name, self.kernel.shape[0], x.shape))
+        z = x @ self.kernel
+        if self.use_bias:
+            z += self.bias
+        y = self.activation.forward(z) if apply_activation else z
+        if training:
+            self._x, self._z, self._y = x, z, y
+        return y
+
+    def backward(self, grad, through_activation=True):
+        """``through_activation=False`` when ``grad`` is already w.r.t. the pre-activation
+        (the model fused this layer's sigmoid/softmax into the loss)."""
+        g = self.activation.backward(self._z, self._y, grad) if through_activation else grad
+        x2 = self._x.reshape(-1, self._x.shape[-1])
+        g2 = g.reshape(-1, self.units)
+        kernel_grad = x2.T @ g2
+        if self.kernel_regularizer is not None:
+            kernel_grad += 2 * self.kernel_regularizer.l2 * self.kernel
+        self.grads = [kernel_grad] + ([g2.sum(axis=0)] if self.use_bias else [])
+        return (g2 @ self.kernel.T).reshape(self._x.shape)
+
+    def regularization_loss(self):
+        """The L2 penalty of the kernel (0 without a regulariser)."""
+        if self.kernel_regularizer is None:
+            return 0.0
+        return float(self.kernel_regularizer.l2 * np.square(self.kernel, dtype=np.float64).sum())
+
+    def get_config(self):
+        return dict(super().get_config(), units=self.units, activation=activations_module.serialize(self.activation),
+                    use_bias=self.use_bias, kernel_initializer=initializers.serialize(self.kernel_initializer),
+                    bias_initializer=initializers.serialize(self.bias_initializer),
+                    kernel_regularizer=regularizers.serialize(self.kernel_regularizer))
+
+
+class Dropout(Layer):
+    """Zeroes a fraction ``rate`` of the inputs in training and scales the rest by
+    ``1 / (1 - rate)``; the identity at inference."""
+
+    def __init__(self, rate, seed=None, name=None, trainable=True):
+        super().__init__(name, trainable)
+        if not 0 <= float(rate) < 1:
+            raise ValueError("Dropout rate must be in [0, 1), got %r" % (rate,))
+        self.rate = float(rate)
+        self.seed = seed
+        self._rng = None
+
+    def forward(self, inputs, mask=None, training=False):
+        x = np.asarray(inputs)
+        if not training or self.rate == 0:
+            self._keep = None
+            return x
+        if self._rng is None:
+            self._rng = new_generator(self.seed)
+        self._keep = (self._rng.random(x.shape) >= self.rate).astype(x.dtype) / (1 - self.rate)
+        return x * self._keep
+
+    def backward(self, grad):
+        self.grads = []
+        return grad if self._keep is None else grad * self._keep
+
+    def get_config(self):
+        return dict(super().get_config(), rate=self.rate, seed=self.seed)
+
+
+class Activation(Layer):
+    """Applies an activation function."""
+
+    def __init__(self, activation, name=None, trainable=True):
+        super().__init__(name, trainable)
+        self.activation = activations_module.get(activation)
+
+    def forward(self, inputs, mask=None, training=False):
+        x = np.asarray(inputs)
+        y = self.activation.forward(x)
+        if training:
+            self._x, self._y = x, y
+        return y
+
+    def backward(self, grad):
+        self.grads = []
+        return self.activation.backward(self._x, self._y, grad)
+
+    def get_config(self):
+        return dict(super().get_config(), activation=activations_module.serialize(self.activation))
+
+
+class Flatten(Layer):
+    """Reshapes ``(batch, ...)`` to ``(batch, product of the rest)``."""
+
+    def compute_output_shape(self, input_shape):
+        rest = input_shape[1:]
+        return (input_shape[0], None if any(d is None for d in rest) else int(math.prod(rest)))
+
+    def forward(self, inputs, mask=None, training=False):
+        x = np.asarray(inputs)
+        if training:
+            self._shape = x.shape
+        return x.reshape(x.shape[0], -1)
+
+    def compute_mask(self, inputs, mask):
+        return None
+
+    def backward(self, grad):
+        self.grads = []
+        return grad.reshape(self._shape)
+
+
+LAYER_CLASSES = {cls.__name__: cls for cls in (Embedding, GlobalAveragePooling1D, GlobalMaxPooling1D, Dense,
+                                                Dropout, Activation, Flatten)}
+
+
+def deserialize(description):
+    """Rebuild a layer from ``{"class_name", "config"}`` (as stored by model.save)."""
+    cls = LAYER_CLASSES.get(description.get("class_name"))
+    if cls is None:
+        raise ValueError("unknown layer class %r" % (description.get("class_name"),))
+    config = dict(description.get("config", {}))
+    return cls(**config)
