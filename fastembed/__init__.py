@@ -1,12 +1,17 @@
 """fastembed: embedding layers for the CPU, with Cython + OpenMP kernels.
 
-The compiled kernels are reached through :mod:`fastembed.ops`; their pure-NumPy twins,
-used as test oracle and benchmark baseline, are in :mod:`fastembed.reference`.
+Models: :class:`fastembed.Sequential` with :mod:`fastembed.layers`, trained with
+:mod:`fastembed.optimizers`. The compiled kernels are reached through :mod:`fastembed.ops`;
+their pure-NumPy twins, used as test oracle and benchmark baseline, are in
+:mod:`fastembed.reference`.
 """
 
 from ._version import __version__
 from ._config import get_num_threads, set_num_threads, show_config, threads
 from . import ops, reference
+from ._random import set_random_seed
+from . import activations, callbacks, initializers, layers, losses, metrics, optimizers, regularizers
+from .models import Sequential, load_model
 from .sparse import SparseRows
 from .sparse_optim import SparseAdagrad, SparseAdam, SparseRMSprop, SparseRowwiseAdagrad, SparseSGD
 
@@ -18,6 +23,17 @@ __all__ = [
     "threads",
     "ops",
     "reference",
+    "set_random_seed",
+    "Sequential",
+    "load_model",
+    "layers",
+    "optimizers",
+    "losses",
+    "metrics",
+    "callbacks",
+    "initializers",
+    "activations",
+    "regularizers",
     "SparseRows",
     "SparseSGD",
     "SparseAdagrad",

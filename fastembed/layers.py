@@ -12,6 +12,7 @@ layer does not call these two layers one after the other: it runs them fused, th
 """
 
 import math
+import re
 
 import numpy as np
 
@@ -29,14 +30,9 @@ def _unique_name(base):
 
 
 def _snake_case(name):
-    out = []
-    for i, ch in enumerate(name):
-        if ch.isupper() and i and not name[i - 1].isupper():
-            out.append("_")
-        elif ch.isupper() and i and i + 1 < len(name) and name[i + 1].islower() and name[i - 1].isupper():
-            out.append("_")
-        out.append(ch.lower())
-    return "".join(out)
+    """Keras' default layer names: GlobalAveragePooling1D -> global_average_pooling1d."""
+    name = re.sub(r"(.)([A-Z][a-z0-9]+)", r"\1_\2", name)
+    return re.sub(r"([a-z])([A-Z])", r"\1_\2", name).lower()
 
 
 class Layer:
