@@ -355,3 +355,24 @@ def prepare_lookup_backward(grad, ids, num_rows, checker, finder, num_threads):
     grad = grad.reshape(flat.shape[0], grad.shape[-1])
     check_finite(grad.reshape(-1), grad.shape, "grad", finder, num_threads)
     return grad, flat, ids.shape
+
+
+def prepare_dense_update(weights, grad):
+    """Validate a dense update; return ``(param as 2-D view, grad as 2-D array)``.
+
+    A dense parameter is updated as a table whose every row is touched: 2-D and higher
+    arrays keep their first axis as rows, 1-D ones (biases) are a single row.
+    """
+    if not isinstance(weights, np.ndarray):
+        raise TypeError("weights must be a NumPy array to be updated in place, got %s" % type(weights).__name__)
+    if weights.dtype not in FLOAT_DTYPES:
+        raise TypeError("weights must be float32 or float64, got %s" % weights.dtype)
+    if not weights.flags.c_contiguous or not weights.flags.writeable:
+        raise ValueError("weights must be writeable and C-contiguous to be updated in place")
+    grad = np.asarray(grad)
+    if grad.shape != weights.shape:
+        raise ValueError("grad has shape %s but the weights have %s" % (grad.shape, weights.shape))
+    if grad.dtype != weights.dtype:
+        raise TypeError("weights are %s but the gradient is %s; use one float type" % (weights.dtype, grad.dtype))
+    rows = weights.shape[0] if weights.ndim >= 2 else 1
+    return weights.reshape(rows, -1), np.ascontiguousarray(grad).reshape(rows, -1)

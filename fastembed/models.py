@@ -10,6 +10,7 @@ import numpy as np
 
 from . import _validation, callbacks as callbacks_module, layers as layers_module
 from . import losses as losses_module, metrics as metrics_module, ops, optimizers as optimizers_module
+from ._blas import single_threaded_blas
 from ._config import get_num_threads
 from ._random import generator
 from .layers import Dense, Embedding, Layer, _GlobalPooling1D, _unique_name
@@ -115,6 +116,7 @@ class Sequential:
         self.stop_training = False
         self.history = None
         self._input_shape = None
+        self._packed = None
         for layer in layers or []:
             self.add(layer)
 
@@ -315,11 +317,46 @@ class Sequential:
                 else:
                     sparse = embedding.sparse_grad
                 optimizer.apply_embedding(key, embedding.embeddings, sparse, decay)
+        if self._packed is not None:
+            # Every dense rule is element-wise: one kernel call updates all Dense weights
+            # (views into one buffer) exactly as separate calls would.
+            flat, grad_flat, views = self._packed
+            for layer, j, view in views:
+                np.copyto(view, layer.grads[j])
+            optimizer.apply_dense("dense", flat, grad_flat)
+            return
         for index, layer in enumerate(layers):
             if layer is embedding or not layer.trainable or not layer.weights:
                 continue
             for name, param, g in zip(layer.weight_names, layer.weights, layer.grads):
                 optimizer.apply_dense("layer%d_%s" % (index, name), param, g)
+
+    def _pack_dense_weights(self):
+        """Move the trainable weights of the non-embedding layers into one flat buffer
+        (the layers keep views into it), so that one optimizer call updates them all.
+        Re-packs when a layer's arrays were replaced; leaves mixed dtypes unpacked."""
+        entries = [(layer, j, name) for layer in self._layers
+                   if layer.trainable and not isinstance(layer, Embedding)
+                   for j, name in enumerate(layer.weight_names)]
+        if self._packed is not None and all(
+                np.shares_memory(getattr(layer, name), self._packed[0]) for layer, _, name in entries):
+            return
+        dtypes = {getattr(layer, name).dtype for layer, _, name in entries}
+        if not entries or len(dtypes) != 1:
+            self._packed = None
+            return
+        sizes = [getattr(layer, name).size for layer, _, name in entries]
+        flat = np.empty(sum(sizes), dtype=dtypes.pop())
+        grad_flat = np.empty_like(flat)
+        views, offset = [], 0
+        for (layer, j, name), size in zip(entries, sizes):
+            weight = getattr(layer, name)
+            view = flat[offset:offset + size].reshape(weight.shape)
+            view[...] = weight
+            setattr(layer, name, view)
+            views.append((layer, j, grad_flat[offset:offset + size].reshape(weight.shape)))
+            offset += size
+        self._packed = (flat, grad_flat, views)
 
     def _regularization_loss(self):
         return sum(layer.regularization_loss() for layer in self._layers if hasattr(layer, "regularization_loss"))
@@ -363,7 +400,8 @@ class Sequential:
 
     def fit(self, x=None, y=None, batch_size=32, epochs=1, verbose=1, validation_data=None,
             validation_split=0.0, shuffle=True, callbacks=None, initial_epoch=0):
-        """Train the model.
+        """Train the model (with NumPy's OpenBLAS held to one thread meanwhile: see
+        ``fastembed._blas``).
 
         Parameters
         ----------
@@ -381,6 +419,12 @@ class Sequential:
         History
             ``.history`` holds per-epoch ``loss``, the metrics, and their ``val_`` forms.
         """
+        with single_threaded_blas():
+            return self._fit(x, y, batch_size, epochs, verbose, validation_data, validation_split, shuffle,
+                             callbacks, initial_epoch)
+
+    def _fit(self, x, y, batch_size, epochs, verbose, validation_data, validation_split, shuffle, callbacks,
+             initial_epoch):
         self._check_compiled()
         ids, y = self._prepare(x, y)
         if batch_size is None or int(batch_size) < 1:
@@ -400,6 +444,7 @@ class Sequential:
         n = len(ids)
         if n == 0:
             raise ValueError("fit() got no training samples")
+        self._pack_dense_weights()
         padding = self._layers[0].padding_idx if isinstance(self._layers[0], Embedding) else None
         tokens = ids.count_tokens(padding)
         history = callbacks_module.History()
@@ -471,7 +516,8 @@ class Sequential:
         ``return_dict=True``; just the loss when there are no metrics, as Keras)."""
         self._check_compiled()
         ids, y = self._prepare(x, y)
-        values = self._evaluate_prepared(ids, y, int(batch_size))
+        with single_threaded_blas():
+            values = self._evaluate_prepared(ids, y, int(batch_size))
         if verbose:
             print(" - ".join("%s: %.4f" % kv for kv in zip(self.metrics_names, values)))
         if return_dict:
@@ -481,8 +527,9 @@ class Sequential:
     def predict(self, x, batch_size=32, verbose=0):
         """Return the model's outputs (probabilities for sigmoid/softmax heads)."""
         ids, _ = self._prepare(x)
-        outputs = [self._forward(ids.slice(lo, min(len(ids), lo + int(batch_size))), training=False)[1]
-                   for lo in range(0, len(ids), int(batch_size))]
+        with single_threaded_blas():
+            outputs = [self._forward(ids.slice(lo, min(len(ids), lo + int(batch_size))), training=False)[1]
+                       for lo in range(0, len(ids), int(batch_size))]
         if not outputs:
             return np.zeros((0, self.output_dim), dtype=np.float32)
         return np.concatenate(outputs)

@@ -8,8 +8,6 @@ optimizers its untouched rows keep drifting. Pass ``lazy_embeddings=False`` to g
 Keras' behaviour (a dense update of the whole table each step: slower).
 """
 
-import math
-
 import numpy as np
 
 from . import ops
@@ -27,17 +25,17 @@ class Optimizer:
     """
 
     name = None
-    #: the SparseOptimizer that applies this rule to an embedding table
+    #: the rule (and its kernel) this optimizer applies: fastembed.sparse_optim classes
     sparse_class = None
-    #: per-parameter state arrays kept by the dense rule
-    slot_names = ()
 
     def __init__(self, learning_rate, lazy_embeddings=True):
         self.learning_rate = _check_number("learning_rate", learning_rate, 0.0, low_open=True)
         self.lazy_embeddings = bool(lazy_embeddings)
         self.iterations = 0
-        self._slots = {}   # parameter key -> {slot name: array}
-        self._sparse = {}  # embedding key -> SparseOptimizer
+        # parameter key -> the SparseOptimizer holding that parameter's state. Dense
+        # weights and embedding tables use the same rule kernels (ops.dense_update /
+        # ops.sparse_update), so both follow exactly the same arithmetic.
+        self._rules = {}
 
     # -- configuration -----------------------------------------------------------------
     def _sparse_kwargs(self):
@@ -55,68 +53,56 @@ class Optimizer:
         """Count a step (Adam's bias correction uses it)."""
         self.iterations += 1
 
-    def sparse_rule(self, key, weight_decay=0.0):
-        """The SparseOptimizer for the embedding table ``key``, kept in step with this
-        optimizer's hyper-parameters (a changed learning rate takes effect at once)."""
-        rule = self._sparse.get(key)
+    def rule(self, key, weight_decay=0.0):
+        """The rule object holding the state of parameter ``key``, kept in step with this
+        optimizer: its learning rate (a changed one takes effect at once) and its step
+        count (Adam's bias correction uses the model's step, as in Keras)."""
+        rule = self._rules.get(key)
         if rule is None:
-            rule = self.sparse_class(learning_rate=self.learning_rate, weight_decay=weight_decay,
-                                     **self._sparse_kwargs())
-            self._sparse[key] = rule
+            rule = self._rules[key] = self.sparse_class(learning_rate=self.learning_rate, **self._sparse_kwargs())
         rule.learning_rate = self.learning_rate
         rule.weight_decay = weight_decay
+        rule.iterations = self.iterations - 1  # the op's begin_step counts the current step
         return rule
 
+    sparse_rule = rule
+
     def apply_dense(self, key, param, grad):
-        """Update ``param`` in place from its gradient (Keras' dense rule)."""
-        slots = self._slots.get(key)
-        if slots is None or any(s.shape != param.shape for s in slots.values()):
-            slots = self._slots[key] = {name: self._initial_slot(param) for name in self.slot_names}
-        self._dense_rule(param, grad.astype(param.dtype, copy=False), slots)
+        """Update ``param`` in place from its dense gradient."""
+        ops.dense_update(param, grad.astype(param.dtype, copy=False), self.rule(key))
 
     def apply_embedding(self, key, table, sparse_grad, weight_decay=0.0):
         """Update an embedding table from a SparseRows gradient: lazily (sparse kernel), or
         densely when ``lazy_embeddings`` is False."""
         if self.lazy_embeddings:
-            ops.sparse_update(table, sparse_grad, self.sparse_rule(key, weight_decay))
+            ops.sparse_update(table, sparse_grad, self.rule(key, weight_decay))
             return
         dense = sparse_grad.to_dense(table.shape[0])
         if weight_decay:
             dense += weight_decay * table
         self.apply_dense(key, table, dense)
 
-    def _initial_slot(self, param):
-        return np.zeros_like(param)
-
-    def _dense_rule(self, param, grad, slots):
-        raise NotImplementedError
-
     # -- state -------------------------------------------------------------------------
     def get_state(self):
         """All state as a flat dict of arrays (for model.save)."""
         state = {"iterations": np.asarray(self.iterations, dtype=np.int64)}
-        for key, slots in self._slots.items():
-            for name, array in slots.items():
-                state["dense/%s/%s" % (key, name)] = array
-        for key, rule in self._sparse.items():
+        for key, rule in self._rules.items():
             for name, array in rule.get_state().items():
-                state["sparse/%s/%s" % (key, name)] = array
+                if name != "iterations":
+                    state["rules/%s/%s" % (key, name)] = array
         return state
 
     def set_state(self, state):
         """Restore what :meth:`get_state` returned."""
         self.iterations = int(state.get("iterations", 0))
-        self._slots, sparse = {}, {}
+        grouped = {}
         for full_key, array in state.items():
             parts = full_key.split("/")
-            if parts[0] == "dense" and len(parts) == 3:
-                self._slots.setdefault(parts[1], {})[parts[2]] = np.array(array)
-            elif parts[0] == "sparse" and len(parts) == 3:
-                sparse.setdefault(parts[1], {})[parts[2]] = array
-        self._sparse = {}
-        for key, arrays in sparse.items():
-            rule = self.sparse_rule(key)
-            rule.set_state(arrays)
+            if parts[0] == "rules" and len(parts) == 3:
+                grouped.setdefault(parts[1], {})[parts[2]] = array
+        self._rules = {}
+        for key, arrays in grouped.items():
+            self.rule(key).set_state(arrays)
 
 
 class SGD(Optimizer):
@@ -137,21 +123,9 @@ class SGD(Optimizer):
         super().__init__(learning_rate, lazy_embeddings)
         self.momentum = _check_number("momentum", momentum, 0.0)
         self.nesterov = bool(nesterov)
-        self.slot_names = ("momentum",) if self.momentum else ()
 
     def _sparse_kwargs(self):
         return {"momentum": self.momentum, "nesterov": self.nesterov}
-
-    def _dense_rule(self, param, grad, slots):
-        lr = param.dtype.type(self.learning_rate)
-        if not self.momentum:
-            param -= lr * grad
-            return
-        buf = slots["momentum"]
-        buf *= param.dtype.type(self.momentum)
-        buf += grad
-        step = grad + param.dtype.type(self.momentum) * buf if self.nesterov else buf
-        param -= lr * step
 
     def get_config(self):
         return dict(super().get_config(), momentum=self.momentum, nesterov=self.nesterov)
@@ -170,7 +144,6 @@ class Adagrad(Optimizer):
 
     name = "adagrad"
     sparse_class = SparseAdagrad
-    slot_names = ("accumulator",)
 
     def __init__(self, learning_rate=0.001, initial_accumulator_value=0.1, epsilon=1e-7, lazy_embeddings=True):
         super().__init__(learning_rate, lazy_embeddings)
@@ -180,13 +153,6 @@ class Adagrad(Optimizer):
     def _sparse_kwargs(self):
         return {"initial_accumulator_value": self.initial_accumulator_value, "epsilon": self.epsilon}
 
-    def _initial_slot(self, param):
-        return np.full_like(param, self.initial_accumulator_value)
-
-    def _dense_rule(self, param, grad, slots):
-        acc = slots["accumulator"]
-        acc += grad * grad
-        param -= param.dtype.type(self.learning_rate) * grad / (np.sqrt(acc) + param.dtype.type(self.epsilon))
 
     def get_config(self):
         return dict(super().get_config(), initial_accumulator_value=self.initial_accumulator_value,
@@ -206,7 +172,6 @@ class RMSprop(Optimizer):
 
     name = "rmsprop"
     sparse_class = SparseRMSprop
-    slot_names = ("velocity",)
 
     def __init__(self, learning_rate=0.001, rho=0.9, epsilon=1e-7, lazy_embeddings=True):
         super().__init__(learning_rate, lazy_embeddings)
@@ -215,12 +180,6 @@ class RMSprop(Optimizer):
 
     def _sparse_kwargs(self):
         return {"rho": self.rho, "epsilon": self.epsilon}
-
-    def _dense_rule(self, param, grad, slots):
-        v = slots["velocity"]
-        v *= param.dtype.type(self.rho)
-        v += param.dtype.type(1 - self.rho) * grad * grad
-        param -= param.dtype.type(self.learning_rate) * grad / (np.sqrt(v) + param.dtype.type(self.epsilon))
 
     def get_config(self):
         return dict(super().get_config(), rho=self.rho, epsilon=self.epsilon)
@@ -240,7 +199,6 @@ class Adam(Optimizer):
 
     name = "adam"
     sparse_class = SparseAdam
-    slot_names = ("m", "v")
 
     def __init__(self, learning_rate=0.001, beta_1=0.9, beta_2=0.999, epsilon=1e-7, lazy_embeddings=True):
         super().__init__(learning_rate, lazy_embeddings)
@@ -250,21 +208,6 @@ class Adam(Optimizer):
 
     def _sparse_kwargs(self):
         return {"beta_1": self.beta_1, "beta_2": self.beta_2, "epsilon": self.epsilon}
-
-    def sparse_rule(self, key, weight_decay=0.0):
-        rule = super().sparse_rule(key, weight_decay)
-        # One step count for all parameters, as Keras: the table's rule follows the model.
-        rule.iterations = self.iterations - 1  # begin_step of the rule adds the current step
-        return rule
-
-    def _dense_rule(self, param, grad, slots):
-        t = max(self.iterations, 1)
-        dtype = param.dtype.type
-        m, v = slots["m"], slots["v"]
-        m += dtype(1 - self.beta_1) * (grad - m)
-        v += dtype(1 - self.beta_2) * (grad * grad - v)
-        step = self.learning_rate * math.sqrt(1 - self.beta_2 ** t) / (1 - self.beta_1 ** t)
-        param -= dtype(step) * m / (np.sqrt(v) + dtype(self.epsilon))
 
     def get_config(self):
         return dict(super().get_config(), beta_1=self.beta_1, beta_2=self.beta_2, epsilon=self.epsilon)

@@ -13,6 +13,7 @@ from ._validation import (
     as_ids,
     as_table,
     as_writeable_table,
+    check_finite,
     check_ids,
     check_same_table,
     check_sparse_rows,
@@ -20,6 +21,7 @@ from ._validation import (
     numpy_first_non_finite,
     prepare_bag,
     prepare_bag_backward,
+    prepare_dense_update,
     prepare_lookup_backward,
 )
 from .sparse import SparseRows
@@ -212,3 +214,11 @@ def embedding_lookup_backward_update(weights, grad, ids, *, optimizer):
     check_same_table(table, grads.values.dtype, grads.values.shape[1])
     params = optimizer.begin_step(table)
     _apply_rule(table, grads.indices, grads.values, optimizer, params)
+
+
+def dense_update(weights, grad, optimizer):
+    """NumPy twin of :func:`fastembed.ops.dense_update`."""
+    table, values = prepare_dense_update(weights, grad)
+    check_finite(values.reshape(-1), values.shape, "grad", numpy_first_non_finite, None)
+    params = optimizer.begin_step(table)
+    _apply_rule(table, np.arange(table.shape[0]), values, optimizer, params)

@@ -26,6 +26,13 @@ def pytest_sessionstart(session):
                     % (os.path.dirname(fastembed.__file__), cfg.get("import_error")), returncode=3)
 
 
+@pytest.fixture(autouse=True)
+def always_parallel(monkeypatch):
+    """Small inputs normally run on one thread (ops.PARALLEL_MIN_WORK); the tests' inputs
+    are small, so lift that threshold to exercise the parallel code paths for real."""
+    monkeypatch.setattr(fastembed.ops, "PARALLEL_MIN_WORK", 0)
+
+
 @pytest.fixture(params=[1, 2], ids=["1thread", "2threads"])
 def num_threads(request):
     """Run the test with 1 and with 2 kernel threads."""

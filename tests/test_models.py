@@ -378,3 +378,25 @@ def test_imdb_tutorial_reaches_keras_accuracy():
     model.compile(optimizer="adam", loss="binary_crossentropy", metrics=["accuracy"])
     history = model.fit(x_train, y_train, epochs=5, batch_size=32, validation_data=(x_test, y_test), verbose=2)
     assert max(history.history["val_accuracy"]) >= 0.87
+
+
+def test_blas_is_single_threaded_during_fit_and_restored_after(rng):
+    from fastembed._blas import blas_controls
+
+    controls = blas_controls()
+    if controls is None:
+        pytest.skip("NumPy's BLAS here is not OpenBLAS")
+    setter, getter = controls
+    before = getter()
+    seen = []
+
+    class Probe(callbacks.Callback):
+        def on_epoch_end(self, epoch, logs=None):
+            seen.append(getter())
+
+    x, y = planted_data(rng, n=64)
+    model = tutorial_model()
+    model.compile("adam", "binary_crossentropy")
+    model.fit(x, y, epochs=2, verbose=0, callbacks=[Probe()])
+    assert seen == [1, 1]
+    assert getter() == before

@@ -195,3 +195,32 @@ def test_matches_pytorch(rng, name):
         if name in ("sgd_momentum", "rmsprop"):
             break
     np.testing.assert_allclose(ours, param.detach().numpy(), rtol=1e-10, atol=1e-12)
+
+
+@pytest.mark.parametrize("cls,kwargs", OPTIMIZERS, ids=IDS)
+@pytest.mark.parametrize("shape", [(7,), (5, 4), (3, 2, 2)])
+def test_dense_update_matches_twin(rng, num_threads, cls, kwargs, shape):
+    if cls is fastembed.SparseRowwiseAdagrad and len(shape) == 1:
+        pytest.skip("row-wise state for a bias is one value: covered by the 2-D cases")
+    param = rng.standard_normal(shape)
+    ours, twin = param.copy(), param.copy()
+    opt_ours, opt_twin = cls(**kwargs), cls(**kwargs)
+    for _ in range(3):
+        grad = rng.standard_normal(shape)
+        ops.dense_update(ours, grad, opt_ours)
+        reference.dense_update(twin, grad, opt_twin)
+    np.testing.assert_allclose(ours, twin, rtol=1e-12, atol=1e-12)
+
+
+def test_dense_update_bad_input():
+    param = np.zeros((3, 2), np.float32)
+    opt = fastembed.SparseAdam()
+    with pytest.raises(ValueError, match="shape"):
+        ops.dense_update(param, np.zeros((2, 3), np.float32), opt)
+    with pytest.raises(TypeError, match="one float type"):
+        ops.dense_update(param, np.zeros((3, 2)), opt)
+    with pytest.raises(ValueError, match="nan"):
+        ops.dense_update(param, np.full((3, 2), np.nan, np.float32), opt)
+    with pytest.raises(ValueError, match="C-contiguous"):
+        ops.dense_update(np.zeros((3, 2), np.float32).T, np.zeros((2, 3), np.float32), opt)
+    assert np.all(param == 0) and opt.iterations == 0
