@@ -3,6 +3,7 @@
 import numpy as np
 
 from ._random import new_generator
+from ._registry import resolve, serialize  # noqa: F401  (serialize is part of the API)
 
 
 class Initializer:
@@ -122,22 +123,9 @@ _BY_NAME = {
     "glorot_uniform": GlorotUniform, "glorot_normal": GlorotNormal, "he_uniform": HeUniform,
     "zeros": Zeros, "ones": Ones, "constant": Constant,
 }
-_CLASSES = {cls.__name__: cls for cls in set(_BY_NAME.values())}
 
 
 def get(identifier):
     """Return an Initializer for a Keras name, a ``{"class_name", "config"}`` dict, or an
     Initializer (returned as is)."""
-    if isinstance(identifier, Initializer):
-        return identifier
-    if isinstance(identifier, str) and identifier in _BY_NAME:
-        return _BY_NAME[identifier]()
-    if isinstance(identifier, dict) and identifier.get("class_name") in _CLASSES:
-        return _CLASSES[identifier["class_name"]](**identifier.get("config", {}))
-    raise ValueError("unknown initializer %r; expected one of %s or an Initializer"
-                     % (identifier, sorted(_BY_NAME)))
-
-
-def serialize(initializer):
-    """A JSON-able description that :func:`get` turns back into the initializer."""
-    return {"class_name": type(initializer).__name__, "config": initializer.get_config()}
+    return resolve(identifier, Initializer, _BY_NAME, "initializer")

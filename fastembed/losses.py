@@ -8,6 +8,8 @@ and its gradient is simply ``(p - y) / n``.
 
 import numpy as np
 
+from ._registry import resolve, serialize  # noqa: F401  (serialize is part of the API)
+
 EPSILON = 1e-7  # Keras' backend epsilon: probabilities are clipped to [eps, 1 - eps]
 
 
@@ -18,6 +20,16 @@ def _sigmoid(z):
 def _log_softmax(z):
     shifted = z - z.max(axis=-1, keepdims=True)
     return shifted - np.log(np.exp(shifted).sum(axis=-1, keepdims=True))
+
+
+def _as_columns(y_true, output_dim, name):
+    """Labels as ``(n, output_dim)``: a 1-D array becomes one column."""
+    if y_true.ndim == 1:
+        y_true = y_true[:, None]
+    if y_true.ndim != 2 or y_true.shape[1] != output_dim:
+        raise ValueError("%s: labels have %d columns but the model outputs %d"
+                         % (name, y_true.shape[1] if y_true.ndim == 2 else -1, output_dim))
+    return y_true
 
 
 class Loss:
@@ -68,11 +80,7 @@ class BinaryCrossentropy(Loss):
         return float(loss.mean()), grad.astype(z.dtype, copy=False)
 
     def check_targets(self, y_true, output_dim):
-        if y_true.ndim == 1:
-            y_true = y_true[:, None]
-        if y_true.shape[1] != output_dim:
-            raise ValueError("binary_crossentropy: labels have %d columns but the model outputs %d"
-                             % (y_true.shape[1], output_dim))
+        y_true = _as_columns(y_true, output_dim, self.name)
         if y_true.size and (y_true.min() < 0 or y_true.max() > 1):
             raise ValueError("binary_crossentropy needs labels in [0, 1], got values in [%g, %g]"
                              % (y_true.min(), y_true.max()))
@@ -145,11 +153,7 @@ class MeanSquaredError(Loss):
         return self._value_and_grad(y_true, z)
 
     def check_targets(self, y_true, output_dim):
-        if y_true.ndim == 1:
-            y_true = y_true[:, None]
-        if y_true.shape[1] != output_dim:
-            raise ValueError("mse: labels have %d columns but the model outputs %d" % (y_true.shape[1], output_dim))
-        return y_true
+        return _as_columns(y_true, output_dim, self.name)
 
 
 _LOSSES = {
@@ -159,20 +163,8 @@ _LOSSES = {
     "mean_squared_error": MeanSquaredError,
     "mse": MeanSquaredError,
 }
-_CLASSES = {cls.__name__: cls for cls in set(_LOSSES.values())}
 
 
 def get(identifier):
     """Return a Loss for a Keras name, a ``{"class_name", "config"}`` dict or a Loss."""
-    if isinstance(identifier, Loss):
-        return identifier
-    if isinstance(identifier, str) and identifier in _LOSSES:
-        return _LOSSES[identifier]()
-    if isinstance(identifier, dict) and identifier.get("class_name") in _CLASSES:
-        return _CLASSES[identifier["class_name"]](**identifier.get("config", {}))
-    raise ValueError("unknown loss %r; expected one of %s or a Loss" % (identifier, sorted(_LOSSES)))
-
-
-def serialize(loss):
-    """A JSON-able description that :func:`get` turns back into the loss."""
-    return {"class_name": type(loss).__name__, "config": loss.get_config()}
+    return resolve(identifier, Loss, _LOSSES, "loss")

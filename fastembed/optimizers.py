@@ -11,6 +11,7 @@ Keras' behaviour (a dense update of the whole table each step: slower).
 import numpy as np
 
 from . import ops
+from ._registry import resolve, serialize  # noqa: F401  (serialize is part of the API)
 from .sparse_optim import SparseAdagrad, SparseAdam, SparseRMSprop, SparseSGD, _check_number
 
 
@@ -214,21 +215,9 @@ class Adam(Optimizer):
 
 
 _OPTIMIZERS = {cls.name: cls for cls in (SGD, Adagrad, RMSprop, Adam)}
-_CLASSES = {cls.__name__: cls for cls in (SGD, Adagrad, RMSprop, Adam)}
 
 
 def get(identifier):
     """Return an Optimizer for a Keras name (``'adam'``, ``'sgd'``, ``'rmsprop'``,
     ``'adagrad'``), a ``{"class_name", "config"}`` dict, or an Optimizer."""
-    if isinstance(identifier, Optimizer):
-        return identifier
-    if isinstance(identifier, str) and identifier.lower() in _OPTIMIZERS:
-        return _OPTIMIZERS[identifier.lower()]()
-    if isinstance(identifier, dict) and identifier.get("class_name") in _CLASSES:
-        return _CLASSES[identifier["class_name"]](**identifier.get("config", {}))
-    raise ValueError("unknown optimizer %r; expected one of %s or an Optimizer" % (identifier, sorted(_OPTIMIZERS)))
-
-
-def serialize(optimizer):
-    """A JSON-able description that :func:`get` turns back into the optimizer."""
-    return {"class_name": type(optimizer).__name__, "config": optimizer.get_config()}
+    return resolve(identifier, Optimizer, _OPTIMIZERS, "optimizer")
