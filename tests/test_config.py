@@ -77,6 +77,10 @@ rng = np.random.default_rng(7)
 table = rng.standard_normal((500, 24)).astype(np.float32)
 ids = (rng.zipf(1.2, size=(10, 32, 40)) % 500).astype(np.int64)
 grads = rng.standard_normal((10, 32, 24)).astype(np.float32)
+for dtype in (np.float32, np.float64):
+    for dim in (5, 16, 64, 72):
+        t = rng.standard_normal((300, dim)).astype(dtype)
+        sys.stdout.buffer.write(ops.embedding_bag(t, ids[0] % 300, padding_idx=0).tobytes())
 for opt in (fastembed.SparseAdam(weight_decay=0.01, max_norm=2.0), fastembed.SparseAdagrad(),
             fastembed.SparseRowwiseAdagrad(), fastembed.SparseSGD(momentum=0.9, nesterov=True)):
     weights = table.copy()
@@ -88,7 +92,7 @@ sys.stdout.buffer.write(fastembed.show_config()["simd"].encode())
 
 
 def test_simd_builds_give_bitwise_identical_results(tmp_path):
-    """The AVX2 and portable builds of the update kernels round identically."""
+    """The AVX2 and portable builds (update kernels, bag sum) give bitwise-identical results."""
     outputs = {}
     for simd in ("auto", "baseline"):
         outputs[simd] = run_python(_VARIANT_SCRIPT, dict(os.environ, FASTEMBED_SIMD=simd), tmp_path)

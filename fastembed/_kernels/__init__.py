@@ -4,7 +4,9 @@ The update kernels (``_optim``, ``_backward``) exist twice on x86-64: a portable
 and an AVX2 + FMA build in ``_avx2/``. On import, this package loads the AVX2 build when
 the CPU has AVX2 and FMA, under the canonical module names, so every other module (and
 ``_backward``'s own cimport of ``_optim``) sees one consistent set. Both builds round
-identically (no FMA contraction), so results do not depend on which one runs.
+identically (no FMA contraction), so results do not depend on which one runs. The bag
+sum's AVX2 path is instead a function clone inside ``_forward`` (``_rowsum.h``), switched
+on here by the same decision.
 Set ``FASTEMBED_SIMD=baseline`` to force the portable build.
 """
 
@@ -62,3 +64,6 @@ def _select_simd():
 SIMD = _select_simd()
 
 from . import _backward, _forward, _optim  # noqa: E402  (after the variant is in place)
+
+# The bag sum's AVX2 path is a clone inside the portable _forward (see _rowsum.h).
+_forward.set_rowsum_simd(SIMD == "avx2")
