@@ -400,3 +400,28 @@ def test_blas_is_single_threaded_during_fit_and_restored_after(rng):
     model.fit(x, y, epochs=2, verbose=0, callbacks=[Probe()])
     assert seen == [1, 1]
     assert getter() == before
+
+
+def test_auc_metric_matches_pairwise_definition(rng):
+    from fastembed import metrics
+
+    y = rng.integers(0, 2, 200).astype(float)
+    scores = np.round(rng.random(200) + 0.3 * y, 2)  # rounding creates ties
+    auc = metrics.get("auc")
+    auc.update(y[:120], scores[:120])
+    auc.update(y[120:], scores[120:])
+    pos, neg = scores[y == 1], scores[y == 0]
+    expected = ((pos[:, None] > neg[None, :]).sum() + 0.5 * (pos[:, None] == neg[None, :]).sum()) / (pos.size * neg.size)
+    assert auc.result() == pytest.approx(expected, rel=1e-12)
+
+
+def test_layers_can_be_called_directly(rng):
+    model = tutorial_model(vocab=20, dim=4)
+    model.build()
+    ids = rng.integers(0, 20, size=(3, 5))
+    vectors = model.layers[0](ids)
+    np.testing.assert_array_equal(vectors, model.layers[0].get_weights()[0][ids])
+    pooled = model.layers[1](vectors)
+    np.testing.assert_allclose(pooled, vectors.mean(axis=1), rtol=1e-6)
+    out = model(ids)
+    assert out.shape == (3, 1) and np.all((out > 0) & (out < 1))

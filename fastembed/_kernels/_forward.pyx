@@ -57,7 +57,8 @@ cdef inline const floating* _bag_row(const floating* table, Py_ssize_t dim,
     cdef index_t row_id
     if j + GATHER_PREFETCH_DISTANCE < n_ids:
         row_id = ids[j + GATHER_PREFETCH_DISTANCE]
-        if 0 <= row_id < num_rows:
+        # The padding row is read over and over and stays cached: no need to prefetch it.
+        if 0 <= row_id < num_rows and row_id != padding_idx:
             prefetch_row(table + row_id * dim, dim * sizeof(floating))
     row_id = ids[j]
     if row_id < 0 or row_id >= num_rows:
