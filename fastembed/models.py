@@ -113,6 +113,8 @@ class Sequential:
         self.built = False
         self.optimizer = self.loss = None
         self.compiled_metrics = []
+        self._metric_specs = []
+        self._fuse_loss = False  # set by compile(); predict() works before it
         self.stop_training = False
         self.history = None
         self._input_shape = None
