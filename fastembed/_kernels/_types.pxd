@@ -16,6 +16,7 @@ cdef extern from "_platform.h" nogil:
     int FASTEMBED_HAVE_OPENMP
     int omp_get_max_threads()
     int omp_get_num_procs()
+    int omp_get_thread_num()
     void FE_PREFETCH(const void* address)
     int fe_cpu_has_avx2_fma()
     # How many rows ahead the gather and the update loops prefetch (see _platform.h).
