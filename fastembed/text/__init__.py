@@ -3,7 +3,8 @@
 
 from ._standardize import lower_ascii, split_whitespace, strip_html, strip_punctuation
 from .sequence import pad_sequences
+from .subword import SubwordEncoder
 from .vectorizer import TextVectorizer
 
-__all__ = ["TextVectorizer", "pad_sequences", "lower_ascii", "strip_punctuation", "strip_html",
+__all__ = ["TextVectorizer", "SubwordEncoder", "pad_sequences", "lower_ascii", "strip_punctuation", "strip_html",
            "split_whitespace"]
