@@ -2,7 +2,6 @@
 determinism, callbacks, ragged input, bad input, and IMDB quality."""
 
 import os
-import sys
 
 import numpy as np
 import pytest
