@@ -65,15 +65,18 @@ def load_text_dataset(path, text_column=None, label_column=None, class_names=Non
         raise FileNotFoundError("%s does not exist" % path)
     if validation_split is not None and not (0.0 < float(validation_split) < 1.0):
         raise ValueError("validation_split must be in (0, 1), got %r" % (validation_split,))
-    kind = _detect_format(path, format, encoding, errors)
+    kind = _check_format(path, format)
     if kind == "directory":
         texts, raw_labels, classes = _read_directory(path, class_names, encoding, errors)
     else:
+        content = _decode(path, encoding, errors)  # read once, for sniffing and parsing
+        if kind == "auto":
+            kind = _sniff_file_format(path, content)
         if kind == "fasttext":
-            texts, raw_labels = _read_fasttext(path, encoding, errors)
+            texts, raw_labels = _read_fasttext(content, path)
         else:
-            texts, raw_labels = _read_table(path, "\t" if kind == "tsv" else ",", text_column, label_column,
-                                            encoding, errors)
+            texts, raw_labels = _read_table(content, path, "\t" if kind == "tsv" else ",", text_column,
+                                            label_column)
         texts, raw_labels, classes = _select_classes(texts, raw_labels, class_names, path)
     index = {name: i for i, name in enumerate(classes)}
     labels = np.fromiter((index[label] for label in raw_labels), dtype=np.int64, count=len(raw_labels))
@@ -95,7 +98,8 @@ def load_text_dataset(path, text_column=None, label_column=None, class_names=Non
             TextDataset([texts[i] for i in validation], labels[validation], list(classes)))
 
 
-def _detect_format(path, format, encoding, errors):
+def _check_format(path, format):
+    """'directory', the file format asked for, or 'auto' (a file, to be sniffed)."""
     formats = ("auto", "directory", "csv", "tsv", "fasttext")
     if format not in formats:
         raise ValueError("format must be one of %s, got %r" % (", ".join(formats), format))
@@ -105,14 +109,16 @@ def _detect_format(path, format, encoding, errors):
         return "directory"
     if format == "directory":
         raise ValueError("%s is a file, not a directory of class folders" % path)
-    if format != "auto":
-        return format
+    return format
+
+
+def _sniff_file_format(path, content):
     extension = os.path.splitext(path)[1].lower()
     if extension == ".csv":
         return "csv"
     if extension in (".tsv", ".tab"):
         return "tsv"
-    first = next((line for line in _decode(path, encoding, errors).splitlines() if line.strip()), None)
+    first = next((line for line in content.splitlines() if line.strip()), None)
     if first is None:
         raise ValueError("%s is empty" % path)
     if first.startswith(_FASTTEXT_PREFIX):
@@ -158,9 +164,9 @@ def _read_directory(path, class_names, encoding, errors):
     return texts, labels, classes
 
 
-def _read_fasttext(path, encoding, errors):
+def _read_fasttext(content, path):
     texts, labels = [], []
-    for number, line in enumerate(_decode(path, encoding, errors).splitlines(), 1):
+    for number, line in enumerate(content.splitlines(), 1):
         if not line.strip():
             continue
         head, _, text = line.partition(" ")
@@ -189,8 +195,7 @@ def _find_column(header, wanted, candidates, what, path):
                      % (path, what, header, what))
 
 
-def _read_table(path, delimiter, text_column, label_column, encoding, errors):
-    content = _decode(path, encoding, errors)
+def _read_table(content, path, delimiter, text_column, label_column):
     if not content.strip():
         raise ValueError("%s is empty" % path)
     csv.field_size_limit(min(2**31 - 1, 1 << 30))

@@ -121,9 +121,10 @@ class KeyedVectors:
             columns[str(name)] = values
         vecs_path = os.path.join(directory, "vecs.tsv")
         meta_path = os.path.join(directory, "meta.tsv")
+        row_format = _row_format(self.vector_size, "\t")
         with open(vecs_path, "w", encoding="utf-8", newline="\n") as handle:
-            for row in self.vectors:
-                handle.write("\t".join("%.9g" % value for value in row.tolist()) + "\n")
+            for row in self.vectors.tolist():
+                handle.write(row_format % tuple(row) + "\n")
         with open(meta_path, "w", encoding="utf-8", newline="\n") as handle:
             if columns:
                 handle.write("\t".join(["word"] + [_escape_tsv(name) for name in columns]) + "\n")
@@ -148,13 +149,14 @@ class KeyedVectors:
             if not key or any(c.isspace() for c in key):
                 raise ValueError("key %r is empty or holds whitespace: the word2vec format cannot store it" % key)
         vectors = self.vectors.astype("<f4")
+        row_format = _row_format(self.vector_size, " ")
         with open(path, "wb") as handle:
             handle.write(("%d %d\n" % vectors.shape).encode("utf-8"))
             for key, row in zip(self.index_to_key, vectors):
                 if binary:
                     handle.write(key.encode("utf-8") + b" " + row.tobytes())
                 else:
-                    handle.write((key + " " + " ".join("%.9g" % v for v in row.tolist()) + "\n").encode("utf-8"))
+                    handle.write((key + " " + row_format % tuple(row.tolist()) + "\n").encode("utf-8"))
 
     @classmethod
     def load_word2vec_format(cls, path, binary=False, no_header=False, limit=None, encoding="utf-8",
@@ -241,6 +243,11 @@ class KeyedVectors:
                 raise ValueError("%s, record %d: word is not valid %s (%s)" % (path, record + 1, encoding, exc)) from None
             vectors[record] = np.frombuffer(data, dtype="<f4")
         return cls(vectors, keys)
+
+
+def _row_format(dim, separator):
+    # One format string per row: 9 significant digits read a float32 back bit for bit.
+    return separator.join(["%.9g"] * dim)
 
 
 def _parse_header(line, path):

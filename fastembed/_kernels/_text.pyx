@@ -216,26 +216,34 @@ cdef class TokenTable:
 
     def add_tokens(self, tokens, int64_t first_value):
         """Insert ``tokens`` (distinct strings) with values ``first_value``, ``first_value + 1``, ..."""
-        cdef Py_ssize_t length, k, j
-        cdef uint32_t* buffer
+        cdef Py_ssize_t length, k, j, capacity = 0
+        cdef uint32_t* buffer = NULL
+        cdef uint32_t* grown
         cdef int kind
         cdef const void* data
         cdef int64_t value = first_value
-        for token in tokens:
-            length = PyUnicode_GET_LENGTH(token)
-            kind = PyUnicode_KIND(token)
-            data = PyUnicode_DATA(token)
-            buffer = <uint32_t*> malloc((length + 1) * sizeof(uint32_t))
-            if buffer == NULL:
-                raise MemoryError()
-            for j in range(length):
-                buffer[j] = PyUnicode_READ(kind, data, j)
-            k = self.insert(buffer, length, hash_token(buffer, length))
+        try:
+            for token in tokens:
+                if type(token) is not str:
+                    raise TypeError("tokens must be str, got %s" % type(token).__name__)
+                length = PyUnicode_GET_LENGTH(token)
+                if length + 1 > capacity:  # one buffer, grown to the longest token
+                    capacity = 2 * (length + 1)
+                    grown = <uint32_t*> realloc(buffer, capacity * sizeof(uint32_t))
+                    if grown == NULL:
+                        raise MemoryError()
+                    buffer = grown
+                kind = PyUnicode_KIND(token)
+                data = PyUnicode_DATA(token)
+                for j in range(length):
+                    buffer[j] = PyUnicode_READ(kind, data, j)
+                k = self.insert(buffer, length, hash_token(buffer, length))
+                if k < 0:
+                    raise MemoryError()
+                self.slots[k].value = value
+                value += 1
+        finally:
             free(buffer)
-            if k < 0:
-                raise MemoryError()
-            self.slots[k].value = value
-            value += 1
 
     def count(self, tuple texts, int flags):
         """Tokenise ``texts`` (a tuple of str) and add 1 to each token's value per occurrence."""

@@ -12,8 +12,9 @@ first); the 256 ids after them are the bytes. ``vocab_size = 1 + len(subwords) +
 """
 
 import collections
-import json
 import re
+
+from . import _documents
 
 _FORMAT = "fastembed.SubwordEncoder"
 _FORMAT_VERSION = 1
@@ -274,16 +275,12 @@ class SubwordEncoder:
     # -- saving ------------------------------------------------------------------------
     def to_document(self):
         """The JSON-serialisable dict :meth:`save_to_file` writes."""
-        return {"format": _FORMAT, "version": _FORMAT_VERSION, "subwords": self._subwords,
-                "reserved_tokens": self._reserved}
+        return _documents.make(_FORMAT, _FORMAT_VERSION, subwords=self._subwords, reserved_tokens=self._reserved)
 
     @classmethod
     def from_document(cls, document, source="document"):
         """Rebuild an encoder from :meth:`to_document`'s dict."""
-        if not isinstance(document, dict) or document.get("format") != _FORMAT:
-            raise ValueError("%s is not a saved SubwordEncoder" % source)
-        if document.get("version", 0) > _FORMAT_VERSION:
-            raise ValueError("%s was written by a newer fastembed (format %s)" % (source, document.get("version")))
+        _documents.check(document, _FORMAT, _FORMAT_VERSION, source, "SubwordEncoder")
         subwords, reserved = document.get("subwords"), document.get("reserved_tokens", [])
         if not isinstance(subwords, list) or not isinstance(reserved, list):
             raise ValueError("%s holds a damaged SubwordEncoder" % source)
@@ -291,8 +288,7 @@ class SubwordEncoder:
 
     def save_to_file(self, filename_prefix):
         """Write the vocabulary to ``filename_prefix + '.subwords'`` (JSON)."""
-        with open(filename_prefix + ".subwords", "w", encoding="utf-8") as handle:
-            json.dump(self.to_document(), handle, ensure_ascii=False)
+        _documents.write(filename_prefix + ".subwords", self.to_document())
 
     @classmethod
     def load_from_file(cls, filename_prefix):
@@ -304,12 +300,7 @@ class SubwordEncoder:
             The file is not a saved SubwordEncoder (or is damaged).
         """
         path = filename_prefix + ".subwords"
-        try:
-            with open(path, encoding="utf-8") as handle:
-                document = json.load(handle)
-        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-            raise ValueError("%s is not a saved SubwordEncoder (%s)" % (path, exc)) from None
-        return cls.from_document(document, path)
+        return cls.from_document(_documents.read(path, _FORMAT, _FORMAT_VERSION, "SubwordEncoder"), path)
 
     def __repr__(self):
         return "SubwordEncoder(vocab_size=%d)" % self.vocab_size

@@ -3,13 +3,12 @@
 
 import collections
 import itertools
-import json
 import os
 
 import numpy as np
 
 from .._config import COMPILED, get_num_threads
-from . import _standardize
+from . import _documents, _standardize
 from .sequence import pad_flat
 
 if COMPILED:
@@ -396,9 +395,7 @@ class TextVectorizer:
 
     def save(self, path):
         """Write configuration and vocabulary to a JSON file."""
-        document = {"format": _FORMAT, "version": _FORMAT_VERSION, "config": self.get_config()}
-        with open(path, "w", encoding="utf-8") as handle:
-            json.dump(document, handle, ensure_ascii=False)
+        _documents.write(path, self.to_document())
 
     @classmethod
     def load(cls, path):
@@ -409,20 +406,12 @@ class TextVectorizer:
         ValueError
             The file is not valid JSON or not a saved TextVectorizer.
         """
-        try:
-            with open(path, encoding="utf-8") as handle:
-                document = json.load(handle)
-        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-            raise ValueError("%s is not a saved TextVectorizer (%s)" % (path, exc)) from None
-        return cls.from_document(document, path)
+        return cls.from_document(_documents.read(path, _FORMAT, _FORMAT_VERSION, "TextVectorizer"), path)
 
     @classmethod
     def from_document(cls, document, source="document"):
-        """Rebuild from the dict :meth:`save` writes (used for models that embed one)."""
-        if not isinstance(document, dict) or document.get("format") != _FORMAT:
-            raise ValueError("%s is not a saved TextVectorizer" % source)
-        if document.get("version", 0) > _FORMAT_VERSION:
-            raise ValueError("%s was written by a newer fastembed (format %s)" % (source, document.get("version")))
+        """Rebuild from the dict :meth:`to_document` returns."""
+        _documents.check(document, _FORMAT, _FORMAT_VERSION, source, "TextVectorizer")
         try:
             return cls.from_config(document["config"])
         except (KeyError, TypeError) as exc:
@@ -430,7 +419,7 @@ class TextVectorizer:
 
     def to_document(self):
         """The dict that :meth:`save` writes."""
-        return {"format": _FORMAT, "version": _FORMAT_VERSION, "config": self.get_config()}
+        return _documents.make(_FORMAT, _FORMAT_VERSION, config=self.get_config())
 
     def __repr__(self):
         return "TextVectorizer(max_tokens=%r, standardize=%r, split=%r, ngrams=%r, output_sequence_length=%r, " \

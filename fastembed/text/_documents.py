@@ -1,0 +1,34 @@
+"""The JSON files text encoders save to: a dict tagged with its format name and version,
+so that loading a foreign, damaged or newer file fails with a clear message."""
+
+import json
+
+
+def make(format_name, version, **fields):
+    """A tagged document: ``{'format': ..., 'version': ..., **fields}``."""
+    return {"format": format_name, "version": version, **fields}
+
+
+def check(document, format_name, version, source, what):
+    """Raise ``ValueError`` unless ``document`` is a ``what`` this code can read."""
+    if not isinstance(document, dict) or document.get("format") != format_name:
+        raise ValueError("%s is not a saved %s" % (source, what))
+    if document.get("version", 0) > version:
+        raise ValueError("%s was written by a newer fastembed (format %s)" % (source, document.get("version")))
+
+
+def write(path, document):
+    """Write ``document`` as UTF-8 JSON."""
+    with open(path, "w", encoding="utf-8") as handle:
+        json.dump(document, handle, ensure_ascii=False)
+
+
+def read(path, format_name, version, what):
+    """Read and :func:`check` a document; undecodable or non-JSON files raise ``ValueError``."""
+    try:
+        with open(path, encoding="utf-8") as handle:
+            document = json.load(handle)
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise ValueError("%s is not a saved %s (%s)" % (path, what, exc)) from None
+    check(document, format_name, version, path, what)
+    return document
