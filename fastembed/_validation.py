@@ -376,3 +376,44 @@ def prepare_dense_update(weights, grad):
         raise TypeError("weights are %s but the gradient is %s; use one float type" % (weights.dtype, grad.dtype))
     rows = weights.shape[0] if weights.ndim >= 2 else 1
     return weights.reshape(rows, -1), np.ascontiguousarray(grad).reshape(rows, -1)
+
+
+def inverse_norms(table):
+    """1 / L2 norm of every row of ``table`` (0 for a zero row), in the table's dtype."""
+    table = np.asarray(table)
+    norms = np.sqrt(np.einsum("ij,ij->i", table, table, dtype=np.float64))
+    with np.errstate(divide="ignore"):
+        inverse = np.where(norms > 0, 1.0 / norms, 0.0)
+    return inverse.astype(table.dtype)
+
+
+def prepare_top_k(table, terms, k, inv_norms, n_positive, n_negative, cosmul, exclude, stop):
+    """Validate and convert the arguments of ``top_k_similar`` (op and twin)."""
+    table = np.asarray(table)
+    if table.ndim != 2 or table.dtype not in (np.float32, np.float64):
+        raise TypeError("table must be a 2-D float32 or float64 array, got %s %s" % (table.dtype, table.shape))
+    table = np.ascontiguousarray(table)
+    terms = np.ascontiguousarray(terms, dtype=table.dtype)
+    if terms.ndim != 2 or terms.shape[1] != table.shape[1]:
+        raise ValueError("terms must have shape (n, %d), got %s" % (table.shape[1], terms.shape))
+    if int(n_positive) < (1 if cosmul else 0) or int(n_negative) < 0:
+        raise ValueError("bad term counts: n_positive=%r, n_negative=%r" % (n_positive, n_negative))
+    n_terms = int(n_positive) + int(n_negative) if cosmul else 1
+    if terms.shape[0] % n_terms:
+        raise ValueError("%d terms do not split into queries of %d terms" % (terms.shape[0], n_terms))
+    n_queries = terms.shape[0] // n_terms
+    k = int(k)
+    if k < 0:
+        raise ValueError("k must be >= 0, got %d" % k)
+    stop = table.shape[0] if stop is None else max(0, min(int(stop), table.shape[0]))
+    if inv_norms is None:
+        inv_norms = inverse_norms(table)
+    inv_norms = np.ascontiguousarray(inv_norms, dtype=table.dtype)
+    if inv_norms.shape != (table.shape[0],):
+        raise ValueError("inv_norms must have shape (%d,), got %s" % (table.shape[0], inv_norms.shape))
+    if exclude is None:
+        exclude = np.full((n_queries, 0), -1, dtype=np.int64)
+    exclude = np.ascontiguousarray(exclude, dtype=np.int64)
+    if exclude.ndim != 2 or exclude.shape[0] != n_queries:
+        raise ValueError("exclude must have shape (%d, m), got %s" % (n_queries, exclude.shape))
+    return table, terms, k, inv_norms, n_terms, exclude, stop

@@ -23,6 +23,7 @@ from ._validation import (
     prepare_bag_backward,
     prepare_dense_update,
     prepare_lookup_backward,
+    prepare_top_k,
 )
 from .sparse import SparseRows
 from .sparse_optim import ADAGRAD, ADAM, RMSPROP, ROWWISE_ADAGRAD, SGD
@@ -222,3 +223,36 @@ def dense_update(weights, grad, optimizer):
     check_finite(values.reshape(-1), values.shape, "grad", numpy_first_non_finite, None)
     params = optimizer.begin_step(table)
     _apply_rule(table, np.arange(table.shape[0]), values, optimizer, params)
+
+
+def top_k_similar(table, terms, k, *, inv_norms=None, n_positive=1, n_negative=0, cosmul=False,
+                  exclude=None, stop=None):
+    """Twin of :func:`fastembed.search.top_k_similar`: every score at once, then a full sort."""
+    table, terms, k, inv_norms, n_terms, exclude, stop = prepare_top_k(
+        table, terms, k, inv_norms, n_positive, n_negative, cosmul, exclude, stop)
+    n_queries = terms.shape[0] // n_terms
+    # (n_queries * n_terms, stop) cosines: the temporary the kernel's blocks avoid.
+    cosines = (terms @ table[:stop].T) * inv_norms[:stop]
+    if cosmul:
+        shifted = ((1 + cosines) / 2).reshape(n_queries, n_terms, stop)
+        scores = (np.prod(shifted[:, :n_positive], axis=1)
+                  / (np.prod(shifted[:, n_positive:], axis=1) + table.dtype.type(1e-6)))
+    else:
+        scores = cosines
+    scores = scores.astype(table.dtype)
+    eligible = np.ones(scores.shape, dtype=bool)
+    query_of_excluded, position = np.nonzero((exclude >= 0) & (exclude < stop))
+    eligible[query_of_excluded, exclude[query_of_excluded, position]] = False
+    out_scores = np.full((n_queries, k), -np.inf, dtype=table.dtype)
+    out_rows = np.full((n_queries, k), -1, dtype=np.int64)
+    for q in range(n_queries):
+        rows = np.flatnonzero(eligible[q])
+        if 0 < k < rows.size:
+            # Keep the rows scoring at least the k-th best score (ties included), then sort.
+            kth_best = np.partition(scores[q, rows], rows.size - k)[rows.size - k]
+            rows = rows[scores[q, rows] >= kth_best]
+        # Best first: higher score, then lower row (lexsort sorts by the last key first).
+        order = rows[np.lexsort((rows, -scores[q, rows]))][:k]
+        out_scores[q, :order.size] = scores[q, order]
+        out_rows[q, :order.size] = order
+    return out_scores, out_rows

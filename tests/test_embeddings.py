@@ -1,5 +1,9 @@
-"""fastembed.embeddings (issue 5, first part): KeyedVectors, Projector export and the
-word2vec text/binary formats."""
+"""fastembed.embeddings: KeyedVectors, its file formats, search, evaluation, PCA and
+plots, on small hand-made and planted embeddings (gensim cross-checks are in
+test_embeddings_gensim.py)."""
+
+import sys
+import warnings
 
 import numpy as np
 import pytest
@@ -112,3 +116,282 @@ def test_malformed_binary_files(tmp_path):
     kv = KeyedVectors(np.zeros((1, 2)), ["two words"])
     with pytest.raises(ValueError, match="whitespace"):
         kv.save_word2vec_format(str(tmp_path / "x.txt"))
+
+
+# -- search ------------------------------------------------------------------------------
+COUNTRIES = ["france", "germany", "italy", "spain", "japan", "egypt", "peru", "canada"]
+CAPITALS = ["paris", "berlin", "rome", "madrid", "tokyo", "cairo", "lima", "ottawa"]
+
+
+@pytest.fixture
+def planted():
+    """Country i is ``e_i + e_country``, its capital ``e_i + e_capital`` (plus a little
+    noise), so that capital_i - country_i + country_j = capital_j; 40 random filler words."""
+    rng = np.random.default_rng(7)
+    dim = 24
+    identity = np.eye(dim)[:8]
+    countries = identity + np.eye(dim)[8]
+    capitals = identity + np.eye(dim)[9]
+    filler = rng.standard_normal((40, dim)) / np.sqrt(dim / 2)
+    vectors = np.vstack([countries, capitals, filler]) + 0.02 * rng.standard_normal((56, dim))
+    return KeyedVectors(vectors.astype(np.float32), COUNTRIES + CAPITALS + ["w%d" % i for i in range(40)])
+
+
+def brute_force(kv, query, exclude=(), topn=5):
+    unit = kv.vectors / np.linalg.norm(kv.vectors, axis=1, keepdims=True)
+    scores = unit @ (query / np.linalg.norm(query))
+    order = [i for i in np.argsort(-scores, kind="stable") if kv.index_to_key[i] not in exclude]
+    return [(kv.index_to_key[i], float(scores[i])) for i in order[:topn]]
+
+
+def assert_same_answer(got, want):
+    assert [key for key, _ in got] == [key for key, _ in want]
+    np.testing.assert_allclose([s for _, s in got], [s for _, s in want], rtol=1e-5, atol=1e-6)
+
+
+def test_planted_analogies(planted, num_threads):
+    for i in range(8):
+        for j in range(8):
+            if i != j:
+                # paris - france + germany = berlin
+                assert planted.most_similar(positive=[CAPITALS[i], COUNTRIES[j]], negative=[COUNTRIES[i]],
+                                            topn=1)[0][0] == CAPITALS[j]
+                assert planted.most_similar_cosmul(positive=[CAPITALS[i], COUNTRIES[j]], negative=[COUNTRIES[i]],
+                                                   topn=1)[0][0] == CAPITALS[j]
+
+
+def test_most_similar_against_brute_force(planted, num_threads):
+    kv = planted
+    assert_same_answer(kv.most_similar("paris"), brute_force(kv, kv["paris"], {"paris"}, 10))
+    query = (kv.get_vector("paris", norm=True) + kv.get_vector("germany", norm=True)
+             - kv.get_vector("france", norm=True))
+    assert_same_answer(kv.most_similar(positive=["paris", "germany"], negative="france", topn=4),
+                       brute_force(kv, query, {"paris", "germany", "france"}, 4))
+    # Weights and raw vectors, as gensim takes them.
+    weighted = 2 * kv.get_vector("rome", norm=True) - 0.5 * kv.get_vector("w3", norm=True)
+    assert_same_answer(kv.most_similar(positive=[("rome", 2.0)], negative=[("w3", -0.5)], topn=3),
+                       brute_force(kv, weighted, {"rome", "w3"}, 3))
+    assert_same_answer(kv.similar_by_vector(kv["lima"], topn=3), brute_force(kv, kv["lima"], (), 3))
+    assert kv.similar_by_vector(kv["lima"], topn=1)[0][0] == "lima"
+    assert kv.similar_by_key("lima", topn=1) == kv.similar_by_word("lima", topn=1) == kv.most_similar("lima", topn=1)
+    restricted = kv.most_similar("paris", topn=20, restrict_vocab=8)
+    assert [k for k, _ in restricted] == [k for k, _ in brute_force(kv.__class__(kv.vectors[:8], kv.index_to_key[:8]),
+                                                                     kv["paris"], (), 8)]
+    assert kv.most_similar("paris", topn=0) == []
+    assert len(kv.most_similar("paris", topn=1000)) == len(kv) - 1
+    everything = kv.most_similar("paris", topn=None)
+    assert everything.shape == (len(kv),)
+    np.testing.assert_allclose(everything[kv.get_index("paris")], 1.0, rtol=1e-6)
+
+
+def test_batch_equals_one_by_one(planted, num_threads):
+    words = ["paris", "w1", "japan", "w39"]
+    batch = planted.most_similar_batch(words, topn=7)
+    for word, answer in zip(words, batch):
+        assert_same_answer(answer, planted.most_similar(word, topn=7))
+    vectors = planted[words]
+    for vector, answer in zip(vectors, planted.most_similar_batch(vectors, topn=3, restrict_vocab=30)):
+        assert_same_answer(answer, planted.similar_by_vector(vector, topn=3, restrict_vocab=30))
+
+
+def test_similarity_distances_doesnt_match(planted):
+    kv = planted
+    a, b = kv["paris"], kv["rome"]
+    cosine = float(a @ b / np.linalg.norm(a) / np.linalg.norm(b))
+    assert kv.similarity("paris", "rome") == pytest.approx(cosine, rel=1e-6)
+    assert kv.distance("paris", "rome") == pytest.approx(1 - cosine, rel=1e-6)
+    np.testing.assert_allclose(kv.distances("paris", ["rome", "paris"]), [1 - cosine, 0], atol=1e-6)
+    assert kv.distances(kv["paris"]).shape == (len(kv),)
+    np.testing.assert_allclose(kv.cosine_similarities(a, kv[["rome"]]), [cosine], rtol=1e-6)
+    # Three capitals and a filler word: the filler is furthest from the capitals' mean.
+    assert kv.doesnt_match(["paris", "rome", "madrid", "berlin", "w5"]) == "w5"
+    assert kv.doesnt_match(["paris", "rome", "madrid", "berlin", "w5", "unknown"]) == "w5"
+    assert kv.rank_by_centrality(["paris", "w5"])[0][1] in ("paris", "w5")
+
+
+def test_search_bad_input(planted):
+    with pytest.raises(KeyError, match="'atlantis' is not in the vocabulary"):
+        planted.most_similar(positive=["paris", "atlantis"])
+    with pytest.raises(KeyError, match="atlantis"):
+        planted.most_similar_batch(["atlantis"])
+    with pytest.raises(KeyError, match="atlantis"):
+        planted.similarity("paris", "atlantis")
+    with pytest.raises(ValueError, match="at least one"):
+        planted.most_similar()
+    with pytest.raises(ValueError, match="at least one positive"):
+        planted.most_similar_cosmul(negative=["paris"])
+    with pytest.raises(ValueError, match="shape"):
+        planted.similar_by_vector(np.ones(3))
+    with pytest.raises(ValueError, match="NaN"):
+        planted.similar_by_vector(np.full(24, np.nan))
+    with pytest.raises(ValueError, match="none of"):
+        planted.doesnt_match(["atlantis"])
+    with pytest.raises(ValueError, match=r"'b' \(row 1\) holds NaN"):
+        KeyedVectors(np.array([[1.0], [np.nan]]), ["a", "b"])
+
+
+# -- evaluation ------------------------------------------------------------------------------
+def write_analogies(path, extra_lines=()):
+    lines = [": capital-common-countries"]
+    for i in range(4):
+        for j in range(4):
+            if i != j:
+                lines.append("%s %s %s %s" % (COUNTRIES[i].title(), CAPITALS[i].title(), COUNTRIES[j].title(),
+                                              CAPITALS[j].title()))
+    lines.append(": capital-world")
+    for i in range(4, 8):
+        for j in range(4, 8):
+            if i != j:
+                lines.append("%s %s %s %s" % (COUNTRIES[i], CAPITALS[i], COUNTRIES[j], CAPITALS[j]))
+    lines.extend(extra_lines)
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return str(path)
+
+
+@pytest.mark.parametrize("function", ["most_similar", "most_similar_cosmul"])
+def test_evaluate_word_analogies_planted(planted, tmp_path, function):
+    path = write_analogies(tmp_path / "questions.txt", ["france paris atlantis x", "only three words"])
+    score, sections = planted.evaluate_word_analogies(path, similarity_function=function)
+    assert score == 1.0
+    assert [s["section"] for s in sections] == ["capital-common-countries", "capital-world", "Total accuracy"]
+    assert [len(s["correct"]) for s in sections] == [12, 12, 24]
+    assert sections[0]["correct"][0] == ("FRANCE", "PARIS", "GERMANY", "BERLIN")
+    assert [s["oov"] for s in sections] == [0, 1, 1]
+    # Unknown words count as wrong on request; case-sensitive lookup misses the title case.
+    score, sections = planted.evaluate_word_analogies(path, dummy4unknown=True, similarity_function=function)
+    assert score == 24 / 25 and len(sections[1]["incorrect"]) == 1
+    score, sections = planted.evaluate_word_analogies(path, case_insensitive=False)
+    assert sections[0]["oov"] == 12 and sections[-1]["oov"] == 13 and score == 1.0
+    # restrict_vocab: only the 8 countries take part, so every question is out of vocabulary.
+    score, sections = planted.evaluate_word_analogies(path, restrict_vocab=8)
+    assert score == 0.0 and sections[-1]["oov"] == 25
+
+
+def test_evaluate_word_analogies_matches_one_by_one(tmp_path):
+    """Batched answers equal gensim's per-question procedure written out with most_similar."""
+    rng = np.random.default_rng(3)
+    words = ["w%d" % i for i in range(60)]
+    kv = KeyedVectors(rng.standard_normal((60, 8)).astype(np.float32), words)
+    lines = [": random"] + [" ".join(rng.choice(words, 4, replace=False)) for _ in range(80)]
+    (tmp_path / "q.txt").write_text("\n".join(lines), encoding="utf-8")
+    score, sections = kv.evaluate_word_analogies(str(tmp_path / "q.txt"), case_insensitive=False)
+    expected_correct = []
+    for line in lines[1:]:
+        a, b, c, d = line.split()
+        answer = kv.most_similar(positive=[b, c], negative=[a], topn=1)[0][0]
+        if answer == d:
+            expected_correct.append((a, b, c, d))
+    assert sections[0]["correct"] == expected_correct
+    assert score == len(expected_correct) / 80
+
+
+def test_evaluate_word_analogies_bad_files(planted, tmp_path):
+    path = tmp_path / "q.txt"
+    path.write_text("paris france rome italy\n", encoding="utf-8")
+    with pytest.raises(ValueError, match="line 1: a question before the first"):
+        planted.evaluate_word_analogies(str(path))
+    path.write_bytes(b": s\n\xff\xfe a b c\n")
+    with pytest.raises(ValueError, match="line 2: not valid utf-8"):
+        planted.evaluate_word_analogies(str(path))
+    with pytest.raises(OSError, match="missing.txt"):
+        planted.evaluate_word_analogies(str(tmp_path / "missing.txt"))
+    with pytest.raises(ValueError, match="similarity_function"):
+        planted.evaluate_word_analogies(str(path), similarity_function="3cosadd")
+
+
+def test_evaluate_word_pairs(planted, tmp_path):
+    pairs = [("paris", "rome"), ("paris", "w1"), ("france", "germany"), ("japan", "tokyo"), ("w2", "w3"),
+             ("cairo", "egypt"), ("lima", "w9")]
+    model = [planted.similarity(a, b) for a, b in pairs]
+    gold = [10 * (s + 1) for s in model]  # a monotonic, linear function of the model's similarity
+    lines = ["# a comment", "Word 1\tWord 2\tHuman (mean)"] + ["%s\t%s\t%.6f" % (a.upper(), b, g)
+                                                           for (a, b), g in zip(pairs, gold)]
+    lines.append("atlantis\tparis\t5.0")
+    (tmp_path / "pairs.tsv").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    pearson, spearman, oov_ratio = planted.evaluate_word_pairs(str(tmp_path / "pairs.tsv"))
+    assert pearson.statistic == pytest.approx(1.0, abs=1e-6) and spearman[0] == pytest.approx(1.0)
+    assert spearman.pvalue < 1e-3
+    assert oov_ratio == pytest.approx(100 / 8)
+    _, _, oov_ratio = planted.evaluate_word_pairs(str(tmp_path / "pairs.tsv"), dummy4unknown=True)
+    assert oov_ratio == pytest.approx(100 / 8)
+    (tmp_path / "none.tsv").write_text("atlantis\tparis\t5.0\n", encoding="utf-8")
+    with pytest.raises(ValueError, match="no valid word pair"):
+        planted.evaluate_word_pairs(str(tmp_path / "none.tsv"))
+
+
+def test_correlation_statistics_against_known_values():
+    from fastembed.embeddings._evaluation import (_average_ranks, pearson_correlation,
+                                                  regularized_incomplete_beta)
+
+    # I_x(a, a) at x = 1/2 is 1/2; I_x(1, 1) = x; I_x(a, 1) = x^a.
+    assert regularized_incomplete_beta(3.5, 3.5, 0.5) == pytest.approx(0.5, abs=1e-12)
+    assert regularized_incomplete_beta(1, 1, 0.3) == pytest.approx(0.3, abs=1e-12)
+    assert regularized_incomplete_beta(2.5, 1, 0.7) == pytest.approx(0.7 ** 2.5, abs=1e-12)
+    # n = 10, r = 0.6319 is the textbook two-sided 5% critical value of Pearson's r.
+    x = np.arange(10.0)
+    noise = np.array([1, -1, 2, -2, 0, 1, -1, 2, -2, 0.0])
+    result = pearson_correlation(x, x + 3.0 * noise)
+    assert result.statistic == pytest.approx(np.corrcoef(x, x + 3.0 * noise)[0, 1])
+    t = result.statistic * np.sqrt(8 / (1 - result.statistic ** 2))
+    assert (result.pvalue < 0.05) == (abs(t) > 2.306)  # t(8) two-sided 5% critical value
+    assert pearson_correlation([1, 2, 3, 4], [1, 1, 1, 1]).statistic != pearson_correlation([1], [1]).statistic
+    np.testing.assert_array_equal(_average_ranks(np.array([3.0, 1.0, 3.0, 2.0])), [3.5, 1, 3.5, 2])
+    try:
+        from scipy import stats
+    except ImportError:
+        return
+    rng = np.random.default_rng(0)
+    for n in (3, 5, 30, 353):
+        a, b = rng.standard_normal(n), rng.standard_normal(n)
+        want = stats.pearsonr(a, b)
+        got = pearson_correlation(a, b)
+        assert got.statistic == pytest.approx(want.statistic, abs=1e-12)
+        assert got.pvalue == pytest.approx(want.pvalue, rel=1e-9, abs=1e-14)
+
+
+# -- PCA and plots ---------------------------------------------------------------------------
+def test_pca_against_svd(planted):
+    result = planted.pca(3)
+    centred = planted.vectors.astype(np.float64) - planted.vectors.mean(axis=0, dtype=np.float64)
+    _, singular_values, vt = np.linalg.svd(centred, full_matrices=False)
+    variance = singular_values ** 2
+    np.testing.assert_allclose(result.explained_variance_ratio, variance[:3] / variance.sum(), rtol=1e-6)
+    for component, reference_component in zip(result.components, vt[:3]):
+        np.testing.assert_allclose(abs(component @ reference_component), 1.0, rtol=1e-6)
+        assert component[np.argmax(np.abs(component))] > 0
+    np.testing.assert_allclose(result.coordinates, centred @ result.components.T, rtol=1e-4, atol=1e-4)
+    assert result.keys == planted.index_to_key and result.coordinates.shape == (len(planted), 3)
+    subset = planted.pca(2, words=["paris", "rome", "w1"])
+    assert subset.coordinates.shape == (3, 2) and subset.keys == ["paris", "rome", "w1"]
+    with pytest.raises(ValueError, match="n_components"):
+        planted.pca(25)
+    with pytest.raises(KeyError, match="atlantis"):
+        planted.pca(2, words=["atlantis", "paris"])
+
+
+def test_plot_html_is_self_contained(planted, tmp_path):
+    kv = KeyedVectors(planted.vectors[:3], ["<b>", "a&b", 'qu"ote'])
+    path = kv.plot(str(tmp_path / "embedding.html"), title="Test <plot>")
+    page = open(path, encoding="utf-8").read()
+    assert "&lt;b&gt;" in page and "a&amp;b" in page and "qu&quot;ote" in page and "<b>" not in page
+    assert page.count("<circle") == 3 and 'id="search"' in page and "Test &lt;plot&gt;" in page
+    assert "http" not in page.replace("http-equiv", "")  # nothing fetched from the network
+    assert "PC1 (" in page
+    with pytest.raises(ValueError, match="method"):
+        kv.plot(str(tmp_path / "x.html"), method="tsne")
+
+
+def test_plot_png_with_matplotlib(planted, tmp_path):
+    pytest.importorskip("matplotlib")
+    path = planted.plot(str(tmp_path / "embedding.png"), words=CAPITALS)
+    with open(path, "rb") as handle:
+        assert handle.read(8) == b"\x89PNG\r\n\x1a\n"
+
+
+def test_plot_falls_back_to_html_without_matplotlib(planted, tmp_path, monkeypatch):
+    monkeypatch.setitem(sys.modules, "matplotlib", None)  # makes `import matplotlib` fail
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        path = planted.plot(str(tmp_path / "embedding.png"))
+    assert path.endswith("embedding.html") and "matplotlib is not installed" in str(caught[0].message)
+    assert open(path, encoding="utf-8").read().count("<circle") == len(planted)
