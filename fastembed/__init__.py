@@ -11,7 +11,7 @@ from ._config import get_num_threads, set_num_threads, show_config, threads
 from . import ops, reference
 from ._random import set_random_seed
 from . import activations, callbacks, initializers, layers, losses, metrics, optimizers, regularizers
-from . import datasets, text
+from . import datasets, embeddings, search, text
 from .models import Sequential, load_model
 from .sparse import SparseRows
 from .sparse_optim import SparseAdagrad, SparseAdam, SparseRMSprop, SparseRowwiseAdagrad, SparseSGD
@@ -37,6 +37,8 @@ __all__ = [
     "regularizers",
     "text",
     "datasets",
+    "embeddings",
+    "search",
     "SparseRows",
     "SparseSGD",
     "SparseAdagrad",
