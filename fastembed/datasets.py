@@ -236,3 +236,6 @@ def _select_classes(texts, labels, class_names, path):
     keep = set(classes)
     pairs = [(text, label) for text, label in zip(texts, labels) if label in keep]
     return [t for t, _ in pairs], [label for _, label in pairs], classes
+
+
+from ._demo_corpus import demo_planted_pairs, make_demo_reviews  # noqa: E402  (re-exported: the generator lives here for users)

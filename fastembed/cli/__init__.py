@@ -1,0 +1,171 @@
+"""The ``fastembed`` command line (also ``python -m fastembed``), built on the public API.
+
+Exit status: 0 on success, 2 for a user mistake (one line on stderr, no traceback unless
+``--verbose``), 130 when interrupted with Ctrl-C.
+"""
+
+import argparse
+import sys
+import traceback
+
+from ._errors import UserError
+
+_EXAMPLES = {
+    "train": "examples:\n  fastembed train ../shared/data/imdb/imdb_train.csv --test ../shared/data/imdb/imdb_test.csv "
+             "--epochs 3 --out imdb-run\n  fastembed train aclImdb/train --test aclImdb/test --out imdb-run\n"
+             "  fastembed train reviews.tsv --tokenizer subwords --vocab-size 8000 --out run",
+    "predict": "examples:\n  fastembed predict imdb-run 'A wonderful film' 'Dull and far too long'\n"
+               "  fastembed predict imdb-run --file reviews.txt --json\n  cat reviews.txt | fastembed predict imdb-run --file -",
+    "neighbors": "example:\n  fastembed neighbors imdb-run great awful --topn 5",
+    "analogy": "example (A is to B as C is to ?):\n  fastembed analogy fastembed-demo france paris japan",
+    "export": "examples:\n  fastembed export imdb-run --format projector --to projector/\n"
+              "  fastembed export imdb-run --format word2vec-binary --to vectors.bin",
+    "evaluate": "example:\n  fastembed evaluate imdb-run ../shared/data/imdb/imdb_test.csv --json",
+    "info": "example:\n  fastembed info --json",
+    "demo": "example:\n  fastembed demo            # writes ./fastembed-demo/",
+}
+
+
+def _positive_int(text):
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError("%r is not an integer" % text) from None
+    if value < 1:
+        raise argparse.ArgumentTypeError("must be >= 1, got %d" % value)
+    return value
+
+
+def _fraction(text):
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError("%r is not a number" % text) from None
+    if not 0 <= value < 1:
+        raise argparse.ArgumentTypeError("must be in [0, 1), got %s" % text)
+    return value
+
+
+def _positive_float(text):
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError("%r is not a number" % text) from None
+    if not value > 0:
+        raise argparse.ArgumentTypeError("must be > 0, got %s" % text)
+    return value
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message):  # argparse's own usage errors: one line, status 2
+        raise UserError("%s: %s (see %s --help)" % (self.prog, message, self.prog))
+
+
+def _training_options(parser, epochs, vocab_size, seq_len):
+    parser.add_argument("--tokenizer", choices=["words", "subwords"], default="words")
+    parser.add_argument("--vocab-size", type=_positive_int, default=vocab_size)
+    parser.add_argument("--seq-len", type=_positive_int, default=seq_len)
+    parser.add_argument("--dim", type=_positive_int, default=16, help="embedding dimension (default 16)")
+    parser.add_argument("--hidden", type=_positive_int, default=16, help="units of the relu layer (default 16)")
+    parser.add_argument("--epochs", type=_positive_int, default=epochs)
+    parser.add_argument("--batch-size", type=_positive_int, default=32)
+    parser.add_argument("--learning-rate", type=_positive_float, default=1e-3)
+    parser.add_argument("--validation-split", type=_fraction, default=0.2)
+    parser.add_argument("--threads", type=_positive_int, default=None, help="default: all cores")
+    parser.add_argument("--seed", type=int, default=0)
+
+
+def build_parser():
+    parser = _Parser(prog="fastembed", description="Train text classifiers and explore their embeddings "
+                     "(CPU, Cython + OpenMP kernels).")
+    parser.add_argument("--verbose", action="store_true", help="show tracebacks and a live progress bar")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+
+    def add(name, help_text):
+        sub = commands.add_parser(name, help=help_text, description=help_text, epilog=_EXAMPLES[name],
+                                  formatter_class=argparse.RawDescriptionHelpFormatter)
+        sub.add_argument("--verbose", action="store_true", default=argparse.SUPPRESS,
+                         help="show tracebacks and a live progress bar")
+        return sub
+
+    train = add("train", "Train the tutorial model on labelled text and write a run directory.")
+    train.add_argument("data", help="class folders, CSV/TSV or fastText file (see fastembed.datasets)")
+    train.add_argument("--test", help="held-out data, scored after training")
+    train.add_argument("--text-column")
+    train.add_argument("--label-column")
+    train.add_argument("--out", required=True, help="run directory to write")
+    _training_options(train, epochs=10, vocab_size=10000, seq_len=256)
+
+    predict = add("predict", "Classify texts with a trained run.")
+    predict.add_argument("dir")
+    predict.add_argument("texts", nargs="*")
+    predict.add_argument("--file", help="one text per line; - reads stdin")
+    predict.add_argument("--json", action="store_true")
+
+    neighbors = add("neighbors", "Nearest neighbours of words in the learned embedding.")
+    neighbors.add_argument("dir")
+    neighbors.add_argument("words", nargs="+")
+    neighbors.add_argument("--topn", type=_positive_int, default=10)
+    neighbors.add_argument("--json", action="store_true")
+
+    analogy = add("analogy", "A is to B as C is to ? (3CosAdd on the learned embedding).")
+    analogy.add_argument("dir")
+    analogy.add_argument("a")
+    analogy.add_argument("b")
+    analogy.add_argument("c")
+    analogy.add_argument("--topn", type=_positive_int, default=5)
+    analogy.add_argument("--json", action="store_true")
+
+    export = add("export", "Export the learned embedding.")
+    export.add_argument("dir")
+    export.add_argument("--format", choices=["projector", "word2vec", "word2vec-binary"], default="projector")
+    export.add_argument("--to", required=True, help="directory (projector) or file (word2vec)")
+
+    evaluate = add("evaluate", "Accuracy and per-class precision/recall of a run on labelled data.")
+    evaluate.add_argument("dir")
+    evaluate.add_argument("data")
+    evaluate.add_argument("--text-column")
+    evaluate.add_argument("--label-column")
+    evaluate.add_argument("--seed", type=int, default=0)
+    evaluate.add_argument("--json", action="store_true")
+
+    info = add("info", "Build and runtime configuration (fastembed.show_config()).")
+    info.add_argument("--json", action="store_true")
+
+    demo = add("demo", "Train on a generated review corpus (no download) and show what the embedding learned.")
+    demo.add_argument("--out", default="fastembed-demo")
+    demo.add_argument("--samples", type=_positive_int, default=5000)
+    _training_options(demo, epochs=10, vocab_size=1000, seq_len=32)
+    return parser
+
+
+def main(argv=None):
+    """Run the command line; returns the exit status."""
+    argv = sys.argv[1:] if argv is None else list(argv)
+    verbose = "--verbose" in argv
+    try:
+        args = build_parser().parse_args(argv)
+        if args.command is None:
+            build_parser().print_help()
+            return 2
+        from . import _train, _use
+
+        handler = {"train": _train.command_train, "demo": _train.command_demo, "predict": _use.command_predict,
+                   "neighbors": _use.command_neighbors, "analogy": _use.command_analogy,
+                   "export": _use.command_export, "evaluate": _use.command_evaluate,
+                   "info": _use.command_info}[args.command]
+        return handler(args)
+    except KeyboardInterrupt as exc:
+        print("fastembed: %s" % (exc or "interrupted"), file=sys.stderr)
+        return 130
+    except (UserError, OSError, ValueError, KeyError, TypeError) as exc:
+        if verbose:
+            traceback.print_exc()
+        message = exc.args[0] if isinstance(exc, KeyError) and exc.args else exc
+        print("fastembed: error: %s" % message, file=sys.stderr)
+        return 2
+
+
+def main_exit():
+    """Console-script entry point: run :func:`main` and exit with its status."""
+    sys.exit(main())

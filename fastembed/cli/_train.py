@@ -1,0 +1,183 @@
+"""``fastembed train`` and ``fastembed demo``: data -> encoder -> tutorial model -> run directory."""
+
+import json
+import os
+import time
+
+import numpy as np
+
+from .. import __version__, callbacks, datasets, get_num_threads, layers, set_random_seed, threads
+from ..models import Sequential
+from ..text import SubwordEncoder, TextVectorizer
+from ._charts import plot_history
+from ._errors import UserError
+from ._run import Run
+
+
+def build_encoder(texts, tokenizer, vocab_size, seq_len):
+    """A TextVectorizer (words) or SubwordEncoder (subwords) learned from ``texts``."""
+    if tokenizer == "words":
+        return TextVectorizer(max_tokens=vocab_size, standardize="lower_and_strip_html_and_punctuation",
+                              output_sequence_length=seq_len).adapt(texts)
+    return SubwordEncoder.build_from_corpus(texts, target_vocab_size=vocab_size)
+
+
+def build_model(vocab_rows, n_classes, dim, hidden, learning_rate):
+    """The tutorial model: Embedding -> GlobalAveragePooling1D -> Dense(relu) -> Dense(sigmoid or softmax)."""
+    binary = n_classes == 2
+    model = Sequential([
+        layers.Embedding(vocab_rows, dim, name="embedding"),
+        layers.GlobalAveragePooling1D(),
+        layers.Dense(hidden, activation="relu"),
+        layers.Dense(1 if binary else n_classes, activation="sigmoid" if binary else "softmax"),
+    ])
+    from ..optimizers import Adam
+
+    model.compile(optimizer=Adam(learning_rate=learning_rate),
+                  loss="binary_crossentropy" if binary else "sparse_categorical_crossentropy",
+                  metrics=["accuracy"])
+    return model
+
+
+def train(train_data, test_data, options, out, log=print):
+    """Train and write everything into ``out``; returns the metrics dict.
+
+    ``options`` holds tokenizer, vocab_size, seq_len, dim, hidden, epochs, batch_size,
+    learning_rate, validation_split, seed and verbose.
+    """
+    if options.seed is not None:
+        set_random_seed(options.seed)
+    started = time.perf_counter()
+    encoder = build_encoder(train_data.texts, options.tokenizer, options.vocab_size, options.seq_len)
+    vocab_rows = encoder.vocabulary_size() if options.tokenizer == "words" else encoder.vocab_size
+    model = build_model(vocab_rows, len(train_data.class_names), options.dim, options.hidden,
+                        options.learning_rate)
+    run = Run(model, encoder, train_data.class_names, options.seq_len)
+    x = run.encode(train_data.texts)
+    encode_seconds = time.perf_counter() - started
+    run.save(out)  # the encoder and an untrained model first: a Ctrl-C still leaves a usable directory
+    model_path = os.path.join(out, "model.npz")
+    epochs_done = []
+    checkpoint = _EpochCheckpoint(model_path, epochs_done)
+    log("Training on %d texts (%s, vocabulary %d, %d classes, %d threads) ..."
+        % (len(train_data.texts), options.tokenizer, vocab_rows, len(train_data.class_names), get_num_threads()))
+    fit_started = time.perf_counter()
+    try:
+        history = model.fit(x, train_data.labels, batch_size=options.batch_size, epochs=options.epochs,
+                            validation_split=options.validation_split, verbose=1 if options.verbose else 2,
+                            callbacks=[checkpoint], shuffle=True)
+    except KeyboardInterrupt:
+        kept = ("the model after epoch %d" % epochs_done[-1]) if epochs_done else "the untrained model"
+        raise KeyboardInterrupt("training interrupted; %s kept in %s" % (kept, out)) from None
+    fit_seconds = time.perf_counter() - fit_started
+    metrics = {"fastembed_version": __version__, "threads": get_num_threads(),
+               "history": {k: [float(v) for v in vs] for k, vs in history.history.items()},
+               "train_samples": len(train_data.texts), "class_names": run.class_names,
+               "timings": {"encode_seconds": encode_seconds, "fit_seconds": fit_seconds,
+                           "epoch_seconds": fit_seconds / max(1, len(epochs_done))},
+               "tokens_per_second": _count_tokens(x) * (1 - options.validation_split) * len(epochs_done)
+               / max(fit_seconds, 1e-9)}
+    if "val_accuracy" in metrics["history"]:
+        metrics["validation"] = {"accuracy": metrics["history"]["val_accuracy"][-1],
+                                 "loss": metrics["history"]["val_loss"][-1]}
+    if test_data is not None:
+        metrics["test"] = evaluate_run(run, test_data)
+    kv = run.keyed_vectors()
+    vecs, meta = kv.save_projector(out)
+    pictures = {"training": plot_history(metrics["history"], os.path.join(out, "training.png")),
+                "embedding": kv.plot(os.path.join(out, "embedding.png"), limit=300,
+                                     title="Embedding: PCA of the %d most frequent tokens" % min(300, len(kv)))}
+    metrics["files"] = {"model": model_path, "vecs": vecs, "meta": meta, **pictures}
+    with open(os.path.join(out, "metrics.json"), "w", encoding="utf-8") as handle:
+        json.dump(metrics, handle, indent=2)
+    return run, metrics
+
+
+class _EpochCheckpoint(callbacks.Callback):
+    """Save the model after every completed epoch, so that Ctrl-C keeps the last one."""
+
+    def __init__(self, path, epochs_done):
+        super().__init__()
+        self.path, self.epochs_done = path, epochs_done
+
+    def on_epoch_end(self, epoch, logs=None):
+        self.model.save(self.path)
+        self.epochs_done.append(epoch + 1)
+
+
+def _count_tokens(x):
+    return int(np.count_nonzero(x))
+
+
+def evaluate_run(run, data):
+    """Accuracy and per-class precision/recall of ``run`` on ``data`` (class names matched by name)."""
+    index = {name: i for i, name in enumerate(run.class_names)}
+    unknown = sorted(set(data.class_names) - set(index))
+    if unknown:
+        raise UserError("the data has classes the model does not know: %s (model classes: %s)"
+                        % (", ".join(unknown), ", ".join(run.class_names)))
+    truth = np.array([index[data.class_names[label]] for label in data.labels])
+    predicted = np.argmax(run.probabilities(data.texts), axis=1)
+    per_class = {}
+    for i, name in enumerate(run.class_names):
+        tp = int(np.sum((predicted == i) & (truth == i)))
+        per_class[name] = {"precision": tp / max(1, int(np.sum(predicted == i))),
+                           "recall": tp / max(1, int(np.sum(truth == i))), "support": int(np.sum(truth == i))}
+    return {"accuracy": float(np.mean(predicted == truth)), "samples": int(truth.size), "per_class": per_class}
+
+
+def load_data(path, args, validation_split=None):
+    """``fastembed.datasets.load_text_dataset`` with the command's column options."""
+    if not os.path.exists(path):
+        raise UserError("%s does not exist" % path)
+    return datasets.load_text_dataset(path, text_column=args.text_column, label_column=args.label_column,
+                                      validation_split=validation_split, seed=args.seed)
+
+
+def command_train(args, out=print):
+    train_data = load_data(args.data, args)
+    test_data = load_data(args.test, args) if args.test else None
+    with threads(args.threads or get_num_threads()):
+        _, metrics = train(train_data, test_data, args, args.out, log=out)
+    _report(metrics, args.out, out)
+    return 0
+
+
+def _report(metrics, directory, out):
+    if "validation" in metrics:
+        out("Validation accuracy: %.4f" % metrics["validation"]["accuracy"])
+    if "test" in metrics:
+        out("Test accuracy: %.4f (%d texts)" % (metrics["test"]["accuracy"], metrics["test"]["samples"]))
+    out("Wrote to %s/: model.npz, encoder, run.json, metrics.json, vecs.tsv + meta.tsv, %s, %s"
+        % (directory, os.path.basename(metrics["files"]["training"]), os.path.basename(metrics["files"]["embedding"])))
+
+
+DEMO_WORDS = ["superb", "awful", "okay", "paris", "tokyo", "lima"]
+
+
+def command_demo(args, out=print):
+    data = datasets.make_demo_reviews(args.samples, seed=args.seed)
+    train_data, test_data = _split(data, 0.2, args.seed)
+    out("Demo: %d generated star-rated reviews (synthetic text from templates: sentiment words, filler "
+        "and planted country-capital pairs such as 'paris france'), e.g.:" % len(data.texts))
+    for text, label in zip(train_data.texts[:2], train_data.labels[:2]):
+        out("  [%s] %s" % (data.class_names[label], text))
+    with threads(args.threads or get_num_threads()):
+        run, metrics = train(train_data, test_data, args, args.out, log=out)
+    _report(metrics, args.out, out)
+    kv = run.keyed_vectors()
+    out("\nNearest neighbours in the learned embedding (cosine):")
+    for word in DEMO_WORDS:
+        out("  %-8s -> %s" % (word, ", ".join("%s %.2f" % (w, s) for w, s in kv.most_similar(word, topn=4))))
+    pairs = datasets.demo_planted_pairs()
+    found = sum(kv.most_similar(capital, topn=1)[0][0] == country for country, capital in pairs)
+    out("Planted pairs: %d of %d capitals have their country as nearest neighbour." % (found, len(pairs)))
+    out("Load %s/vecs.tsv and meta.tsv at https://projector.tensorflow.org to explore it." % args.out)
+    return 0
+
+
+def _split(data, fraction, seed):
+    order = np.random.default_rng(seed).permutation(len(data.texts))
+    cut = int(len(order) * (1 - fraction))
+    pick = lambda idx: datasets.TextDataset([data.texts[i] for i in idx], data.labels[idx], data.class_names)  # noqa: E731
+    return pick(order[:cut]), pick(order[cut:])

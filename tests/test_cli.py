@@ -1,0 +1,173 @@
+"""The command line, end to end in subprocesses (``python -m fastembed``) on generated data."""
+
+import csv
+import json
+import os
+import signal
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from fastembed.datasets import make_demo_reviews
+from fastembed.embeddings import KeyedVectors
+
+
+def fastembed(*args, stdin=None, cwd=None):
+    """Run the CLI; (status, stdout, stderr)."""
+    done = subprocess.run([sys.executable, "-m", "fastembed", *args], capture_output=True, text=True,
+                          input=stdin, cwd=cwd, timeout=300)
+    return done.returncode, done.stdout, done.stderr
+
+
+def write_csv(path, data):
+    with open(path, "w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["text", "label"])
+        for text, label in zip(data.texts, data.labels):
+            writer.writerow([text, data.class_names[label]])
+    return str(path)
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory):
+    """One training run shared by the tests that read a run directory."""
+    root = tmp_path_factory.mktemp("cli")
+    train = write_csv(root / "train.csv", make_demo_reviews(1500, seed=1))
+    test = write_csv(root / "test.csv", make_demo_reviews(300, seed=2))
+    out = str(root / "run")
+    status, stdout, stderr = fastembed("train", train, "--test", test, "--epochs", "8", "--vocab-size", "200",
+                                       "--seq-len", "32", "--threads", "2", "--out", out)
+    assert status == 0, stderr
+    return out, train, test, stdout
+
+
+def test_train_writes_the_run_directory(trained):
+    out, _, _, stdout = trained
+    assert "Test accuracy:" in stdout and "Wrote to" in stdout
+    for name in ("model.npz", "encoder.json", "run.json", "metrics.json", "vecs.tsv", "meta.tsv"):
+        assert os.path.exists(os.path.join(out, name)), name
+    metrics = json.load(open(os.path.join(out, "metrics.json")))
+    assert len(metrics["history"]["loss"]) == 8 and metrics["threads"] == 2
+    assert metrics["test"]["accuracy"] > 0.8 and metrics["tokens_per_second"] > 0
+    assert set(metrics["test"]["per_class"]) == {"1 star", "2 stars", "3 stars", "4 stars", "5 stars"}
+    assert os.path.exists(metrics["files"]["training"]) and os.path.exists(metrics["files"]["embedding"])
+    with open(os.path.join(out, "vecs.tsv")) as vecs, open(os.path.join(out, "meta.tsv")) as meta:
+        assert len(vecs.readlines()) == len(meta.readlines())
+
+
+def test_predict(trained):
+    out = trained[0]
+    status, stdout, _ = fastembed("predict", out, "superb and wonderful masterful", "awful terrible dreadful")
+    assert status == 0
+    rows = stdout.strip().split("\n")
+    assert rows[0] == "label\tprobability\ttext"
+    assert rows[1].startswith("5 stars\t") and rows[2].startswith("1 star\t")
+    status, stdout, _ = fastembed("predict", out, "--file", "-", "--json", stdin="superb film\n\nawful film\n")
+    answers = json.loads(stdout)
+    assert status == 0 and [a["text"] for a in answers] == ["superb film", "awful film"]
+    assert set(answers[0]) == {"text", "label", "probability", "probabilities"}
+    assert sum(answers[0]["probabilities"].values()) == pytest.approx(1.0, abs=1e-5)
+
+
+def test_neighbors_analogy_export(trained, tmp_path):
+    out = trained[0]
+    status, stdout, _ = fastembed("neighbors", out, "paris", "superb", "--topn", "3", "--json")
+    answers = json.loads(stdout)
+    assert status == 0 and answers["paris"][0]["word"] == "france" and len(answers["superb"]) == 3
+    status, stdout, _ = fastembed("analogy", out, "france", "paris", "japan", "--json")
+    assert status == 0 and json.loads(stdout)["answers"][0]["word"] == "tokyo"
+    status, _, _ = fastembed("export", out, "--format", "word2vec-binary", "--to", str(tmp_path / "v.bin"))
+    assert status == 0
+    kv = KeyedVectors.load_word2vec_format(str(tmp_path / "v.bin"), binary=True)
+    assert "paris" in kv and "" not in kv and "[UNK]" not in kv
+    status, _, _ = fastembed("export", out, "--format", "projector", "--to", str(tmp_path / "projector"))
+    assert status == 0 and (tmp_path / "projector" / "vecs.tsv").exists()
+
+
+def test_evaluate(trained):
+    out, _, test, _ = trained
+    status, stdout, _ = fastembed("evaluate", out, test, "--json")
+    scores = json.loads(stdout)
+    assert status == 0 and scores["samples"] == 300 and scores["accuracy"] > 0.8
+    assert 0 <= scores["per_class"]["3 stars"]["recall"] <= 1
+
+
+@pytest.mark.parametrize("args, message", [
+    (["train", "missing.csv", "--out", "x"], "missing.csv does not exist"),
+    (["train", "data.csv", "--out", "x", "--epochs", "0"], "--epochs: must be >= 1"),
+    (["train", "data.csv", "--out", "x", "--validation-split", "1.5"], "must be in [0, 1)"),
+    (["predict", "no-such-run", "text"], "no-such-run is not a directory"),
+    (["neighbors", "RUN", "atlantis"], "not in the vocabulary: atlantis"),
+    (["predict", "RUN"], "no text to classify"),
+    (["export", "RUN", "--format", "bogus", "--to", "x"], "invalid choice"),
+])
+def test_user_mistakes_exit_2_with_one_line(trained, tmp_path, args, message):
+    args = [trained[0] if a == "RUN" else a for a in args]
+    status, stdout, stderr = fastembed(*args, cwd=str(tmp_path))
+    assert status == 2
+    assert stderr.count("\n") == 1 and message in stderr and "Traceback" not in stderr
+    status, _, stderr = fastembed("--verbose", *args, cwd=str(tmp_path))
+    assert status == 2 and (message in stderr)
+
+
+def test_run_from_another_version(trained, tmp_path):
+    import shutil
+
+    copy = str(tmp_path / "old-run")
+    shutil.copytree(trained[0], copy)
+    info = json.load(open(os.path.join(copy, "run.json")))
+    info["version"] = 99
+    json.dump(info, open(os.path.join(copy, "run.json"), "w"))
+    status, _, stderr = fastembed("predict", copy, "text")
+    assert status == 2 and "run format 99" in stderr and "train again" in stderr
+
+
+def test_help_for_every_command():
+    for command in ("train", "predict", "neighbors", "analogy", "export", "evaluate", "info", "demo"):
+        status, stdout, _ = fastembed(command, "--help")
+        assert status == 0 and "example" in stdout, command
+
+
+def test_info_json():
+    status, stdout, _ = fastembed("info", "--json")
+    assert status == 0 and json.loads(stdout)["compiled"] is True
+
+
+def test_demo_shows_the_planted_structure(tmp_path):
+    status, stdout, stderr = fastembed("demo", "--out", str(tmp_path / "demo"))
+    assert status == 0, stderr
+    assert "6 of 6 capitals have their country as nearest neighbour" in stdout
+    superb = next(line for line in stdout.split("\n") if line.strip().startswith("superb"))
+    assert any(word in superb for word in ("wonderful", "excellent", "brilliant", "amazing", "masterful"))
+    assert (tmp_path / "demo" / "vecs.tsv").exists() and (tmp_path / "demo" / "run.json").exists()
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="SIGINT to a child process")
+def test_ctrl_c_keeps_the_last_epoch(tmp_path):
+    data = write_csv(tmp_path / "train.csv", make_demo_reviews(3000, seed=3))
+    out = str(tmp_path / "run")
+    process = subprocess.Popen([sys.executable, "-m", "fastembed", "train", data, "--epochs", "100000",
+                                "--seq-len", "16", "--out", out], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                               text=True)
+    try:
+        for line in process.stdout:
+            if line.startswith("Epoch 2/"):
+                break
+        process.send_signal(signal.SIGINT)
+        _, stderr = process.communicate(timeout=60)
+    finally:
+        process.kill()
+    assert process.returncode == 130
+    assert "interrupted" in stderr and "kept in" in stderr and "Traceback" not in stderr
+    status, stdout, _ = fastembed("predict", out, "superb film")
+    assert status == 0 and "stars" in stdout or "star" in stdout
+
+
+def test_generated_corpus_is_reproducible():
+    a, b = make_demo_reviews(50, seed=4), make_demo_reviews(50, seed=4)
+    assert a.texts == b.texts and np.array_equal(a.labels, b.labels)
+    assert a.class_names == ["1 star", "2 stars", "3 stars", "4 stars", "5 stars"]
+    with pytest.raises(ValueError, match="n_samples"):
+        make_demo_reviews(1)
