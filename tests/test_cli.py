@@ -6,6 +6,7 @@ import os
 import signal
 import subprocess
 import sys
+import tempfile
 
 import numpy as np
 import pytest
@@ -15,9 +16,12 @@ from fastembed.embeddings import KeyedVectors
 
 
 def fastembed(*args, stdin=None, cwd=None):
-    """Run the CLI; (status, stdout, stderr)."""
+    """Run the CLI; (status, stdout, stderr).
+
+    Never from the source checkout: ``python -m`` puts the working directory first on
+    sys.path, and there ``fastembed`` would be the uncompiled source tree."""
     done = subprocess.run([sys.executable, "-m", "fastembed", *args], capture_output=True, text=True,
-                          input=stdin, cwd=cwd, timeout=300)
+                          input=stdin, cwd=cwd or tempfile.gettempdir(), timeout=300)
     return done.returncode, done.stdout, done.stderr
 
 
@@ -150,7 +154,7 @@ def test_ctrl_c_keeps_the_last_epoch(tmp_path):
     out = str(tmp_path / "run")
     process = subprocess.Popen([sys.executable, "-m", "fastembed", "train", data, "--epochs", "100000",
                                 "--seq-len", "16", "--out", out], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                               text=True)
+                               text=True, cwd=str(tmp_path))
     try:
         for line in process.stdout:
             if line.startswith("Epoch 2/"):
@@ -162,7 +166,7 @@ def test_ctrl_c_keeps_the_last_epoch(tmp_path):
     assert process.returncode == 130
     assert "interrupted" in stderr and "kept in" in stderr and "Traceback" not in stderr
     status, stdout, _ = fastembed("predict", out, "superb film")
-    assert status == 0 and "stars" in stdout or "star" in stdout
+    assert status == 0 and "star" in stdout
 
 
 def test_generated_corpus_is_reproducible():

@@ -78,14 +78,14 @@ def _training_options(parser, epochs, vocab_size, seq_len):
 def build_parser():
     parser = _Parser(prog="fastembed", description="Train text classifiers and explore their embeddings "
                      "(CPU, Cython + OpenMP kernels).")
-    parser.add_argument("--verbose", action="store_true", help="show tracebacks and a live progress bar")
+    parser.add_argument("--verbose", action="store_true", help="show the traceback of an error")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
 
     def add(name, help_text):
         sub = commands.add_parser(name, help=help_text, description=help_text, epilog=_EXAMPLES[name],
                                   formatter_class=argparse.RawDescriptionHelpFormatter)
         sub.add_argument("--verbose", action="store_true", default=argparse.SUPPRESS,
-                         help="show tracebacks and a live progress bar")
+                         help="show the traceback of an error")
         return sub
 
     train = add("train", "Train the tutorial model on labelled text and write a run directory.")

@@ -64,7 +64,7 @@ def train(train_data, test_data, options, out, log=print):
     fit_started = time.perf_counter()
     try:
         history = model.fit(x, train_data.labels, batch_size=options.batch_size, epochs=options.epochs,
-                            validation_split=options.validation_split, verbose=1 if options.verbose else 2,
+                            validation_split=options.validation_split, verbose=1,
                             callbacks=[checkpoint], shuffle=True)
     except KeyboardInterrupt:
         kept = ("the model after epoch %d" % epochs_done[-1]) if epochs_done else "the untrained model"
