@@ -13,7 +13,6 @@ when importable. Figures are medians of ``--repeats`` runs. ``--check`` exits 1 
 import argparse
 import importlib.util
 import os
-import statistics
 import sys
 import tempfile
 import time
@@ -24,14 +23,7 @@ import fastembed
 from fastembed import reference
 from fastembed.embeddings import KeyedVectors
 
-
-def median_time(function, repeats):
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        function()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
+from _timing import median_time  # benchmarks/, first on sys.path when a script runs
 
 
 def installed(module):

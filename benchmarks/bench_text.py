@@ -11,7 +11,6 @@ Figures are medians of ``--repeats`` runs, measured in the same process. ``--che
 import argparse
 import os
 import random
-import statistics
 import sys
 import time
 
@@ -19,18 +18,11 @@ import fastembed
 from fastembed.datasets import load_text_dataset
 from fastembed.text import SubwordEncoder, TextVectorizer
 
+from _timing import median_time  # benchmarks/, first on sys.path when a script runs
+
 DATA = os.path.normpath(os.path.join(os.path.dirname(__file__), os.pardir, os.pardir, "shared", "data", "imdb",
                                      "imdb_train.csv"))
 CONFIG = dict(max_tokens=10_000, standardize="lower_and_strip_html_and_punctuation", output_sequence_length=256)
-
-
-def median_time(function, repeats):
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        function()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
 
 
 def adapt_and_encode(texts, compiled=True):

@@ -238,4 +238,5 @@ def _select_classes(texts, labels, class_names, path):
     return [t for t, _ in pairs], [label for _, label in pairs], classes
 
 
-from ._demo_corpus import demo_planted_pairs, make_demo_reviews  # noqa: E402  (re-exported: the generator lives here for users)
+# The demo corpus generator, re-exported: users find it with the other data sets.
+from ._demo_corpus import demo_planted_pairs, make_demo_reviews  # noqa: E402, F401

@@ -22,6 +22,8 @@ from ._validation import inverse_norms, prepare_top_k
 if COMPILED:
     from ._kernels import _search
 
+__all__ = ["top_k_similar", "inverse_norms"]
+
 # Scores held at once: 4 Mi float32 = 16 MiB, small enough to stay near the caches and
 # large enough that each BLAS call is a big, efficient matrix product.
 BLOCK_ELEMENTS = 1 << 22

@@ -175,3 +175,16 @@ def test_generated_corpus_is_reproducible():
     assert a.class_names == ["1 star", "2 stars", "3 stars", "4 stars", "5 stars"]
     with pytest.raises(ValueError, match="n_samples"):
         make_demo_reviews(1)
+
+
+def test_train_with_subwords(tmp_path):
+    data = write_csv(tmp_path / "train.csv", make_demo_reviews(800, seed=5))
+    out = str(tmp_path / "run")
+    status, _, stderr = fastembed("train", data, "--tokenizer", "subwords", "--vocab-size", "300", "--epochs", "2",
+                                  "--seq-len", "48", "--out", out)
+    assert status == 0, stderr
+    assert os.path.exists(os.path.join(out, "encoder.subwords"))
+    status, stdout, _ = fastembed("predict", out, "superb wonderful", "--json")
+    assert status == 0 and json.loads(stdout)[0]["label"].endswith(("star", "stars"))
+    with open(os.path.join(out, "vecs.tsv")) as vecs, open(os.path.join(out, "meta.tsv")) as meta:
+        assert len(vecs.readlines()) == len(meta.readlines())

@@ -36,24 +36,21 @@ def _positive_int(text):
     return value
 
 
-def _fraction(text):
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError("%r is not a number" % text) from None
-    if not 0 <= value < 1:
-        raise argparse.ArgumentTypeError("must be in [0, 1), got %s" % text)
-    return value
+def _number(check, requirement):
+    """An argparse type: a float satisfying ``check``, else an error naming ``requirement``."""
+    def parse(text):
+        try:
+            value = float(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError("%r is not a number" % text) from None
+        if not check(value):
+            raise argparse.ArgumentTypeError("must be %s, got %s" % (requirement, text))
+        return value
+    return parse
 
 
-def _positive_float(text):
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError("%r is not a number" % text) from None
-    if not value > 0:
-        raise argparse.ArgumentTypeError("must be > 0, got %s" % text)
-    return value
+_fraction = _number(lambda value: 0 <= value < 1, "in [0, 1)")
+_positive_float = _number(lambda value: value > 0, "> 0")
 
 
 class _Parser(argparse.ArgumentParser):

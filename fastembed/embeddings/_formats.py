@@ -8,24 +8,7 @@ import numpy as np
 
 
 def save_projector(kv, directory, metadata=None, config=False):
-    """Write ``vecs.tsv`` and ``meta.tsv`` for projector.tensorflow.org.
-
-    Parameters
-    ----------
-    directory : str
-        Created if needed.
-    metadata : dict of str -> sequence, optional
-        Extra columns for ``meta.tsv`` (counts, labels...), one value per token. With
-        extra columns ``meta.tsv`` gets a header row (``word`` + the names); without,
-        it has none, as the Projector expects.
-    config : bool, default False
-        Also write ``projector_config.pbtxt`` for TensorBoard.
-
-    Returns
-    -------
-    (str, str)
-        Paths of ``vecs.tsv`` and ``meta.tsv``.
-    """
+    """Write ``vecs.tsv`` and ``meta.tsv``; see :meth:`KeyedVectors.save_projector`."""
     os.makedirs(directory, exist_ok=True)
     columns = {}
     for name, values in (metadata or {}).items():
@@ -51,13 +34,9 @@ def save_projector(kv, directory, metadata=None, config=False):
                          '  metadata_path: "meta.tsv"\n}\n')
     return vecs_path, meta_path
 
-def save_word2vec_format(kv, path, binary=False):
-    """Write the word2vec format: header ``N D``, then ``word v1 ... vD`` per line
-    (text), or ``word`` + space + D little-endian float32 (binary), as gensim does.
 
-    Keys holding whitespace cannot be read back by any word2vec reader, so they
-    raise ``ValueError``.
-    """
+def save_word2vec_format(kv, path, binary=False):
+    """Write the word2vec text or binary format; see :meth:`KeyedVectors.save_word2vec_format`."""
     for key in kv.index_to_key:
         if not key or any(c.isspace() for c in key):
             raise ValueError("key %r is empty or holds whitespace: the word2vec format cannot store it" % key)
@@ -73,14 +52,7 @@ def save_word2vec_format(kv, path, binary=False):
 
 def load_word2vec_format(path, binary=False, no_header=False, limit=None, encoding="utf-8",
                          unicode_errors="strict"):
-    """Read vectors in the word2vec text or binary format (or GloVe text, ``no_header=True``).
-
-    Raises
-    ------
-    ValueError
-        A malformed header, a row of the wrong length, a non-numeric value or a
-        truncated binary record; the message names the line (or record).
-    """
+    """``(vectors, keys)`` from a word2vec/GloVe file; see :meth:`KeyedVectors.load_word2vec_format`."""
     if binary and no_header:
         raise ValueError("the binary word2vec format always has a header")
     with open(path, "rb") as handle:
