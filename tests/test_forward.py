@@ -177,3 +177,56 @@ def test_bag_property_ragged(num_rows, dim, lengths, mode, padding, seed):
     out = ops.embedding_bag(table, flat, offsets, mode=mode, padding_idx=padding)
     np.testing.assert_allclose(out, reference.embedding_bag(table, flat, offsets, mode=mode, padding_idx=padding),
                                rtol=1e-12, atol=1e-12)
+
+
+@pytest.fixture
+def fused_and_generic():
+    """Yield a function computing a bag op twice: with the fused AVX2 bag sum of
+    _bagsum.h allowed (where the CPU has it) and forbidden (the generic path)."""
+    from fastembed._kernels import _forward
+
+    def both(function):
+        previous = _forward.set_fused_bag_sum(True)
+        try:
+            fused = function()
+            _forward.set_fused_bag_sum(False)
+            generic = function()
+        finally:
+            _forward.set_fused_bag_sum(previous)
+        return fused, generic
+
+    return both
+
+
+@pytest.mark.parametrize("id_dtype", INDEXES)
+@pytest.mark.parametrize("dim", [8, 16, 24, 64, 72, 128, 136])
+@pytest.mark.parametrize("mode", ["mean", "sum"])
+def test_fused_bag_sum_is_bitwise_the_generic_one(rng, num_threads, fused_and_generic, id_dtype, dim, mode):
+    table = random_table(rng, 50, dim, np.float32)
+    ids = random_padded_ids(rng, 12, 40, 50, id_dtype)
+    ids[3, :5] = 0           # leading padding
+    ids[4, 10:13] = 0        # padding in the middle
+    ids[5] = 0               # a fully padded bag
+    ids[6, 1] = 7            # an id after a padding entry
+    ids[6, 0] = 0
+    for padding_idx in (0, None, 7):
+        fused, generic = fused_and_generic(lambda: ops.embedding_bag(table, ids, mode=mode, padding_idx=padding_idx))
+        np.testing.assert_array_equal(fused, generic)
+        np.testing.assert_allclose(fused, reference.embedding_bag(table, ids, mode=mode, padding_idx=padding_idx),
+                                   **tolerance(np.float32))
+    flat, offsets = random_ragged(rng, 10, 30, 50, id_dtype)
+    fused, generic = fused_and_generic(lambda: ops.embedding_bag(table, flat, offsets, mode=mode))
+    np.testing.assert_array_equal(fused, generic)
+
+
+@pytest.mark.parametrize("bad", [-1, 50, 10 ** 6])
+def test_fused_bag_sum_rejects_bad_ids_like_the_generic_one(rng, fused_and_generic, bad):
+    table = random_table(rng, 50, 64, np.float32)
+    ids = random_padded_ids(rng, 6, 20, 50, np.int64)
+    ids[2, 19] = bad  # last entry of its bag: after the trailing-padding trim it must still be seen
+    for padding_idx in (0, None):
+        def run():
+            with pytest.raises(IndexError, match="%d" % bad):
+                ops.embedding_bag(table, ids, padding_idx=padding_idx)
+            return True
+        assert fused_and_generic(run) == (True, True)

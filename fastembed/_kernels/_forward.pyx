@@ -7,7 +7,7 @@ out-of-range id is skipped (never dereferenced) and counted so the caller can ra
 """
 
 from cython.parallel cimport prange
-from libc.stdint cimport int64_t
+from libc.stdint cimport int32_t, int64_t
 from libc.string cimport memcpy, memset
 from cython cimport floating
 
@@ -75,6 +75,24 @@ cdef extern from "_rowsum.h" nogil:
     void fe_rowsum_f32(float* out, const float** rows, Py_ssize_t n, Py_ssize_t dim)
     void fe_rowsum_f64(double* out, const double** rows, Py_ssize_t n, Py_ssize_t dim)
 
+cdef extern from "_bagsum.h" nogil:
+    int fe_bagsum_enabled
+    Py_ssize_t fe_bagsum_f32_i32(float* out, const float* table, Py_ssize_t dim, Py_ssize_t num_rows,
+                                 const int32_t* ids, Py_ssize_t start, Py_ssize_t stop, Py_ssize_t n_ids,
+                                 int64_t padding_idx, Py_ssize_t* n_invalid)
+    Py_ssize_t fe_bagsum_f32_i64(float* out, const float* table, Py_ssize_t dim, Py_ssize_t num_rows,
+                                 const int64_t* ids, Py_ssize_t start, Py_ssize_t stop, Py_ssize_t n_ids,
+                                 int64_t padding_idx, Py_ssize_t* n_invalid)
+
+def set_fused_bag_sum(bint enabled):
+    """Allow (True, the default) or forbid the fused AVX2 bag sum of _bagsum.h; the tests
+    and benchmarks use this to compare it with the generic path. Returns the old setting."""
+    global fe_bagsum_enabled
+    old = bool(fe_bagsum_enabled)
+    fe_bagsum_enabled = 1 if enabled else 0
+    return old
+
+
 cdef enum:
     # Row pointers gathered before each call to the row sum.
     ROW_CHUNK = 32
@@ -101,13 +119,23 @@ cdef inline Py_ssize_t _sum_bag(const floating* table, Py_ssize_t dim, Py_ssize_
                                 Py_ssize_t n_ids, int64_t padding_idx, const floating* weights,
                                 floating* out, Py_ssize_t* n_invalid) noexcept nogil:
     """Add the rows of one bag (optionally scaled by per-sample weights) into ``out``, in
-    entry order; return how many ids were not padding. Unweighted rows go to the row sum
-    of _rowsum.h in chunks of row pointers. Invalid ids are counted and skipped (see
-    :func:`_bag_row`)."""
+    entry order; return how many ids were not padding. Unweighted float32 rows of dim <= 128
+    (a multiple of 8) take the fused AVX2 loop of _bagsum.h; other unweighted rows go to the
+    row sum of _rowsum.h in chunks of row pointers. Both add in the same order, so they give
+    the same bits. Invalid ids are counted and skipped (see :func:`_bag_row`)."""
     cdef Py_ssize_t j, d, n = 0, pending = 0
     cdef const floating* row
     cdef const floating* rows[ROW_CHUNK]
     cdef floating w
+    if floating is float and weights == NULL:
+        # The fused AVX2 loop of _bagsum.h for dims 8..64; -1 when it does not apply.
+        if index_t is int64_t:
+            n = fe_bagsum_f32_i64(out, table, dim, num_rows, ids, start, stop, n_ids, padding_idx, n_invalid)
+        else:
+            n = fe_bagsum_f32_i32(out, table, dim, num_rows, ids, start, stop, n_ids, padding_idx, n_invalid)
+        if n >= 0:
+            return n
+        n = 0
     for j in range(start, stop):
         row = _bag_row(table, dim, num_rows, ids, j, n_ids, padding_idx, n_invalid)
         if row == NULL:
