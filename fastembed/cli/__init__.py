@@ -153,7 +153,7 @@ def main(argv=None):
                    "info": _use.command_info}[args.command]
         return handler(args)
     except KeyboardInterrupt as exc:
-        print("fastembed: %s" % (exc or "interrupted"), file=sys.stderr)
+        print("fastembed: %s" % (str(exc) or "interrupted"), file=sys.stderr)
         return 130
     except (UserError, OSError, ValueError, KeyError, TypeError) as exc:
         if verbose:
