@@ -139,6 +139,25 @@ class Sequential:
         """list of Layer: the model's layers, in order."""
         return list(self._layers)
 
+    def get_layer(self, name=None, index=None):
+        """A layer by name or by position, as Keras' ``Model.get_layer``.
+
+        Raises
+        ------
+        ValueError
+            Neither or both of ``name`` and ``index`` given, or no layer matches.
+        """
+        if (name is None) == (index is None):
+            raise ValueError("give exactly one of name and index")
+        if index is not None:
+            if not -len(self._layers) <= index < len(self._layers):
+                raise ValueError("index %d is out of range: the model has %d layers" % (index, len(self._layers)))
+            return self._layers[index]
+        for layer in self._layers:
+            if layer.name == name:
+                return layer
+        raise ValueError("no layer named %r; the layers are %s" % (name, [layer.name for layer in self._layers]))
+
     @property
     def _fused(self):
         return (len(self._layers) >= 2 and isinstance(self._layers[0], Embedding)

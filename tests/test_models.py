@@ -430,3 +430,14 @@ def test_layers_can_be_called_directly(rng):
     np.testing.assert_allclose(pooled, vectors.mean(axis=1), rtol=1e-6)
     out = model(ids)
     assert out.shape == (3, 1) and np.all((out > 0) & (out < 1))
+
+
+def test_get_layer_by_name_and_index():
+    model = fastembed.Sequential([layers.Embedding(10, 4, name="embedding"), layers.GlobalAveragePooling1D(),
+                                  layers.Dense(1)])
+    assert model.get_layer("embedding") is model.layers[0]
+    assert model.get_layer(index=-1) is model.layers[2]
+    for kwargs, message in [({}, "exactly one"), ({"name": "e", "index": 0}, "exactly one"),
+                            ({"name": "missing"}, "no layer named 'missing'"), ({"index": 3}, "out of range")]:
+        with pytest.raises(ValueError, match=message):
+            model.get_layer(**kwargs)
