@@ -26,6 +26,7 @@ import numpy as np
 
 import fastembed
 from fastembed import ops, reference
+from fastembed._kernels import _forward
 
 def torch_available():
     """True when PyTorch can be imported (checked without importing it here)."""
@@ -134,6 +135,15 @@ def bench_dim(dim, repeats, all_threads, table):
                   median_time(lambda: ops.embedding_bag(weights, ids32, padding_idx=0), repeats))
         table.add(op, "fastembed ragged, %d thr" % all_threads,
                   median_time(lambda: ops.embedding_bag(weights, flat, offsets), repeats))
+    # The fused AVX2 bag sum (_bagsum.h) against the generic path it replaces where it applies.
+    previous = _forward.set_fused_bag_sum(False)
+    try:
+        for n in sorted({1, all_threads}):
+            with fastembed.threads(n):
+                table.add(op, "fastembed padded, generic bag sum, %d thr" % n,
+                          median_time(lambda: ops.embedding_bag(weights, ids, padding_idx=0), repeats))
+    finally:
+        _forward.set_fused_bag_sum(previous)
     table.add(op, "numpy twin padded",
               median_time(lambda: reference.embedding_bag(weights, ids, padding_idx=0), max(3, repeats // 5)))
     # -- forward: lookup ---------------------------------------------------------------

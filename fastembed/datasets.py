@@ -87,15 +87,43 @@ def load_text_dataset(path, text_column=None, label_column=None, class_names=Non
     order = rng.permutation(len(texts)) if shuffle else np.arange(len(texts))
     if validation_split is None:
         return TextDataset([texts[i] for i in order], labels[order], list(classes))
+    return _split(texts, labels, list(classes), order, float(validation_split), rng)
+
+
+def split_dataset(dataset, validation_split, seed=None):
+    """Shuffle a :class:`TextDataset` and split it, stratified by class, as
+    ``load_text_dataset(..., validation_split=...)`` does.
+
+    Parameters
+    ----------
+    dataset : TextDataset
+    validation_split : float
+        Share of each class that goes to the second part, in (0, 1).
+    seed : int, optional
+
+    Returns
+    -------
+    (TextDataset, TextDataset)
+    """
+    if not 0.0 < float(validation_split) < 1.0:
+        raise ValueError("validation_split must be in (0, 1), got %r" % (validation_split,))
+    labels = np.asarray(dataset.labels, dtype=np.int64)
+    rng = new_generator(seed)
+    return _split(list(dataset.texts), labels, list(dataset.class_names), rng.permutation(len(labels)),
+                  float(validation_split), rng)
+
+
+def _split(texts, labels, classes, order, fraction, rng):
+    """Stratified split: ``fraction`` of each class (picked by ``rng``) goes to the second
+    part; both parts keep the order given by ``order``."""
     is_validation = np.zeros(len(texts), dtype=bool)
     for label in range(len(classes)):
-        members = np.flatnonzero(labels == label)
-        members = rng.permutation(members)
-        is_validation[members[: int(round(len(members) * float(validation_split)))]] = True
+        members = rng.permutation(np.flatnonzero(labels == label))
+        is_validation[members[: int(round(len(members) * fraction))]] = True
     train = order[~is_validation[order]]
     validation = order[is_validation[order]]
-    return (TextDataset([texts[i] for i in train], labels[train], list(classes)),
-            TextDataset([texts[i] for i in validation], labels[validation], list(classes)))
+    return (TextDataset([texts[i] for i in train], labels[train], classes),
+            TextDataset([texts[i] for i in validation], labels[validation], classes))
 
 
 def _check_format(path, format):

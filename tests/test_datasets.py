@@ -146,3 +146,15 @@ def test_shared_imdb_and_reuters():
     # Stratified: each class keeps its share in the validation part (to within one example).
     total = np.bincount(train.labels, minlength=8) + np.bincount(validation.labels, minlength=8)
     assert np.all(np.abs(np.bincount(validation.labels, minlength=8) - 0.2 * total) <= 1)
+
+
+def test_split_dataset_is_stratified_and_seeded():
+    from fastembed.datasets import TextDataset, split_dataset
+
+    data = TextDataset(["t%d" % i for i in range(100)], np.array([0] * 80 + [1] * 20), ["a", "b"])
+    train, validation = split_dataset(data, 0.25, seed=3)
+    assert len(validation.texts) == 25 and np.bincount(validation.labels).tolist() == [20, 5]
+    assert sorted(train.texts + validation.texts) == sorted(data.texts)
+    assert split_dataset(data, 0.25, seed=3)[1].texts == validation.texts
+    with pytest.raises(ValueError, match="validation_split"):
+        split_dataset(data, 1.0)

@@ -8,6 +8,8 @@ encoder), ``run.json`` (format, version, class names, tokenizer, sequence length
 import json
 import os
 
+import numpy as np
+
 from .. import __version__
 from ..embeddings import KeyedVectors
 from ..models import load_model
@@ -59,8 +61,6 @@ class Run:
 
 
 def _two_columns(positive):
-    import numpy as np
-
     return np.stack([1 - positive, positive], axis=1)
 
 

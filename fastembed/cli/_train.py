@@ -8,6 +8,7 @@ import numpy as np
 
 from .. import __version__, callbacks, datasets, get_num_threads, layers, set_random_seed, threads
 from ..models import Sequential
+from ..optimizers import Adam
 from ..text import SubwordEncoder, TextVectorizer
 from ._charts import plot_history
 from ._errors import UserError
@@ -31,8 +32,6 @@ def build_model(vocab_rows, n_classes, dim, hidden, learning_rate):
         layers.Dense(hidden, activation="relu"),
         layers.Dense(1 if binary else n_classes, activation="sigmoid" if binary else "softmax"),
     ])
-    from ..optimizers import Adam
-
     model.compile(optimizer=Adam(learning_rate=learning_rate),
                   loss="binary_crossentropy" if binary else "sparse_categorical_crossentropy",
                   metrics=["accuracy"])
@@ -43,7 +42,7 @@ def train(train_data, test_data, options, out, log=print):
     """Train and write everything into ``out``; returns the metrics dict.
 
     ``options`` holds tokenizer, vocab_size, seq_len, dim, hidden, epochs, batch_size,
-    learning_rate, validation_split, seed and verbose.
+    learning_rate, validation_split and seed.
     """
     if options.seed is not None:
         set_random_seed(options.seed)
@@ -75,7 +74,7 @@ def train(train_data, test_data, options, out, log=print):
                "train_samples": len(train_data.texts), "class_names": run.class_names,
                "timings": {"encode_seconds": encode_seconds, "fit_seconds": fit_seconds,
                            "epoch_seconds": fit_seconds / max(1, len(epochs_done))},
-               "tokens_per_second": _count_tokens(x) * (1 - options.validation_split) * len(epochs_done)
+               "tokens_per_second": np.count_nonzero(x) * (1 - options.validation_split) * len(epochs_done)
                / max(fit_seconds, 1e-9)}
     if "val_accuracy" in metrics["history"]:
         metrics["validation"] = {"accuracy": metrics["history"]["val_accuracy"][-1],
@@ -105,10 +104,6 @@ class _EpochCheckpoint(callbacks.Callback):
         self.epochs_done.append(epoch + 1)
 
 
-def _count_tokens(x):
-    return int(np.count_nonzero(x))
-
-
 def evaluate_run(run, data):
     """Accuracy and per-class precision/recall of ``run`` on ``data`` (class names matched by name)."""
     index = {name: i for i, name in enumerate(run.class_names)}
@@ -126,12 +121,12 @@ def evaluate_run(run, data):
     return {"accuracy": float(np.mean(predicted == truth)), "samples": int(truth.size), "per_class": per_class}
 
 
-def load_data(path, args, validation_split=None):
+def load_data(path, args):
     """``fastembed.datasets.load_text_dataset`` with the command's column options."""
     if not os.path.exists(path):
         raise UserError("%s does not exist" % path)
     return datasets.load_text_dataset(path, text_column=args.text_column, label_column=args.label_column,
-                                      validation_split=validation_split, seed=args.seed)
+                                      seed=args.seed)
 
 
 def command_train(args, out=print):
@@ -157,7 +152,7 @@ DEMO_WORDS = ["superb", "awful", "okay", "paris", "tokyo", "lima"]
 
 def command_demo(args, out=print):
     data = datasets.make_demo_reviews(args.samples, seed=args.seed)
-    train_data, test_data = _split(data, 0.2, args.seed)
+    train_data, test_data = datasets.split_dataset(data, 0.2, seed=args.seed)
     out("Demo: %d generated star-rated reviews (synthetic text from templates: sentiment words, filler "
         "and planted country-capital pairs such as 'paris france'), e.g.:" % len(data.texts))
     for text, label in zip(train_data.texts[:2], train_data.labels[:2]):
@@ -175,9 +170,3 @@ def command_demo(args, out=print):
     out("Load %s/vecs.tsv and meta.tsv at https://projector.tensorflow.org to explore it." % args.out)
     return 0
 
-
-def _split(data, fraction, seed):
-    order = np.random.default_rng(seed).permutation(len(data.texts))
-    cut = int(len(order) * (1 - fraction))
-    pick = lambda idx: datasets.TextDataset([data.texts[i] for i in idx], data.labels[idx], data.class_names)  # noqa: E731
-    return pick(order[:cut]), pick(order[cut:])

@@ -117,11 +117,11 @@ def evaluate_word_pairs(kv, pairs, delimiter, encoding, restrict_vocab, case_ins
         if not line or line.startswith("#"):
             continue
         parts = line.split(delimiter)
+        if len(parts) != 3:
+            continue  # gensim skips malformed lines
         try:
             a, b, score = fold(parts[0]), fold(parts[1]), float(parts[2])
-        except (IndexError, ValueError):
-            continue  # gensim skips malformed lines
-        if len(parts) != 3:
+        except ValueError:
             continue
         if a not in ok_vocab or b not in ok_vocab:
             oov += 1
