@@ -44,6 +44,37 @@ def _threads_from_environment():
 
 _num_threads = _threads_from_environment()
 
+#: Scalar operations per thread below which a parallel region does not grow its team:
+#: work under twice this runs serially (see :func:`threads_for`). Tests lower it to
+#: exercise the parallel paths on small inputs.
+PARALLEL_MIN_WORK = 1 << 17
+
+
+def threads_for(work, limit=None):
+    """The one thread policy: how many threads a region doing ``work`` operations gets.
+
+    Every parallel region in fastembed (kernels, input checks, text encoding, search, and
+    the compiled training loop, which applies the same formula in C) asks this. It gives
+    one thread per ``PARALLEL_MIN_WORK`` operations, at most :func:`get_num_threads` (and
+    at most ``limit``), and 1 for small work, so that small work never wakes a team.
+
+    Parameters
+    ----------
+    work : int
+        About how many scalar operations the region performs.
+    limit : int, optional
+        A further cap (the training loop lowers it when extra threads do not pay, for
+        example on a machine whose cores are busy with other processes).
+
+    Returns
+    -------
+    int
+    """
+    if not OPENMP:
+        return 1
+    cap = _num_threads if limit is None else max(1, min(int(limit), _num_threads))
+    return _compiled_parallel.threads_for(int(work), cap, PARALLEL_MIN_WORK)
+
 
 def get_num_threads():
     """Return the number of threads fastembed's kernels use.

@@ -1,8 +1,9 @@
 """Functional API over the compiled kernels: validate the inputs, then call one kernel.
 
 Every function here has a pure-NumPy twin of the same name and signature in
-:mod:`fastembed.reference`. Kernels use :func:`fastembed.get_num_threads` threads and give
-bitwise-identical results whatever that number is.
+:mod:`fastembed.reference`. Each parallel region (the input checks included) takes the
+thread count :func:`fastembed._config.threads_for` gives for its work, at most
+:func:`fastembed.get_num_threads`; results are bitwise identical whatever that number is.
 
 Without the compiled extension (an unbuilt source tree) every op runs its NumPy twin;
 ``fastembed.show_config()["compiled"]`` tells which is in use.
@@ -11,7 +12,7 @@ Without the compiled extension (an unbuilt source tree) every op runs its NumPy 
 import numpy as np
 
 from . import reference
-from ._config import COMPILED, get_num_threads
+from ._config import COMPILED, threads_for
 from ._validation import (
     MODES,
     as_ids,
@@ -53,18 +54,6 @@ __all__ = [
 
 MODE_MAX = MODES["max"]
 MODE_SUM = MODES["sum"]
-
-# Below this many scalar operations a call runs on one thread: waking an OpenMP team
-# costs several microseconds per parallel region, more than small batches (such as the
-# word-embeddings tutorial's 32 x 256 ids, dim 16) take in total. Results do not depend
-# on the thread count, so this only changes speed.
-PARALLEL_MIN_WORK = 1 << 18
-
-
-def _threads_for(work):
-    """Kernel threads for a call doing about ``work`` scalar operations."""
-    return get_num_threads() if work >= PARALLEL_MIN_WORK else 1
-
 
 def _check_optimizer(optimizer):
     if not isinstance(optimizer, SparseOptimizer):
@@ -111,7 +100,7 @@ def embedding_lookup(weights, ids):
     table = as_table(weights)
     ids = as_ids(ids)
     flat = ids.reshape(-1)
-    num_threads = _threads_for(flat.shape[0] * table.shape[1])
+    num_threads = threads_for(flat.shape[0] * table.shape[1])
     out = np.empty((flat.shape[0], table.shape[1]), dtype=table.dtype)
     if _forward.embedding_lookup(table, flat, out, num_threads):
         _raise_invalid_ids(flat, ids.shape, table.shape[0], num_threads)
@@ -145,8 +134,8 @@ def embedding_bag(weights, ids, offsets=None, mode="mean", padding_idx=None, per
         return reference.embedding_bag(weights, ids, offsets, mode, padding_idx, per_sample_weights)
     table = as_table(weights)
     bag = _prepare(ids, offsets, mode, padding_idx, per_sample_weights, table.shape[0], table.dtype,
-                   get_num_threads())
-    num_threads = _threads_for(bag.flat_ids.shape[0] * table.shape[1])
+                   threads_for(np.size(ids)))
+    num_threads = threads_for(bag.flat_ids.shape[0] * table.shape[1])
     out = np.empty((bag.n_bags, table.shape[1]), dtype=table.dtype)
     if _forward.embedding_bag(table, bag.flat_ids, bag.seq, bag.offsets, bag.mode, bag.padding_idx,
                               bag.per_sample_weights, out, None, num_threads):
@@ -205,11 +194,10 @@ def embedding_bag_backward(grad, ids, offsets=None, mode="mean", padding_idx=Non
     if not COMPILED:
         return reference.embedding_bag_backward(grad, ids, offsets, mode, padding_idx,
                                                 per_sample_weights, weights, num_rows)
-    num_threads = get_num_threads()
     grad, bag, table, num_rows = prepare_bag_backward(
         grad, ids, offsets, mode, padding_idx, per_sample_weights, weights, num_rows,
-        None, _parallel.first_non_finite, num_threads)
-    num_threads = _threads_for(bag.flat_ids.shape[0] * grad.shape[1])
+        None, _parallel.first_non_finite, threads_for(np.size(grad)))
+    num_threads = threads_for(bag.flat_ids.shape[0] * grad.shape[1])
     grouping = _group_bags(bag, num_rows, num_threads)
     argpos = _max_positions(table, bag, num_threads) if bag.mode == MODE_MAX else None
     indices, values = _backward.sparse_grad(grad, grouping, bag.mode, bag.per_sample_weights,
@@ -233,10 +221,9 @@ def embedding_lookup_backward(grad, ids, num_rows=None):
     """
     if not COMPILED:
         return reference.embedding_lookup_backward(grad, ids, num_rows)
-    num_threads = get_num_threads()
     grad, flat, shape = prepare_lookup_backward(grad, ids, num_rows, None,
-                                                _parallel.first_non_finite, num_threads)
-    num_threads = _threads_for(grad.size)
+                                                _parallel.first_non_finite, threads_for(np.size(grad)))
+    num_threads = threads_for(grad.size)
     # A lookup is a bag of one id per position, summed.
     grouping = _group(flat, shape, flat.shape[0], 1, None, -1, num_rows, False, num_threads)
     indices, values = _backward.sparse_grad(grad, grouping, MODE_SUM, None, None, num_threads)
@@ -259,10 +246,9 @@ def sparse_update(weights, grad, optimizer):
     if not COMPILED:
         return reference.sparse_update(weights, grad, optimizer)
     table = as_writeable_table(weights)
-    num_threads = get_num_threads()
     indices, values = check_sparse_rows(grad, table, _parallel.check_strictly_increasing,
-                                        _parallel.first_non_finite, num_threads)
-    num_threads = _threads_for(values.size * 8)  # an update costs several operations per element
+                                        _parallel.first_non_finite, threads_for(np.size(getattr(grad, "values", ()))))
+    num_threads = threads_for(values.size * 8)  # an update costs several operations per element
     params = optimizer.begin_step(table)
     _optim.sparse_update(table, indices, values, optimizer.state1, optimizer.state2,
                          optimizer.row_state, params, num_threads)
@@ -288,11 +274,10 @@ def embedding_bag_backward_update(weights, grad, ids, offsets=None, mode="mean",
         return reference.embedding_bag_backward_update(weights, grad, ids, offsets, mode, padding_idx,
                                                        per_sample_weights, optimizer=optimizer)
     table = as_writeable_table(weights)
-    num_threads = get_num_threads()
     grad, bag, _, num_rows = prepare_bag_backward(
         grad, ids, offsets, mode, padding_idx, per_sample_weights, table, None,
-        None, _parallel.first_non_finite, num_threads)
-    num_threads = _threads_for(bag.flat_ids.shape[0] * grad.shape[1])
+        None, _parallel.first_non_finite, threads_for(np.size(grad)))
+    num_threads = threads_for(bag.flat_ids.shape[0] * grad.shape[1])
     grouping = _group_bags(bag, num_rows, num_threads)
     argpos = _max_positions(table, bag, num_threads) if bag.mode == MODE_MAX else None
     params = optimizer.begin_step(table)
@@ -315,11 +300,10 @@ def embedding_lookup_backward_update(weights, grad, ids, *, optimizer):
     if not COMPILED:
         return reference.embedding_lookup_backward_update(weights, grad, ids, optimizer=optimizer)
     table = as_writeable_table(weights)
-    num_threads = get_num_threads()
     grad, flat, shape = prepare_lookup_backward(grad, ids, table.shape[0], None,
-                                                _parallel.first_non_finite, num_threads)
+                                                _parallel.first_non_finite, threads_for(np.size(grad)))
     check_same_table(table, grad.dtype, grad.shape[1])
-    num_threads = _threads_for(grad.size)
+    num_threads = threads_for(grad.size)
     grouping = _group(flat, shape, flat.shape[0], 1, None, -1, table.shape[0], False, num_threads)
     params = optimizer.begin_step(table)
     _backward.sparse_grad_update(table, grad, grouping, MODE_SUM, None, None, optimizer.state1,
@@ -356,9 +340,9 @@ def dense_update(weights, grad, optimizer):
     if not COMPILED:
         return reference.dense_update(weights, grad, optimizer)
     table, values = prepare_dense_update(weights, grad)
-    num_threads = get_num_threads()
-    check_finite(values.reshape(-1), values.shape, "grad", _parallel.first_non_finite, num_threads)
-    num_threads = _threads_for(values.size * 8)
+    check_finite(values.reshape(-1), values.shape, "grad", _parallel.first_non_finite,
+                 threads_for(values.size))
+    num_threads = threads_for(values.size * 8)
     params = optimizer.begin_step(table)
     _optim.sparse_update(table, _all_rows(table.shape[0]), values, optimizer.state1, optimizer.state2,
                          optimizer.row_state, params, num_threads)

@@ -16,7 +16,7 @@ import numpy as np
 
 from . import reference
 from ._blas import blas_controls, single_threaded_blas
-from ._config import COMPILED, get_num_threads
+from ._config import COMPILED, threads_for
 from ._validation import inverse_norms, prepare_top_k
 
 if COMPILED:
@@ -72,7 +72,7 @@ def top_k_similar(table, terms, k, *, inv_norms=None, n_positive=1, n_negative=0
     queries_per_block = max(1, min(n_queries, 1024 // n_terms))
     rows_per_block = max(256, BLOCK_ELEMENTS // (queries_per_block * n_terms))
     n_blocks = -(-stop // rows_per_block)
-    workers = _worker_count(stop, n_blocks)
+    workers = _worker_count(stop, n_blocks, stop * table.shape[1] * terms.shape[0])
     bounds = [min(stop, (n_blocks * w // workers) * rows_per_block) for w in range(workers + 1)]
     blocking = (queries_per_block, rows_per_block)
 
@@ -96,8 +96,9 @@ def top_k_similar(table, terms, k, *, inv_norms=None, n_positive=1, n_negative=0
     return scores, rows
 
 
-def _worker_count(n_rows, n_blocks):
-    """Threads that search row ranges side by side.
+def _worker_count(n_rows, n_blocks, work):
+    """Threads that search row ranges side by side: what the thread policy gives for
+    ``work`` (the multiply-adds of the scores), at most one per block.
 
     Each worker runs its own BLAS products on one BLAS thread plus the (serial) merge
     kernel. Alternating multi-threaded BLAS products with OpenMP merge regions measured
@@ -107,7 +108,7 @@ def _worker_count(n_rows, n_blocks):
     """
     if blas_controls() is None or os.environ.get("FASTEMBED_LIMIT_BLAS", "1") == "0":
         return 1
-    return max(1, min(get_num_threads(), n_blocks, n_rows // MIN_ROWS_PER_WORKER))
+    return max(1, min(threads_for(work), n_blocks, n_rows // MIN_ROWS_PER_WORKER))
 
 
 def _search_rows(table, terms, k, inv_norms, n_positive, n_negative, cosmul, exclude, start, stop, blocking):

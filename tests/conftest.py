@@ -28,9 +28,10 @@ def pytest_sessionstart(session):
 
 @pytest.fixture(autouse=True)
 def always_parallel(monkeypatch):
-    """Small inputs normally run on one thread (ops.PARALLEL_MIN_WORK); the tests' inputs
-    are small, so lift that threshold to exercise the parallel code paths for real."""
-    monkeypatch.setattr(fastembed.ops, "PARALLEL_MIN_WORK", 0)
+    """Small inputs normally run on one thread (the thread policy, _config.threads_for);
+    the tests' inputs are small, so lower its threshold to exercise the parallel code
+    paths for real."""
+    monkeypatch.setattr(fastembed._config, "PARALLEL_MIN_WORK", 1)
 
 
 @pytest.fixture(params=[1, 2], ids=["1thread", "2threads"])

@@ -43,12 +43,6 @@ def python_twin(vectorizer):
     return twin
 
 
-@pytest.fixture(autouse=True)
-def parallel_text(monkeypatch):
-    # Test inputs are tiny: lift the threshold so that 2 threads really run.
-    monkeypatch.setattr(vectorizer_module, "_PARALLEL_MIN_CHARS", 0)
-
-
 # -- Keras equivalence -------------------------------------------------------------------
 @pytest.mark.parametrize("compiled", [True, False], ids=["compiled", "python"])
 def test_vocabulary_and_ids_match_keras(compiled):

@@ -8,6 +8,8 @@ from fastembed._kernels._types cimport (index_t, FASTEMBED_HAVE_OPENMP, fe_cpu_h
                                        omp_get_max_threads, omp_get_num_procs)
 from cython cimport floating
 
+from fastembed._kernels._threads cimport threads_for as _threads_for
+
 import numpy as np
 
 cdef enum:
@@ -23,6 +25,11 @@ def openmp_enabled():
 def openmp_max_threads():
     """Return OpenMP's default team size (honours ``OMP_NUM_THREADS``); 1 without OpenMP."""
     return omp_get_max_threads()
+
+
+def threads_for(Py_ssize_t work, int limit, Py_ssize_t min_work):
+    """The thread policy (``_threads.pxd``), for fastembed._config.threads_for."""
+    return _threads_for(work, limit, min_work)
 
 
 def cpu_has_avx2_fma():
