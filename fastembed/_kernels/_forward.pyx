@@ -11,9 +11,10 @@ from libc.stdint cimport int32_t, int64_t
 from libc.string cimport memcpy, memset
 from cython cimport floating
 
-from fastembed._kernels._types cimport (index_t, MODE_SUM, MODE_MEAN, MODE_MAX,
+from fastembed._kernels._types cimport (index_t, MODE_MEAN, MODE_MAX,
                                        GATHER_PREFETCH_DISTANCE, bag_start, bag_stop,
                                        prefetch_row)
+from fastembed._kernels._bag cimport max_bag, sum_bag
 
 
 def embedding_lookup(const floating[:, ::1] table, const index_t[::1] ids,
@@ -43,32 +44,6 @@ def embedding_lookup(const floating[:, ::1] table, const index_t[::1] ids,
     return n_invalid
 
 
-cdef inline const floating* _bag_row(const floating* table, Py_ssize_t dim,
-                                     Py_ssize_t num_rows, const index_t* ids, Py_ssize_t j,
-                                     Py_ssize_t n_ids, int64_t padding_idx,
-                                     Py_ssize_t* n_invalid) noexcept nogil:
-    """The table row of entry ``j`` of a bag, or NULL when the entry is skipped.
-
-    Prefetches the row ``GATHER_PREFETCH_DISTANCE`` entries ahead (past the bag's end: the
-    next bag's ids follow in memory, up to ``n_ids``). An id outside ``[0, num_rows)`` is
-    counted in ``n_invalid`` and never dereferenced; the range is checked before the
-    padding test because the "no padding" sentinel is -1, which must not hide an id of -1.
-    """
-    cdef index_t row_id
-    if j + GATHER_PREFETCH_DISTANCE < n_ids:
-        row_id = ids[j + GATHER_PREFETCH_DISTANCE]
-        # The padding row is read over and over and stays cached: no need to prefetch it.
-        if 0 <= row_id < num_rows and row_id != padding_idx:
-            prefetch_row(table + row_id * dim, dim * sizeof(floating))
-    row_id = ids[j]
-    if row_id < 0 or row_id >= num_rows:
-        n_invalid[0] += 1
-        return NULL
-    if row_id == padding_idx:
-        return NULL
-    return table + row_id * dim
-
-
 cdef extern from "_rowsum.h" nogil:
     int fe_rowsum_avx2
     int FE_HAVE_ROWSUM_AVX2
@@ -93,103 +68,12 @@ def set_fused_bag_sum(bint enabled):
     return old
 
 
-cdef enum:
-    # Row pointers gathered before each call to the row sum.
-    ROW_CHUNK = 32
-
-
 def set_rowsum_simd(bint avx2):
     """Use the AVX2 row sum (True) or the portable one. Called once by fastembed._kernels
     at import, before any kernel runs; returns whether AVX2 is now in use."""
     global fe_rowsum_avx2
     fe_rowsum_avx2 = 1 if (avx2 and FE_HAVE_ROWSUM_AVX2) else 0
     return bool(fe_rowsum_avx2)
-
-
-cdef inline void _add_rows(floating* out, const floating** rows, Py_ssize_t n, Py_ssize_t dim) noexcept nogil:
-    """``out += rows[0] + ... + rows[n-1]``, in row order (see _rowsum.h)."""
-    if floating is float:
-        fe_rowsum_f32(out, rows, n, dim)
-    else:
-        fe_rowsum_f64(out, rows, n, dim)
-
-
-cdef inline Py_ssize_t _sum_bag(const floating* table, Py_ssize_t dim, Py_ssize_t num_rows,
-                                const index_t* ids, Py_ssize_t start, Py_ssize_t stop,
-                                Py_ssize_t n_ids, int64_t padding_idx, const floating* weights,
-                                floating* out, Py_ssize_t* n_invalid) noexcept nogil:
-    """Add the rows of one bag (optionally scaled by per-sample weights) into ``out``, in
-    entry order; return how many ids were not padding. Unweighted float32 rows of dim <= 128
-    (a multiple of 8) take the fused AVX2 loop of _bagsum.h; other unweighted rows go to the
-    row sum of _rowsum.h in chunks of row pointers. Both add in the same order, so they give
-    the same bits. Invalid ids are counted and skipped (see :func:`_bag_row`)."""
-    cdef Py_ssize_t j, d, n = 0, pending = 0
-    cdef const floating* row
-    cdef const floating* rows[ROW_CHUNK]
-    cdef floating w
-    if floating is float and weights == NULL:
-        # The fused AVX2 loop of _bagsum.h for dims 8..64; -1 when it does not apply.
-        if index_t is int64_t:
-            n = fe_bagsum_f32_i64(out, table, dim, num_rows, ids, start, stop, n_ids, padding_idx, n_invalid)
-        else:
-            n = fe_bagsum_f32_i32(out, table, dim, num_rows, ids, start, stop, n_ids, padding_idx, n_invalid)
-        if n >= 0:
-            return n
-        n = 0
-    for j in range(start, stop):
-        row = _bag_row(table, dim, num_rows, ids, j, n_ids, padding_idx, n_invalid)
-        if row == NULL:
-            continue
-        n += 1
-        if weights != NULL:
-            w = weights[j]
-            for d in range(dim):
-                out[d] += w * row[d]
-            continue
-        rows[pending] = row
-        pending += 1
-        if pending == ROW_CHUNK:
-            _add_rows(out, rows, pending, dim)
-            pending = 0
-    if pending:
-        _add_rows(out, rows, pending, dim)
-    return n
-
-
-cdef inline void _max_bag(const floating* table, Py_ssize_t dim, Py_ssize_t num_rows,
-                          const index_t* ids, Py_ssize_t start, Py_ssize_t stop,
-                          Py_ssize_t n_ids, int64_t padding_idx, floating* out,
-                          int64_t* argpos, Py_ssize_t* n_invalid) noexcept nogil:
-    """Element-wise max over the rows of one bag; ``argpos`` (may be NULL) records the
-    position of the first maximum, which is where the backward pass sends the gradient.
-    Invalid ids are counted and skipped (see :func:`_bag_row`)."""
-    cdef Py_ssize_t j, d
-    cdef bint first = True
-    cdef const floating* row
-    for j in range(start, stop):
-        row = _bag_row(table, dim, num_rows, ids, j, n_ids, padding_idx, n_invalid)
-        if row == NULL:
-            continue
-        if first:
-            memcpy(out, row, dim * sizeof(floating))
-            if argpos != NULL:
-                for d in range(dim):
-                    argpos[d] = j
-            first = False
-        elif argpos != NULL:
-            for d in range(dim):
-                # Strict comparison: ties keep the earliest position, as PyTorch does.
-                if row[d] > out[d]:
-                    out[d] = row[d]
-                    argpos[d] = j
-        else:
-            for d in range(dim):
-                if row[d] > out[d]:
-                    out[d] = row[d]
-    if first and argpos != NULL:
-        # Empty or fully padded bag: output stays zero and no position receives gradient.
-        for d in range(dim):
-            argpos[d] = -1
 
 
 def embedding_bag(const floating[:, ::1] table, const index_t[::1] ids, Py_ssize_t seq,
@@ -258,11 +142,11 @@ def embedding_bag(const floating[:, ::1] table, const index_t[::1] ids, Py_ssize
             memset(row, 0, dim * sizeof(floating))
             bag_invalid = 0
             if mode == MODE_MAX:
-                _max_bag(table_ptr, dim, num_rows, ids_ptr, start, stop, n_ids, padding_idx, row,
+                max_bag(table_ptr, dim, num_rows, ids_ptr, start, stop, n_ids, padding_idx, row,
                          argpos_ptr + b * dim if argpos_ptr != NULL else NULL, &bag_invalid)
             else:
                 # Assigned inside the loop, so Cython makes `count` thread-private.
-                count = _sum_bag(table_ptr, dim, num_rows, ids_ptr, start, stop, n_ids,
+                count = sum_bag(table_ptr, dim, num_rows, ids_ptr, start, stop, n_ids,
                                  padding_idx, weight_ptr, row, &bag_invalid)
                 # An empty or fully padded bag keeps its zeros: no 0/0.
                 if mode == MODE_MEAN and count > 1:
