@@ -1,6 +1,6 @@
 """Compiled Cython + OpenMP kernels. Import them through :mod:`fastembed.ops`.
 
-The update kernels (``_optim``, ``_backward``) exist twice on x86-64: a portable build
+The update kernels (``_optim``, ``_backward``, ``_train``) exist twice on x86-64: a portable build
 and an AVX2 + FMA build in ``_avx2/``. On import, this package loads the AVX2 build when
 the CPU has AVX2 and FMA, under the canonical module names, so every other module (and
 ``_backward``'s own cimport of ``_optim``) sees one consistent set. Both builds round
@@ -18,8 +18,8 @@ import sys
 
 from . import _parallel
 
-# Dependency order: _backward cimports functions from _optim.
-_VARIANT_MODULES = ("_optim", "_backward")
+# Dependency order: _backward and _train cimport functions from _optim.
+_VARIANT_MODULES = ("_optim", "_backward", "_train")
 
 
 def _load_variant(subdir):
@@ -63,7 +63,9 @@ def _select_simd():
 
 SIMD = _select_simd()
 
-from . import _backward, _forward, _optim  # noqa: E402  (after the variant is in place)
+from . import _backward, _forward, _optim, _train  # noqa: E402  (after the variant is in place)
 
-# The bag sum's AVX2 path is a clone inside the portable _forward (see _rowsum.h).
+# The bag sum's AVX2 path is a clone inside the portable _forward (see _rowsum.h); the
+# training step includes the same loops and has its own switch.
 _forward.set_rowsum_simd(SIMD == "avx2")
+_train.set_rowsum_simd(SIMD == "avx2")

@@ -1,0 +1,705 @@
+"""The compiled training step of a planned stack, many steps per call, without the GIL.
+
+The stack is what the engine's plan reduces a model to: a fused embedding bag (lookup +
+sum / mean / max pooling), Dense layers, and a loss on the last layer's logits (or
+outputs). One step is
+
+    bag forward -> Dense forward -> loss -> Dense backward -> bag backward (grouped by id)
+    -> lazy optimizer update of the touched table rows -> update of the Dense weights
+
+over a batch named by positions in a sample order (a shuffled epoch is never copied). Every
+gradient is known before any weight moves, and a batch whose loss is not finite stops the
+run before its updates.
+
+Determinism: every sum has a fixed order (rows of a batch, ids grouped by a stable sort,
+Dense products accumulated over the batch in order), and each output is written by one
+thread, so the weights after any number of steps are bitwise identical for any thread
+count and whether the steps run one per call or an epoch per call.
+
+Thread policy: each region asks ``threads_for`` (``_threads.pxd``) with its own work and
+the caller's limit; the count of regions that opened a team is kept for the tests.
+"""
+
+from cython.parallel cimport prange, threadid
+from libc.math cimport exp, log, log1p, fabs, isfinite, sqrt, pow, tanhf, expf
+from libc.stdint cimport int32_t, int64_t
+from libc.stdlib cimport calloc, free
+from libc.string cimport memcpy, memset
+
+import numpy as np
+
+from fastembed._kernels._types cimport MODE_SUM, MODE_MEAN, MODE_MAX
+from fastembed._kernels._threads cimport threads_for
+from fastembed._kernels._bag cimport max_bag, sum_bag
+from fastembed._kernels._grouping cimport (GroupBuffers, MAX_RADIX, SegmentPlan, group_entries,
+                                           segment_row)
+from fastembed._kernels._optim cimport OptimConfig, OPT_ADAM, make_config, update_row
+
+
+cdef extern from "_rowsum.h" nogil:
+    int fe_rowsum_avx2
+    int FE_HAVE_ROWSUM_AVX2
+
+
+def set_rowsum_simd(bint avx2):
+    """Use the AVX2 row sum in this module's bag loops (set at import, as _forward's)."""
+    global fe_rowsum_avx2
+    fe_rowsum_avx2 = 1 if (avx2 and FE_HAVE_ROWSUM_AVX2) else 0
+    return bool(fe_rowsum_avx2)
+
+
+# Codes shared with fastembed.engine (read from here: ACTIVATIONS, LOSSES, METRICS).
+cdef enum:
+    ACT_LINEAR = 0
+    ACT_RELU = 1
+    ACT_TANH = 2
+    ACT_SIGMOID = 3
+    ACT_SOFTMAX = 4
+
+cdef enum:
+    LOSS_BINARY_LOGITS = 0       # sigmoid cross-entropy on the logits
+    LOSS_CATEGORICAL_LOGITS = 1  # softmax cross-entropy, one-hot (or probability) targets
+    LOSS_SPARSE_LOGITS = 2       # softmax cross-entropy, integer class labels
+    LOSS_MSE = 3                 # mean squared error on the outputs
+
+cdef enum:
+    METRIC_NONE = 0
+    METRIC_BINARY_ACCURACY = 1
+    METRIC_CATEGORICAL_ACCURACY = 2
+    METRIC_SPARSE_ACCURACY = 3
+
+cdef enum:
+    STATUS_OK = 0
+    STATUS_NON_FINITE_LOSS = 1
+    STATUS_BAD_ID = 2
+
+ACTIVATIONS = {"linear": ACT_LINEAR, "relu": ACT_RELU, "tanh": ACT_TANH, "sigmoid": ACT_SIGMOID,
+               "softmax": ACT_SOFTMAX}
+LOSSES = {"binary_logits": LOSS_BINARY_LOGITS, "categorical_logits": LOSS_CATEGORICAL_LOGITS,
+          "sparse_logits": LOSS_SPARSE_LOGITS, "mse": LOSS_MSE}
+METRICS = {None: METRIC_NONE, "binary_accuracy": METRIC_BINARY_ACCURACY,
+           "categorical_accuracy": METRIC_CATEGORICAL_ACCURACY,
+           "sparse_categorical_accuracy": METRIC_SPARSE_ACCURACY}
+STATUS = {"ok": STATUS_OK, "non_finite_loss": STATUS_NON_FINITE_LOSS, "bad_id": STATUS_BAD_ID}
+
+# Parallel regions opened with more than one thread since import (for the tests of the
+# thread policy). Only ever changed by the serial code that launches a region.
+cdef long long _teams_opened = 0
+
+
+def teams_opened():
+    """How many parallel regions this module has run with more than one thread."""
+    return _teams_opened
+
+
+cdef inline int _team(Py_ssize_t work, int limit, Py_ssize_t min_work) noexcept nogil:
+    global _teams_opened
+    cdef int n = threads_for(work, limit, min_work)
+    if n > 1:
+        _teams_opened += 1
+    return n
+
+
+cdef struct DenseSpec:
+    float* kernel          # (n_in, n_out)
+    float* bias            # (n_out,) or NULL
+    float* grad_kernel
+    float* grad_bias       # NULL without bias
+    Py_ssize_t n_in
+    Py_ssize_t n_out
+    int activation
+    float l2_twice         # kernel regulariser: 2 * l2 added to the kernel gradient
+    float* z               # (batch, n_out) pre-activations
+    float* h               # (batch, n_out) activations (outputs for the last layer)
+    float* g               # (batch, n_out) gradient w.r.t. z
+
+
+cdef struct Stack:
+    # Data, validated by the engine.
+    const void* ids
+    bint ids_int64
+    Py_ssize_t n_ids
+    Py_ssize_t seq               # > 0: padded rows of seq ids; 0: ragged (offsets)
+    const int64_t* offsets
+    Py_ssize_t n_samples
+    const float* y               # (n_samples, y_width) float targets, or NULL
+    const int64_t* labels        # (n_samples,) class labels (sparse loss), or NULL
+    Py_ssize_t y_width
+    const float* sample_weight   # (n_samples,) or NULL
+    Py_ssize_t batch_size
+    # The embedding bag.
+    float* table
+    Py_ssize_t num_rows
+    Py_ssize_t dim
+    int mode
+    int64_t padding_idx
+    bint train_embedding
+    OptimConfig table_rule
+    float* table_s1
+    float* table_s2
+    float* table_rs
+    # Dense layers; the trainable weights are views into one flat buffer, updated by one
+    # rule call (every Keras rule is element-wise).
+    DenseSpec* layers
+    Py_ssize_t n_layers
+    float* dense_flat
+    float* dense_grad_flat
+    Py_ssize_t dense_size
+    OptimConfig dense_rule
+    float* dense_s1
+    float* dense_s2
+    float* dense_rs
+    int loss
+    int metric
+    # Step buffers.
+    float* h0                    # (batch, dim) pooled embeddings
+    float* g0                    # (batch, dim) their gradient
+    int64_t* argpos              # (batch, dim) max mode, or NULL
+    int64_t* starts              # (batch,)
+    int64_t* stops
+    float* bag_scale             # (batch,)
+    float* scratch               # (max_threads, dim)
+    GroupBuffers group
+    int max_threads
+
+
+cdef struct RunTotals:
+    double loss_sum              # sum over samples of weight * per-sample loss
+    double metric_sum            # sum over samples of the per-sample metric
+    Py_ssize_t samples
+    Py_ssize_t steps
+    int status
+    Py_ssize_t bad_step
+
+
+cdef inline float _sigmoid(float z) noexcept nogil:
+    cdef float e
+    if z >= 0:
+        return 1.0 / (1.0 + expf(-z))
+    e = expf(z)
+    return e / (1.0 + e)
+
+
+cdef void _dense_forward(const Stack* st, DenseSpec* layer, const float* x, Py_ssize_t n,
+                         bint apply_activation, int limit, Py_ssize_t min_work) noexcept nogil:
+    """``z = x @ kernel + bias`` and ``h = activation(z)``, one row per thread, the sum
+    over inputs in order."""
+    cdef Py_ssize_t b, k, j, n_in = layer.n_in, n_out = layer.n_out
+    cdef float* z
+    cdef float* h
+    cdef float xk
+    cdef const float* w
+    cdef int nt = _team(n * n_in * n_out, limit, min_work)
+    for b in prange(n, schedule="static", num_threads=nt):
+        z = layer.z + b * n_out
+        h = layer.h + b * n_out
+        if layer.bias != NULL:
+            memcpy(z, layer.bias, n_out * sizeof(float))
+        else:
+            memset(z, 0, n_out * sizeof(float))
+        for k in range(n_in):
+            xk = x[b * n_in + k]
+            w = layer.kernel + k * n_out
+            for j in range(n_out):
+                z[j] += xk * w[j]
+        if not apply_activation or layer.activation == ACT_LINEAR or layer.activation == ACT_SOFTMAX:
+            memcpy(h, z, n_out * sizeof(float))
+        elif layer.activation == ACT_RELU:
+            for j in range(n_out):
+                h[j] = z[j] if z[j] > 0 else 0
+        elif layer.activation == ACT_TANH:
+            for j in range(n_out):
+                h[j] = tanhf(z[j])
+        else:
+            for j in range(n_out):
+                h[j] = _sigmoid(z[j])
+
+
+cdef inline void _activation_backward(int activation, const float* z, const float* h, float* g,
+                                      Py_ssize_t n) noexcept nogil:
+    """``g *= activation'(z)`` (in place)."""
+    cdef Py_ssize_t j
+    if activation == ACT_RELU:
+        for j in range(n):
+            if not z[j] > 0:
+                g[j] = 0
+    elif activation == ACT_TANH:
+        for j in range(n):
+            g[j] = g[j] * (1 - h[j] * h[j])
+    elif activation == ACT_SIGMOID:
+        for j in range(n):
+            g[j] = g[j] * (h[j] * (1 - h[j]))
+
+
+cdef inline Py_ssize_t _argmax(const float* values, Py_ssize_t n) noexcept nogil:
+    """First position of the largest value (NumPy's argmax)."""
+    cdef Py_ssize_t j, best = 0
+    for j in range(1, n):
+        if values[j] > values[best]:
+            best = j
+    return best
+
+
+cdef inline double _metric(const Stack* st, const float* p, const float* y, int64_t label,
+                           Py_ssize_t out) noexcept nogil:
+    """The per-sample value of the compiled metric (Keras' accuracy variants)."""
+    cdef Py_ssize_t j
+    cdef double hits = 0
+    if st.metric == METRIC_BINARY_ACCURACY:
+        for j in range(out):
+            hits += 1.0 if (p[j] > 0.5) == (y[j] > 0.5) else 0.0
+        return hits / out
+    if st.metric == METRIC_CATEGORICAL_ACCURACY:
+        return 1.0 if _argmax(p, out) == _argmax(y, out) else 0.0
+    if st.metric == METRIC_SPARSE_ACCURACY:
+        return 1.0 if _argmax(p, out) == label else 0.0
+    return 0.0
+
+
+cdef double _loss_and_grad(const Stack* st, const int64_t* samples, Py_ssize_t n,
+                           float* probs, double* metric_sum) noexcept nogil:
+    """Loss of the batch (sum over samples of weight * loss), its gradient w.r.t. the last
+    layer's pre-activations (into its ``g``, divided by the batch size as Keras'
+    sum-over-batch-size reduction does) and the per-sample metric. ``probs`` (may be NULL)
+    receives the model's outputs (probabilities for the cross-entropies)."""
+    cdef DenseSpec* last = &st.layers[st.n_layers - 1]
+    cdef Py_ssize_t out = last.n_out, i, j
+    cdef int64_t idx, label = -1
+    cdef const float* z
+    cdef const float* y
+    cdef float* g
+    cdef float* p
+    cdef float w, zj, yj, pj, diff
+    cdef double total = 0, sample_loss, zmax, lse
+    cdef float* row_probs = st.scratch  # (out,) when probs is NULL: this part is serial
+    for i in range(n):
+        idx = samples[i]
+        w = st.sample_weight[idx] if st.sample_weight != NULL else 1
+        z = last.z + i * out
+        g = last.g + i * out
+        p = probs + i * out if probs != NULL else row_probs
+        y = st.y + idx * st.y_width if st.y != NULL else NULL
+        if st.labels != NULL:
+            label = st.labels[idx]
+        sample_loss = 0
+        if st.loss == LOSS_BINARY_LOGITS:
+            for j in range(out):
+                zj = z[j]
+                yj = y[j]
+                # log(1 + exp(-|z|)) + max(z, 0) - z*y: stable for any z.
+                sample_loss += log1p(exp(-fabs(<double> zj))) + (zj if zj > 0 else 0) - <double> zj * yj
+                pj = _sigmoid(zj)
+                p[j] = pj
+                g[j] = (pj - yj) * (w / <float> (n * out))
+            sample_loss /= out
+        elif st.loss == LOSS_MSE:
+            for j in range(out):
+                pj = last.h[i * out + j]
+                p[j] = pj
+                diff = pj - y[j]
+                sample_loss += <double> diff * diff
+                g[j] = 2 * diff * (w / <float> (n * out))
+            _activation_backward(last.activation, z, last.h + i * out, g, out)
+            sample_loss /= out
+        else:
+            zmax = z[0]
+            for j in range(1, out):
+                if z[j] > zmax:
+                    zmax = z[j]
+            lse = 0
+            for j in range(out):
+                lse += exp(z[j] - zmax)
+            lse = log(lse) + zmax
+            for j in range(out):
+                p[j] = <float> exp(z[j] - lse)
+            if st.loss == LOSS_SPARSE_LOGITS:
+                sample_loss = lse - z[label]
+                for j in range(out):
+                    g[j] = (p[j] - (1 if j == label else 0)) * (w / <float> n)
+            else:
+                for j in range(out):
+                    if y[j] != 0:
+                        sample_loss += y[j] * (lse - z[j])
+                    g[j] = (p[j] - y[j]) * (w / <float> n)
+        total += w * sample_loss
+        metric_sum[0] += _metric(st, p, y, label, out)
+    return total
+
+
+cdef void _dense_backward(const Stack* st, Py_ssize_t n, int limit, Py_ssize_t min_work) noexcept nogil:
+    """Weight gradients of every Dense layer and the gradient w.r.t. the pooled embeddings
+    (``g0``), from the last layer's ``g``. Sums over the batch run in row order."""
+    cdef Py_ssize_t l, b, k, j, n_in, n_out
+    cdef DenseSpec* layer
+    cdef DenseSpec* below
+    cdef const float* x
+    cdef float* gx
+    cdef float* gk
+    cdef const float* gb
+    cdef const float* w
+    cdef float xbk, acc
+    cdef int nt
+    for l in range(st.n_layers - 1, -1, -1):
+        layer = &st.layers[l]
+        n_in, n_out = layer.n_in, layer.n_out
+        x = st.h0 if l == 0 else st.layers[l - 1].h
+        nt = _team(n * n_in * n_out, limit, min_work)
+        # Kernel gradient, one kernel row per thread: sum over the batch in row order.
+        for k in prange(n_in, schedule="static", num_threads=nt):
+            gk = layer.grad_kernel + k * n_out
+            for j in range(n_out):
+                gk[j] = 0
+            for b in range(n):
+                xbk = x[b * n_in + k]
+                gb = layer.g + b * n_out
+                for j in range(n_out):
+                    gk[j] += xbk * gb[j]
+            if layer.l2_twice != 0:
+                for j in range(n_out):
+                    gk[j] += layer.l2_twice * layer.kernel[k * n_out + j]
+        if layer.grad_bias != NULL:
+            for j in range(n_out):
+                layer.grad_bias[j] = 0
+            for b in range(n):
+                for j in range(n_out):
+                    layer.grad_bias[j] += layer.g[b * n_out + j]
+        # Gradient w.r.t. this layer's input, through the activation of the layer below.
+        gx = st.g0 if l == 0 else st.layers[l - 1].g
+        for b in prange(n, schedule="static", num_threads=nt):
+            for k in range(n_in):
+                w = layer.kernel + k * n_out
+                acc = 0
+                for j in range(n_out):
+                    acc = acc + layer.g[b * n_out + j] * w[j]
+                gx[b * n_in + k] = acc
+            if l > 0:
+                below = &st.layers[l - 1]
+                _activation_backward(below.activation, below.z + b * n_in, below.h + b * n_in,
+                                     gx + b * n_in, n_in)
+
+
+cdef Py_ssize_t _bag_forward(Stack* st, const int64_t* samples, Py_ssize_t n, int limit,
+                             Py_ssize_t min_work) noexcept nogil:
+    """Pool the bags of the batch into ``h0``; returns the number of invalid ids seen."""
+    cdef Py_ssize_t b, d, count, bag_invalid, n_invalid = 0, entries = 0, dim = st.dim
+    cdef int64_t idx
+    cdef float* row
+    for b in range(n):
+        idx = samples[b]
+        if st.seq > 0:
+            st.starts[b] = idx * st.seq
+            st.stops[b] = st.starts[b] + st.seq
+        else:
+            st.starts[b] = st.offsets[idx]
+            st.stops[b] = st.offsets[idx + 1]
+        entries += st.stops[b] - st.starts[b]
+    cdef int nt = _team(entries * dim, limit, min_work)
+    for b in prange(n, schedule="guided", num_threads=nt):
+        row = st.h0 + b * dim
+        memset(row, 0, dim * sizeof(float))
+        bag_invalid = 0
+        if st.mode == MODE_MAX:
+            if st.ids_int64:
+                max_bag(<const float*> st.table, dim, st.num_rows, <const int64_t*> st.ids, st.starts[b],
+                        st.stops[b], st.n_ids, st.padding_idx, row, st.argpos + b * dim, &bag_invalid)
+            else:
+                max_bag(<const float*> st.table, dim, st.num_rows, <const int32_t*> st.ids, st.starts[b],
+                        st.stops[b], st.n_ids, st.padding_idx, row, st.argpos + b * dim, &bag_invalid)
+        else:
+            if st.ids_int64:
+                count = sum_bag(<const float*> st.table, dim, st.num_rows, <const int64_t*> st.ids,
+                                st.starts[b], st.stops[b], st.n_ids, st.padding_idx, <const float*> NULL,
+                                row, &bag_invalid)
+            else:
+                count = sum_bag(<const float*> st.table, dim, st.num_rows, <const int32_t*> st.ids,
+                                st.starts[b], st.stops[b], st.n_ids, st.padding_idx, <const float*> NULL,
+                                row, &bag_invalid)
+            # An empty or fully padded bag keeps its zeros: no 0/0.
+            if st.mode == MODE_MEAN and count > 1:
+                for d in range(dim):
+                    row[d] = row[d] / count
+        n_invalid += bag_invalid  # a prange reduction
+    return n_invalid
+
+
+cdef Py_ssize_t _table_update(Stack* st, Py_ssize_t n, int limit, Py_ssize_t min_work) noexcept nogil:
+    """Group the batch's entries by id and apply the table's rule to each touched row with
+    its summed gradient; returns the number of invalid ids (nothing is written then)."""
+    cdef Py_ssize_t s, b, dim = st.dim, entries = 0
+    cdef int64_t row
+    cdef int tid
+    cdef GroupBuffers* g = &st.group
+    for b in range(n):
+        entries += st.stops[b] - st.starts[b]
+    cdef int nt = _team(entries, limit, min_work)
+    cdef Py_ssize_t n_invalid
+    if st.ids_int64:
+        n_invalid = group_entries(<const int64_t*> st.ids, n, st.padding_idx, st.num_rows, g, nt)
+    else:
+        n_invalid = group_entries(<const int32_t*> st.ids, n, st.padding_idx, st.num_rows, g, nt)
+    if n_invalid:
+        return n_invalid
+    for b in range(n):
+        if st.mode == MODE_MEAN:
+            st.bag_scale[b] = <float> (1.0 / g.bag_count[b]) if g.bag_count[b] > 0 else 0
+        else:
+            st.bag_scale[b] = 1
+    cdef SegmentPlan plan
+    plan.segments = g.segments
+    plan.order = g.sorted_order
+    plan.entry_bag = g.entry_bag
+    plan.entry_pos = g.entry_pos
+    plan.bag_scale = <const void*> st.bag_scale
+    plan.sample_weights = NULL
+    plan.argpos = st.argpos
+    plan.mode = st.mode
+    # An update costs several operations per element (the rule reads and writes up to
+    # three rows).
+    nt = _team(g.u * dim * 8, limit, min_work)
+    for s in prange(g.u, schedule="dynamic", chunksize=16, num_threads=nt):
+        tid = threadid()
+        row = g.unique_ids[s]
+        segment_row(st.scratch + tid * dim, dim, <const float*> st.g0, s, &plan)
+        update_row(st.table + row * dim, st.scratch + tid * dim,
+                   st.table_s1 + row * dim if st.table_s1 != NULL else <float*> NULL,
+                   st.table_s2 + row * dim if st.table_s2 != NULL else <float*> NULL,
+                   st.table_rs + row if st.table_rs != NULL else <float*> NULL,
+                   dim, &st.table_rule)
+    return 0
+
+
+cdef inline void _set_step(OptimConfig* cfg, int64_t t) noexcept nogil:
+    """Adam's bias-corrected step size for step ``t`` (what SparseAdam computes in Python)."""
+    if cfg.kind == OPT_ADAM:
+        cfg.step_size = cfg.learning_rate * sqrt(1.0 - pow(cfg.beta_2, <double> t)) / (1.0 - pow(cfg.beta_1, <double> t))
+
+
+cdef void _run(Stack* st, const int64_t* order, Py_ssize_t n_order, Py_ssize_t first_step,
+               Py_ssize_t n_steps, int64_t iteration, bint training, float* probs, int limit,
+               Py_ssize_t min_work, RunTotals* totals) noexcept nogil:
+    cdef Py_ssize_t step, lo, hi, n, l
+    cdef const int64_t* samples
+    cdef double batch_loss, batch_metric
+    cdef DenseSpec* layer
+    for step in range(first_step, first_step + n_steps):
+        lo = step * st.batch_size
+        hi = lo + st.batch_size
+        if hi > n_order:
+            hi = n_order
+        if lo >= hi:
+            break
+        n = hi - lo
+        samples = order + lo
+        if _bag_forward(st, samples, n, limit, min_work):
+            totals.status = STATUS_BAD_ID
+            totals.bad_step = step
+            return
+        for l in range(st.n_layers):
+            layer = &st.layers[l]
+            # The last layer's softmax / sigmoid is part of the loss (on the logits).
+            _dense_forward(st, layer, st.h0 if l == 0 else st.layers[l - 1].h, n,
+                           l < st.n_layers - 1 or st.loss == LOSS_MSE, limit, min_work)
+        batch_metric = 0
+        batch_loss = _loss_and_grad(st, samples, n,
+                                    probs + (lo - first_step * st.batch_size) * st.layers[st.n_layers - 1].n_out
+                                    if probs != NULL else NULL, &batch_metric)
+        if not isfinite(batch_loss):
+            totals.status = STATUS_NON_FINITE_LOSS
+            totals.bad_step = step
+            return
+        if training:
+            # Step t of the optimizer (Adam's bias correction counts the model's steps).
+            iteration += 1
+            _dense_backward(st, n, limit, min_work)
+            if st.train_embedding:
+                _set_step(&st.table_rule, iteration)
+                if _table_update(st, n, limit, min_work):
+                    totals.status = STATUS_BAD_ID
+                    totals.bad_step = step
+                    return
+            if st.dense_size:
+                _set_step(&st.dense_rule, iteration)
+                update_row(st.dense_flat, st.dense_grad_flat,
+                           st.dense_s1, st.dense_s2, st.dense_rs, st.dense_size, &st.dense_rule)
+        totals.loss_sum += batch_loss
+        totals.metric_sum += batch_metric
+        totals.samples += n
+        totals.steps += 1
+
+
+cdef float* _ptr(object array) except? NULL:
+    """Data pointer of a C-contiguous float32 array (None or empty: NULL)."""
+    if array is None or array.size == 0:
+        return NULL
+    return <float*> <size_t> array.ctypes.data
+
+
+cdef int64_t* _iptr(object array) except? NULL:
+    if array is None or array.size == 0:
+        return NULL
+    return <int64_t*> <size_t> array.ctypes.data
+
+
+cdef class StackTrainer:
+    """A planned stack, bound to its data and buffers (built once per fit / evaluate /
+    predict call by fastembed.engine, which validated everything it is given).
+
+    Parameters
+    ----------
+    ids : int32 or int64 array, 1-D
+        Flat ids: ``n_samples * seq`` of them (padded) or ``offsets[-1]`` (ragged).
+    seq : int
+        Row length of padded input, 0 for ragged.
+    offsets : int64 array or None
+    y : float32 array (n, width) or None
+    labels : int64 array (n,) or None
+    sample_weight : float32 array (n,) or None
+    batch_size : int
+    max_entries : int
+        The most non-padding-or-padding entries one batch can hold (sizes the buffers).
+    table : float32 array (num_rows, dim), updated in place
+    mode, padding_idx : int
+    layers : list of dict
+        ``kernel``, ``bias`` (or None), ``grad_kernel``, ``grad_bias`` (or None),
+        ``activation`` (code), ``l2``.
+    loss, metric : int codes
+    training : bool
+        Allocate the backward buffers.
+    max_threads : int
+    table_rule, dense_rule : tuple or None
+        ``(params dict, state1, state2, row_state)`` of the optimizer rules.
+    dense_flat, dense_grad_flat : float32 arrays or None
+        The packed trainable Dense weights and their gradient buffer.
+    """
+
+    cdef Stack st
+    cdef list _keep
+
+    def __cinit__(self):
+        self.st.layers = NULL
+
+    def __dealloc__(self):
+        free(self.st.layers)
+
+    def __init__(self, ids, Py_ssize_t seq, offsets, y, labels, sample_weight, Py_ssize_t batch_size,
+                 Py_ssize_t max_entries, table, int mode, int64_t padding_idx, list layers, int loss,
+                 int metric, bint training, int max_threads, table_rule=None, dense_rule=None,
+                 dense_flat=None, dense_grad_flat=None):
+        cdef Stack* st = &self.st
+        cdef Py_ssize_t l, n_layers = len(layers), dim = table.shape[1]
+        cdef Py_ssize_t width = max(dim, max([spec["kernel"].shape[1] for spec in layers] or [1]))
+        max_threads = max(1, max_threads)
+        keep = [ids, offsets, y, labels, sample_weight, table, dense_flat, dense_grad_flat]
+        st.ids = <const void*> <size_t> ids.ctypes.data
+        st.ids_int64 = ids.dtype == np.int64
+        st.n_ids = ids.shape[0]
+        st.seq = seq
+        st.offsets = _iptr(offsets)
+        st.n_samples = (ids.shape[0] // seq) if seq > 0 else offsets.shape[0] - 1
+        st.y = _ptr(y)
+        st.labels = _iptr(labels)
+        st.y_width = y.shape[1] if y is not None else 1
+        st.sample_weight = _ptr(sample_weight)
+        st.batch_size = batch_size
+        st.table = _ptr(table)
+        st.num_rows = table.shape[0]
+        st.dim = dim
+        st.mode = mode
+        st.padding_idx = padding_idx
+        st.loss = loss
+        st.metric = metric
+        st.max_threads = max_threads
+        st.n_layers = n_layers
+        st.layers = <DenseSpec*> calloc(max(n_layers, 1), sizeof(DenseSpec))
+        if st.layers == NULL:
+            raise MemoryError()
+        for l in range(n_layers):
+            spec = layers[l]
+            buffers = np.zeros((3, batch_size, spec["kernel"].shape[1]), dtype=np.float32)
+            keep += [spec["kernel"], spec["bias"], spec["grad_kernel"], spec["grad_bias"], buffers]
+            st.layers[l].kernel = _ptr(spec["kernel"])
+            st.layers[l].bias = _ptr(spec["bias"])
+            st.layers[l].grad_kernel = _ptr(spec["grad_kernel"])
+            st.layers[l].grad_bias = _ptr(spec["grad_bias"])
+            st.layers[l].n_in = spec["kernel"].shape[0]
+            st.layers[l].n_out = spec["kernel"].shape[1]
+            st.layers[l].activation = spec["activation"]
+            st.layers[l].l2_twice = 2 * spec["l2"]
+            st.layers[l].z = _ptr(buffers[0])
+            st.layers[l].h = _ptr(buffers[1])
+            st.layers[l].g = _ptr(buffers[2])
+        step_buffers = np.zeros((2, batch_size, dim), dtype=np.float32)
+        scratch = np.zeros((max_threads, width), dtype=np.float32)
+        starts = np.zeros((2, batch_size), dtype=np.int64)
+        bag_scale = np.zeros(batch_size, dtype=np.float32)
+        argpos = np.zeros((batch_size, dim), dtype=np.int64) if mode == MODE_MAX else None
+        keep += [step_buffers, scratch, starts, bag_scale, argpos]
+        st.h0 = _ptr(step_buffers[0])
+        st.g0 = _ptr(step_buffers[1])
+        st.scratch = _ptr(scratch)
+        st.starts = _iptr(starts[0])
+        st.stops = _iptr(starts[1])
+        st.bag_scale = _ptr(bag_scale)
+        st.argpos = _iptr(argpos)
+        st.train_embedding = training and table_rule is not None
+        st.dense_size = dense_flat.shape[0] if training and dense_rule is not None and dense_flat is not None else 0
+        st.dense_flat = _ptr(dense_flat)
+        st.dense_grad_flat = _ptr(dense_grad_flat)
+        if st.train_embedding:
+            params, s1, s2, rs = table_rule
+            st.table_rule = make_config(params)
+            st.table_s1, st.table_s2, st.table_rs = _ptr(s1), _ptr(s2), _ptr(rs)
+            keep += [s1, s2, rs]
+            cap = max(max_entries, 1)
+            per_bag = np.zeros((3, batch_size + 1), dtype=np.int64)
+            per_entry = np.zeros((8 if mode == MODE_MAX else 7, cap), dtype=np.int64)
+            segments = np.zeros(cap + 1, dtype=np.int64)
+            hist = np.zeros(max_threads * MAX_RADIX, dtype=np.intp)
+            chunk_starts = np.zeros(max_threads + 1, dtype=np.int64)
+            keep += [per_bag, per_entry, segments, hist, chunk_starts]
+            st.group.starts = st.starts
+            st.group.stops = st.stops
+            st.group.bag_count = _iptr(per_bag[0])
+            st.group.entry_start = _iptr(per_bag[1])
+            st.group.bag_max = _iptr(per_bag[2])
+            st.group.keys = _iptr(per_entry[0])
+            st.group.order = _iptr(per_entry[1])
+            st.group.keys_tmp = _iptr(per_entry[2])
+            st.group.order_tmp = _iptr(per_entry[3])
+            st.group.entry_bag = _iptr(per_entry[4])
+            st.group.unique_ids = _iptr(per_entry[5])
+            st.group.entry_pos = _iptr(per_entry[7]) if mode == MODE_MAX else NULL
+            st.group.segments = _iptr(segments)
+            st.group.hist = <Py_ssize_t*> <size_t> hist.ctypes.data
+            st.group.chunk_starts = _iptr(chunk_starts)
+            st.group.max_chunks = max_threads
+        if st.dense_size:
+            params, s1, s2, rs = dense_rule
+            st.dense_rule = make_config(params)
+            st.dense_s1, st.dense_s2, st.dense_rs = _ptr(s1), _ptr(s2), _ptr(rs)
+            keep += [s1, s2, rs]
+        self._keep = keep
+
+    def set_learning_rates(self, double table_rate, double dense_rate):
+        """Take a changed learning rate (a callback may set one between runs)."""
+        self.st.table_rule.learning_rate = table_rate
+        self.st.dense_rule.learning_rate = dense_rate
+
+    def run(self, const int64_t[::1] order, Py_ssize_t first_step, Py_ssize_t n_steps, int64_t iteration,
+            bint training, float[:, ::1] probs, int limit, Py_ssize_t min_work):
+        """Run ``n_steps`` batches of ``order`` from step ``first_step``.
+
+        ``iteration`` is the optimizer's step count before the first of them (Adam's bias
+        correction); ``probs`` (or None) receives the outputs of every sample run, in run
+        order. Returns ``(status, steps, samples, loss_sum, metric_sum, bad_step)``; the
+        steps before a bad one are applied, the bad one is not.
+        """
+        cdef RunTotals totals
+        memset(&totals, 0, sizeof(RunTotals))
+        cdef float* probs_ptr = &probs[0, 0] if probs is not None and probs.shape[0] else NULL
+        limit = max(1, min(limit, self.st.max_threads))
+        with nogil:
+            _run(&self.st, &order[0] if order.shape[0] else NULL, order.shape[0], first_step, n_steps,
+                 iteration, training, probs_ptr, limit, min_work, &totals)
+        return (totals.status, totals.steps, totals.samples, totals.loss_sum, totals.metric_sum,
+                totals.bad_step)
