@@ -11,12 +11,14 @@ from ._config import get_num_threads, set_num_threads, show_config, threads
 from . import ops, reference
 from ._random import set_random_seed
 from . import activations, callbacks, initializers, layers, losses, metrics, optimizers, regularizers
-from . import datasets, embeddings, search, text
+from . import datasets, embeddings, engine, search, text
 from .models import Sequential, load_model
+from .ragged import Ragged
 from .sparse import SparseRows
 from .sparse_optim import SparseAdagrad, SparseAdam, SparseRMSprop, SparseRowwiseAdagrad, SparseSGD
 
 __all__ = [
+    "Ragged",
     "__version__",
     "get_num_threads",
     "set_num_threads",

@@ -6,13 +6,19 @@ import numpy as np
 
 
 class Callback:
-    """Base class: override the hooks you need. ``self.model`` is set by ``fit``."""
+    """Base class: override the hooks you need. ``fit`` / ``evaluate`` / ``predict`` set
+    ``self.model`` and ``self.params`` (``verbose``, ``epochs``, ``steps``) and call the
+    hooks in Keras' order (``CallbackList``)."""
 
     def __init__(self):
         self.model = None
+        self.params = {}
 
     def set_model(self, model):
         self.model = model
+
+    def set_params(self, params):
+        self.params = params
 
     def on_train_begin(self, logs=None):
         pass
@@ -32,13 +38,69 @@ class Callback:
     def on_train_batch_end(self, batch, logs=None):
         pass
 
+    def on_test_begin(self, logs=None):
+        pass
+
+    def on_test_end(self, logs=None):
+        pass
+
+    def on_test_batch_begin(self, batch, logs=None):
+        pass
+
+    def on_test_batch_end(self, batch, logs=None):
+        pass
+
+    def on_predict_begin(self, logs=None):
+        pass
+
+    def on_predict_end(self, logs=None):
+        pass
+
+    def on_predict_batch_begin(self, batch, logs=None):
+        pass
+
+    def on_predict_batch_end(self, batch, logs=None):
+        pass
+
+
+class CallbackList:
+    """The callbacks of one call, in order; calls a hook on each of them.
+
+    Batch hooks decide how the loop runs: when no callback overrides them, the steps run
+    in chunks through the compiled loop, and no batch hook is called (as Keras skips
+    batch hooks nobody overrides).
+    """
+
+    def __init__(self, callbacks, model, params):
+        self.callbacks = list(callbacks)
+        for callback in self.callbacks:
+            if not isinstance(callback, Callback):
+                raise TypeError("callbacks must be fastembed.callbacks.Callback objects, got %r" % (callback,))
+            callback.set_model(model)
+            callback.set_params(dict(params))
+
+    def call(self, hook, *args):
+        for callback in self.callbacks:
+            getattr(callback, hook)(*args)
+
+    def overrides_batch_hooks(self, kind):
+        """True when a callback overrides ``on_<kind>_batch_begin`` or ``..._end``."""
+        names = ("on_%s_batch_begin" % kind, "on_%s_batch_end" % kind)
+        return any(getattr(type(callback), name) is not getattr(Callback, name)
+                   for callback in self.callbacks for name in names)
+
 
 class History(Callback):
-    """Records the epoch logs: ``history.history['loss']`` etc.; ``fit`` returns it."""
+    """Records the epoch logs: ``history.history['loss']`` etc.; ``fit`` returns it and
+    sets it as ``model.history``. ``epoch`` lists the epochs run, ``params`` the fit's."""
+
+    def __init__(self):
+        super().__init__()
+        self.epoch = []
+        self.history = {}
 
     def on_train_begin(self, logs=None):
         self.epoch = []
-        self.history = {}
 
     def on_epoch_end(self, epoch, logs=None):
         self.epoch.append(epoch)

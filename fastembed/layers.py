@@ -5,10 +5,15 @@ Each layer caches what its backward pass needs during ``forward(..., training=Tr
 of its weights in ``layer.grads`` (same order as ``layer.weights``). The Embedding's
 gradient is sparse: a :class:`fastembed.SparseRows` in ``layer.sparse_grad``.
 
-A :class:`fastembed.Sequential` that starts with Embedding followed by a global pooling
-layer does not call these two layers one after the other: it runs them fused, through
-``ops.embedding_bag`` and the fused backward-plus-update kernel, and never builds the
-``(batch, seq, dim)`` tensor.
+Layers that own an embedding table also have ``backward_update(grad, optimizer, key)``:
+the table's gradient is sparse, so they hand it to the optimizer's sparse rule
+themselves (fused with the backward pass where the kernels allow).
+
+Fusion is declared by the layers, not decided by the model: ``layer.fuse(following)``
+returns one layer that computes both (or None). ``Embedding.fuse`` turns Embedding +
+GlobalAverage/MaxPooling1D into an :class:`EmbeddingBag` that shares the table, so the
+``(batch, seq, dim)`` tensor is never built; the training engine applies it when it plans
+a call (fastembed/engine).
 """
 
 import math
@@ -19,6 +24,8 @@ import numpy as np
 from . import activations as activations_module
 from . import initializers, ops, regularizers
 from ._random import new_generator
+from ._validation import check_mode
+from .ragged import Ragged
 
 _NAME_COUNTS = {}
 
@@ -107,6 +114,10 @@ class Layer:
         """Mask for the next layer (Keras mask propagation): passed through by default."""
         return mask
 
+    def fuse(self, following):
+        """One layer computing ``following(self(x))`` in a single pass, or None (default)."""
+        return None
+
     def __call__(self, inputs, mask=None):
         """Apply the layer (inference mode), building it first if needed."""
         inputs = np.asarray(inputs)
@@ -188,11 +199,133 @@ class Embedding(Layer):
         self.grads = []
         return None  # ids have no gradient
 
+    @property
+    def weight_decay(self):
+        """The L2 regulariser as the sparse rules' weight decay (``2 * l2``), applied to
+        the rows a batch touches."""
+        return 2 * self.embeddings_regularizer.l2 if self.embeddings_regularizer else 0.0
+
+    def backward_update(self, grad, optimizer, key):
+        """Backward pass and optimizer step of the table (its gradient is sparse)."""
+        self.backward(grad)
+        optimizer.apply_embedding(key, self.embeddings, self.sparse_grad, self.weight_decay)
+
+    def fuse(self, following):
+        """Embedding + a global pooling layer: one :class:`EmbeddingBag` on the same table
+        (``mask_zero`` becomes ``padding_idx=0``, the masked mean or max)."""
+        mode = getattr(following, "bag_mode", None)
+        if mode is None or not self.built:
+            return None
+        return EmbeddingBag._sharing(self, mode)
+
     def get_config(self):
         return dict(super().get_config(), input_dim=self.input_dim, output_dim=self.output_dim,
                     embeddings_initializer=initializers.serialize(self.embeddings_initializer),
                     embeddings_regularizer=regularizers.serialize(self.embeddings_regularizer),
                     mask_zero=self.mask_zero, input_length=self.input_length)
+
+
+class EmbeddingBag(Layer):
+    """Looks up and pools bags of ids in one pass: PyTorch's ``nn.EmbeddingBag``.
+
+    Input: padded ``(batch, seq)`` ids or a :class:`fastembed.Ragged` (each row one bag);
+    output ``(batch, output_dim)``. Never builds the ``(batch, seq, dim)`` tensor.
+
+    Parameters
+    ----------
+    input_dim : int
+        Vocabulary size: ids lie in ``[0, input_dim)``.
+    output_dim : int
+    mode : {'mean', 'sum', 'max'}, default 'mean'
+    padding_idx : int, optional
+        Entries equal to it are left out of every bag (PyTorch's semantics; Keras'
+        ``mask_zero=True`` is ``padding_idx=0``). Empty and fully padded bags give zeros.
+    embeddings_initializer, embeddings_regularizer, weights, trainable, name :
+        As for :class:`Embedding`.
+    """
+
+    weight_names = ("embeddings",)
+
+    def __init__(self, input_dim, output_dim, mode="mean", padding_idx=None, embeddings_initializer="uniform",
+                 embeddings_regularizer=None, weights=None, trainable=True, name=None):
+        super().__init__(name, trainable)
+        if int(input_dim) < 1 or int(output_dim) < 1:
+            raise ValueError("EmbeddingBag needs input_dim >= 1 and output_dim >= 1, got %r, %r"
+                             % (input_dim, output_dim))
+        self.input_dim, self.output_dim = int(input_dim), int(output_dim)
+        check_mode(mode)
+        self.mode = mode
+        if padding_idx is not None:
+            padding_idx = int(padding_idx)
+            if not -self.input_dim <= padding_idx < self.input_dim:
+                raise ValueError("padding_idx %d is out of range for %d rows" % (padding_idx, self.input_dim))
+            padding_idx %= self.input_dim
+        self.padding_idx = padding_idx
+        self.embeddings_initializer = initializers.get(embeddings_initializer)
+        self.embeddings_regularizer = regularizers.get(embeddings_regularizer)
+        self._initial_weights = weights
+        self.sparse_grad = None
+
+    @classmethod
+    def _sharing(cls, embedding, mode):
+        """The bag over ``embedding``'s own table (the weights are the same array)."""
+        bag = cls(embedding.input_dim, embedding.output_dim, mode=mode, padding_idx=embedding.padding_idx,
+                  embeddings_regularizer=embedding.embeddings_regularizer, trainable=embedding.trainable,
+                  name=embedding.name)
+        bag.embeddings = embedding.embeddings
+        Layer.build(bag, (None, None))
+        return bag
+
+    def build(self, input_shape=None):
+        self.embeddings = self.embeddings_initializer((self.input_dim, self.output_dim), np.float32)
+        super().build(input_shape if input_shape is not None else (None, None))
+        if self._initial_weights is not None:
+            self.set_weights(self._initial_weights)
+            self._initial_weights = None
+
+    def compute_output_shape(self, input_shape):
+        return (input_shape[0], self.output_dim)
+
+    def compute_mask(self, inputs, mask):
+        return None
+
+    weight_decay = Embedding.weight_decay
+
+    def forward(self, inputs, mask=None, training=False):
+        ids, offsets = (inputs.values, inputs.offsets) if isinstance(inputs, Ragged) else (inputs, None)
+        out = ops.embedding_bag(self.embeddings, ids, offsets, mode=self.mode, padding_idx=self.padding_idx)
+        if training:
+            self._ids, self._offsets = ids, offsets
+        return out
+
+    def backward(self, grad):
+        self.sparse_grad = ops.embedding_bag_backward(grad, self._ids, self._offsets, mode=self.mode,
+                                                      padding_idx=self.padding_idx, weights=self.embeddings)
+        self.grads = []
+        return None  # ids have no gradient
+
+    def backward_update(self, grad, optimizer, key):
+        """Backward pass and optimizer step of the table, fused in one kernel (lazy rules)."""
+        if optimizer.lazy_embeddings:
+            ops.embedding_bag_backward_update(self.embeddings, grad, self._ids, self._offsets, mode=self.mode,
+                                              padding_idx=self.padding_idx,
+                                              optimizer=optimizer.sparse_rule(key, self.weight_decay))
+            return
+        self.backward(grad)
+        optimizer.apply_embedding(key, self.embeddings, self.sparse_grad, self.weight_decay)
+
+    def __call__(self, inputs, mask=None):
+        if not self.built:
+            self.build()
+        if not isinstance(inputs, Ragged):
+            inputs = np.asarray(inputs)
+        return self.forward(inputs, mask=mask, training=False)
+
+    def get_config(self):
+        return dict(super().get_config(), input_dim=self.input_dim, output_dim=self.output_dim, mode=self.mode,
+                    padding_idx=self.padding_idx,
+                    embeddings_initializer=initializers.serialize(self.embeddings_initializer),
+                    embeddings_regularizer=regularizers.serialize(self.embeddings_regularizer))
 
 
 class _GlobalPooling1D(Layer):
@@ -412,8 +545,8 @@ class Flatten(Layer):
         return grad.reshape(self._shape)
 
 
-LAYER_CLASSES = {cls.__name__: cls for cls in (Embedding, GlobalAveragePooling1D, GlobalMaxPooling1D, Dense,
-                                                Dropout, Activation, Flatten)}
+LAYER_CLASSES = {cls.__name__: cls for cls in (Embedding, EmbeddingBag, GlobalAveragePooling1D, GlobalMaxPooling1D,
+                                                Dense, Dropout, Activation, Flatten)}
 
 
 def deserialize(description):

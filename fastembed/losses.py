@@ -53,6 +53,13 @@ class Loss:
         """Loss and gradient w.r.t. the logits of ``fuses_with``."""
         raise NotImplementedError
 
+    def sample_losses(self, y_true, output, logits=False):
+        """Each sample's loss (their mean is what :meth:`value_and_grad` returns), for
+        sample weights. ``logits``: ``output`` is the logits of ``fuses_with``."""
+        if logits or self.from_logits:
+            return self._logit_losses(y_true, output)
+        return self._losses(y_true, output)
+
     def get_config(self):
         """Return the constructor arguments."""
         return {"from_logits": self.from_logits}
@@ -79,6 +86,13 @@ class BinaryCrossentropy(Loss):
         grad = (_sigmoid(z) - y_true) / y_true.size
         return float(loss.mean()), grad.astype(z.dtype, copy=False)
 
+    def _losses(self, y_true, p):
+        clipped = np.clip(p, EPSILON, 1 - EPSILON)
+        return -(y_true * np.log(clipped) + (1 - y_true) * np.log(1 - clipped)).mean(axis=-1)
+
+    def _logit_losses(self, y_true, z):
+        return (np.logaddexp(0, -np.abs(z)) + np.maximum(z, 0) - z * y_true).mean(axis=-1)
+
     def check_targets(self, y_true, output_dim):
         y_true = _as_columns(y_true, output_dim, self.name)
         if y_true.size and (y_true.min() < 0 or y_true.max() > 1):
@@ -102,6 +116,12 @@ class CategoricalCrossentropy(Loss):
         loss = -(y_true * log_p).sum(axis=-1)
         grad = (np.exp(log_p) - y_true) / y_true.shape[0]
         return float(loss.mean()), grad.astype(z.dtype, copy=False)
+
+    def _losses(self, y_true, p):
+        return -(y_true * np.log(np.clip(p, EPSILON, 1 - EPSILON))).sum(axis=-1)
+
+    def _logit_losses(self, y_true, z):
+        return -(y_true * _log_softmax(z)).sum(axis=-1)
 
     def check_targets(self, y_true, output_dim):
         if y_true.ndim != 2 or y_true.shape[1] != output_dim:
@@ -127,6 +147,12 @@ class SparseCategoricalCrossentropy(Loss):
     def from_logits_value_and_grad(self, y_true, z):
         return CategoricalCrossentropy().from_logits_value_and_grad(self._one_hot(y_true, z.shape[-1], z.dtype), z)
 
+    def _losses(self, y_true, p):
+        return CategoricalCrossentropy()._losses(self._one_hot(y_true, p.shape[-1], p.dtype), p)
+
+    def _logit_losses(self, y_true, z):
+        return CategoricalCrossentropy()._logit_losses(self._one_hot(y_true, z.shape[-1], z.dtype), z)
+
     def check_targets(self, y_true, output_dim):
         if y_true.ndim == 2 and y_true.shape[1] == 1:
             y_true = y_true[:, 0]
@@ -151,6 +177,11 @@ class MeanSquaredError(Loss):
 
     def from_logits_value_and_grad(self, y_true, z):
         return self._value_and_grad(y_true, z)
+
+    def _losses(self, y_true, p):
+        return np.square(p - y_true).mean(axis=-1)
+
+    _logit_losses = _losses
 
     def check_targets(self, y_true, output_dim):
         return _as_columns(y_true, output_dim, self.name)

@@ -23,6 +23,12 @@ class Metric:
         self._total += float(values.sum())
         self._count += values.shape[0]
 
+    def add_totals(self, total, count):
+        """Add a sum of per-sample values over ``count`` samples (what the compiled
+        training loop computes)."""
+        self._total += float(total)
+        self._count += int(count)
+
     def result(self):
         """Return the metric's value."""
         return self._total / self._count if self._count else 0.0

@@ -54,6 +54,13 @@ class Optimizer:
         """Count a step (Adam's bias correction uses it)."""
         self.iterations += 1
 
+    def finish_steps(self, steps):
+        """Count ``steps`` steps that the compiled training loop ran (it applied every
+        rule itself, with this step count for Adam's bias correction)."""
+        self.iterations += int(steps)
+        for rule in self._rules.values():
+            rule.iterations = self.iterations
+
     def rule(self, key, weight_decay=0.0):
         """The rule object holding the state of parameter ``key``, kept in step with this
         optimizer: its learning rate (a changed one takes effect at once) and its step

@@ -128,6 +128,25 @@ class SparseOptimizer:
         """
         self.build(weights)
         self.iterations += 1
+        return self._kernel_params()
+
+    def kernel_params(self, weights):
+        """Build the state for ``weights`` if needed and return the kernel's parameters
+        for the current step count, without counting a step (the compiled training loop
+        counts its own steps).
+
+        Parameters
+        ----------
+        weights : ndarray
+
+        Returns
+        -------
+        dict
+        """
+        self.build(weights)
+        return self._kernel_params()
+
+    def _kernel_params(self):
         params = {
             "kind": self.kind,
             "learning_rate": self.learning_rate,
@@ -136,6 +155,10 @@ class SparseOptimizer:
         }
         params.update(self._hyperparameters())
         return params
+
+    def state_arrays(self):
+        """``(state1, state2, row_state)``: the state arrays (None where unused)."""
+        return self.state1, self.state2, self.row_state
 
     def get_config(self):
         """Return the constructor arguments as a dict (JSON-serialisable)."""
@@ -275,7 +298,7 @@ class SparseAdam(SparseOptimizer):
         self.epsilon = _check_number("epsilon", epsilon, 0.0)
 
     def _hyperparameters(self):
-        t = self.iterations
+        t = max(self.iterations, 1)  # kernel_params before the first step; its step sets t
         step_size = self.learning_rate * math.sqrt(1.0 - self.beta_2 ** t) / (1.0 - self.beta_1 ** t)
         return {"beta_1": self.beta_1, "beta_2": self.beta_2, "epsilon": self.epsilon,
                 "step_size": step_size}

@@ -72,7 +72,9 @@ def _to_float64(model):
 
 
 def _model_loss(model, x, y):
-    out, _ = model._forward(fastembed.models._Ids.from_input(x), training=False)
+    from fastembed.engine import Plan, _generic
+
+    out, _ = _generic.forward(Plan(model, training=False), np.asarray(x), training=False)
     yy = model.loss.check_targets(np.asarray(y, np.float64), model.output_dim)
     if model._fuse_loss:
         return model.loss.from_logits_value_and_grad(yy, out)[0]
@@ -348,10 +350,16 @@ def test_bad_input_raises_before_any_weight_changes(rng):
 
 
 @pytest.mark.filterwarnings("ignore::RuntimeWarning")
-def test_diverging_training_stops_without_a_half_applied_update(rng):
+@pytest.mark.parametrize("path", ["compiled", "layers"])
+def test_diverging_training_stops_without_a_half_applied_update(rng, path):
     x, y = planted_data(rng, n=64)
-    model = tutorial_model()
-    model.compile(fastembed.optimizers.SGD(1e30), "mse")
+    stack = [layers.Embedding(300, 8), layers.GlobalAveragePooling1D(), layers.Dense(16, activation="relu"),
+             layers.Dense(1)]  # a linear output: the squared error can overflow
+    if path == "layers":
+        stack.insert(1, layers.Activation("linear"))  # not a stack the compiled loop runs
+    model = fastembed.Sequential(stack)
+    model.compile(fastembed.optimizers.SGD(1e15), "mse")
+    assert fastembed.engine.Plan(model, training=True).compiled == (path == "compiled")
     with pytest.raises(FloatingPointError, match="loss became"):
         model.fit(x, y, epochs=3, batch_size=64, verbose=0)
     assert all(np.all(np.isfinite(w)) for w in model.get_weights())

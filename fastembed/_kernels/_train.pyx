@@ -256,6 +256,35 @@ cdef inline double _metric(const Stack* st, const float* p, const float* y, int6
     return 0.0
 
 
+cdef inline double _log_sum_exp(const float* z, Py_ssize_t n) noexcept nogil:
+    """``log(sum(exp(z)))``, shifted by the maximum so that it never overflows."""
+    cdef Py_ssize_t j
+    cdef double zmax = z[0], total = 0
+    for j in range(1, n):
+        if z[j] > zmax:
+            zmax = z[j]
+    for j in range(n):
+        total += exp(z[j] - zmax)
+    return log(total) + zmax
+
+
+cdef inline void _outputs(const Stack* st, const DenseSpec* last, Py_ssize_t i, float* p) noexcept nogil:
+    """The model's outputs for row ``i`` of the batch: the loss's link applied to the
+    logits (sigmoid, softmax), or the last layer's activations."""
+    cdef Py_ssize_t j, out = last.n_out
+    cdef const float* z = last.z + i * out
+    cdef double lse
+    if st.loss == LOSS_BINARY_LOGITS:
+        for j in range(out):
+            p[j] = _sigmoid(z[j])
+    elif st.loss == LOSS_MSE:
+        memcpy(p, last.h + i * out, out * sizeof(float))
+    else:
+        lse = _log_sum_exp(z, out)
+        for j in range(out):
+            p[j] = <float> exp(z[j] - lse)
+
+
 cdef double _loss_and_grad(const Stack* st, const int64_t* samples, Py_ssize_t n,
                            float* probs, double* metric_sum) noexcept nogil:
     """Loss of the batch (sum over samples of weight * loss), its gradient w.r.t. the last
@@ -270,7 +299,7 @@ cdef double _loss_and_grad(const Stack* st, const int64_t* samples, Py_ssize_t n
     cdef float* g
     cdef float* p
     cdef float w, zj, yj, pj, diff
-    cdef double total = 0, sample_loss, zmax, lse
+    cdef double total = 0, sample_loss, lse
     cdef float* row_probs = st.scratch  # (out,) when probs is NULL: this part is serial
     for i in range(n):
         idx = samples[i]
@@ -282,6 +311,10 @@ cdef double _loss_and_grad(const Stack* st, const int64_t* samples, Py_ssize_t n
         if st.labels != NULL:
             label = st.labels[idx]
         sample_loss = 0
+        if y == NULL and st.labels == NULL:
+            # No targets (predict): the outputs only.
+            _outputs(st, last, i, p)
+            continue
         if st.loss == LOSS_BINARY_LOGITS:
             for j in range(out):
                 zj = z[j]
@@ -302,14 +335,7 @@ cdef double _loss_and_grad(const Stack* st, const int64_t* samples, Py_ssize_t n
             _activation_backward(last.activation, z, last.h + i * out, g, out)
             sample_loss /= out
         else:
-            zmax = z[0]
-            for j in range(1, out):
-                if z[j] > zmax:
-                    zmax = z[j]
-            lse = 0
-            for j in range(out):
-                lse += exp(z[j] - zmax)
-            lse = log(lse) + zmax
+            lse = _log_sum_exp(z, out)
             for j in range(out):
                 p[j] = <float> exp(z[j] - lse)
             if st.loss == LOSS_SPARSE_LOGITS:
@@ -376,6 +402,30 @@ cdef void _dense_backward(const Stack* st, Py_ssize_t n, int limit, Py_ssize_t m
                 below = &st.layers[l - 1]
                 _activation_backward(below.activation, below.z + b * n_in, below.h + b * n_in,
                                      gx + b * n_in, n_in)
+
+
+cdef inline bint _finite(const float* values, Py_ssize_t n) noexcept nogil:
+    cdef Py_ssize_t i
+    cdef float acc = 0
+    # x * 0 is 0 for finite x and NaN for inf / NaN: one pass, no branch per element.
+    for i in range(n):
+        acc = acc + values[i] * 0
+    return acc == 0
+
+
+cdef bint _gradients_finite(const Stack* st, Py_ssize_t n) noexcept nogil:
+    """Are the step's gradients (Dense weights, pooled embeddings) all finite?"""
+    cdef Py_ssize_t l
+    cdef const DenseSpec* layer
+    if not _finite(st.g0, n * st.dim):
+        return False
+    for l in range(st.n_layers):
+        layer = &st.layers[l]
+        if not _finite(layer.grad_kernel, layer.n_in * layer.n_out):
+            return False
+        if layer.grad_bias != NULL and not _finite(layer.grad_bias, layer.n_out):
+            return False
+    return True
 
 
 cdef Py_ssize_t _bag_forward(Stack* st, const int64_t* samples, Py_ssize_t n, int limit,
@@ -508,9 +558,14 @@ cdef void _run(Stack* st, const int64_t* order, Py_ssize_t n_order, Py_ssize_t f
             totals.bad_step = step
             return
         if training:
+            _dense_backward(st, n, limit, min_work)
+            if not _gradients_finite(st, n):
+                # Overflow in the backward pass: stop before any weight moves.
+                totals.status = STATUS_NON_FINITE_LOSS
+                totals.bad_step = step
+                return
             # Step t of the optimizer (Adam's bias correction counts the model's steps).
             iteration += 1
-            _dense_backward(st, n, limit, min_work)
             if st.train_embedding:
                 _set_step(&st.table_rule, iteration)
                 if _table_update(st, n, limit, min_work):
