@@ -28,7 +28,7 @@ from libc.string cimport memcpy, memset
 
 import numpy as np
 
-from fastembed._kernels._types cimport MODE_SUM, MODE_MEAN, MODE_MAX
+from fastembed._kernels._types cimport index_t, MODE_SUM, MODE_MEAN, MODE_MAX
 from fastembed._kernels._threads cimport threads_for
 from fastembed._kernels._bag cimport max_bag, sum_bag
 from fastembed._kernels._grouping cimport (GroupBuffers, MAX_RADIX, SegmentPlan, group_entries,
@@ -81,6 +81,9 @@ METRICS = {None: METRIC_NONE, "binary_accuracy": METRIC_BINARY_ACCURACY,
            "categorical_accuracy": METRIC_CATEGORICAL_ACCURACY,
            "sparse_categorical_accuracy": METRIC_SPARSE_ACCURACY}
 STATUS = {"ok": STATUS_OK, "non_finite_loss": STATUS_NON_FINITE_LOSS, "bad_id": STATUS_BAD_ID}
+
+# Bytes the serial table update may hold as per-id gradient slots (see _table_update_serial).
+SERIAL_SLOTS_BUDGET = 16 << 20
 
 # Parallel regions opened with more than one thread since import (for the tests of the
 # thread policy). Only ever changed by the serial code that launches a region.
@@ -160,6 +163,9 @@ cdef struct Stack:
     float* bag_scale             # (batch,)
     float* scratch               # (max_threads, dim)
     GroupBuffers group
+    int32_t* slot_of             # (num_rows,) serial path: id -> slot, -1 when free; or NULL
+    int64_t* slot_rows           # (max_slots,) the id of each slot
+    float* slot_grads            # (max_slots, dim) the summed gradient of each slot
     int max_threads
 
 
@@ -468,19 +474,98 @@ cdef Py_ssize_t _bag_forward(Stack* st, const int64_t* samples, Py_ssize_t n, in
             if st.mode == MODE_MEAN and count > 1:
                 for d in range(dim):
                     row[d] = row[d] / count
+            # The backward pass scales each entry's gradient by this (1/count for mean).
+            if st.mode == MODE_MEAN:
+                st.bag_scale[b] = <float> (1.0 / count) if count > 0 else 0
+            else:
+                st.bag_scale[b] = 1
         n_invalid += bag_invalid  # a prange reduction
     return n_invalid
 
 
+cdef inline void _update_rows(Stack* st, const int64_t* rows, Py_ssize_t u, float* grads,
+                              Py_ssize_t grad_stride, int nt) noexcept nogil:
+    """Apply the table's rule to rows ``rows[s]`` with gradients ``grads + s * grad_stride``
+    (clobbered). Rows are distinct, so threads never share one."""
+    cdef Py_ssize_t s, dim = st.dim
+    cdef int64_t row
+    for s in prange(u, schedule="static", num_threads=nt):
+        row = rows[s]
+        update_row(st.table + row * dim, grads + s * grad_stride,
+                   st.table_s1 + row * dim if st.table_s1 != NULL else <float*> NULL,
+                   st.table_s2 + row * dim if st.table_s2 != NULL else <float*> NULL,
+                   st.table_rs + row if st.table_rs != NULL else <float*> NULL,
+                   dim, &st.table_rule)
+
+
+cdef Py_ssize_t _accumulate_slots(Stack* st, const index_t* ids, Py_ssize_t n) noexcept nogil:
+    """Add every entry's gradient to its id's slot, in entry order; returns the number of
+    slots used, or -1 at an id outside the table (the map is left clean)."""
+    cdef Py_ssize_t b, j, d, dim = st.dim, u = 0
+    cdef index_t value
+    cdef int32_t slot
+    cdef float scale
+    cdef const float* g
+    cdef float* acc
+    cdef int32_t* slot_of = st.slot_of
+    for b in range(n):
+        scale = st.bag_scale[b]
+        g = st.g0 + b * dim
+        for j in range(st.starts[b], st.stops[b]):
+            value = ids[j]
+            if value < 0 or value >= st.num_rows:
+                for d in range(u):
+                    slot_of[st.slot_rows[d]] = -1
+                return -1
+            if value == st.padding_idx:
+                continue
+            slot = slot_of[value]
+            if slot < 0:
+                slot = <int32_t> u
+                slot_of[value] = slot
+                st.slot_rows[u] = value
+                memset(st.slot_grads + u * dim, 0, dim * sizeof(float))
+                u += 1
+            acc = st.slot_grads + slot * dim
+            for d in range(dim):
+                acc[d] += scale * g[d]
+    return u
+
+
+cdef Py_ssize_t _table_update_serial(Stack* st, Py_ssize_t n, int limit, Py_ssize_t min_work) noexcept nogil:
+    """The table update for work the thread policy runs on one thread: one pass over the
+    entries in order, each added to its id's slot (``slot_of``: id -> slot, -1 when free),
+    then the rule on every touched row. Each id's gradient is summed in entry order, as
+    the sorted path's segment sums are, so both give the same bits; this one skips the
+    sort. Only for sum / mean (max sends each entry's gradient to some dimensions only)."""
+    cdef Py_ssize_t j, u
+    if st.ids_int64:
+        u = _accumulate_slots(st, <const int64_t*> st.ids, n)
+    else:
+        u = _accumulate_slots(st, <const int32_t*> st.ids, n)
+    if u < 0:
+        return 1
+    _update_rows(st, st.slot_rows, u, st.slot_grads, st.dim, _team(u * st.dim * 8, limit, min_work))
+    for j in range(u):
+        st.slot_of[st.slot_rows[j]] = -1
+    return 0
+
+
 cdef Py_ssize_t _table_update(Stack* st, Py_ssize_t n, int limit, Py_ssize_t min_work) noexcept nogil:
     """Group the batch's entries by id and apply the table's rule to each touched row with
-    its summed gradient; returns the number of invalid ids (nothing is written then)."""
+    its summed gradient; returns the number of invalid ids (nothing is written then).
+
+    Work the policy gives one thread takes the serial slot path (no sort); larger work is
+    grouped by a parallel stable sort and summed one id per thread (_grouping.pxd). Both
+    add each id's contributions in entry order: the same bits whatever the path."""
     cdef Py_ssize_t s, b, dim = st.dim, entries = 0
     cdef int64_t row
     cdef int tid
     cdef GroupBuffers* g = &st.group
     for b in range(n):
         entries += st.stops[b] - st.starts[b]
+    if st.slot_of != NULL and st.mode != MODE_MAX and threads_for(entries * dim, limit, min_work) == 1:
+        return _table_update_serial(st, n, limit, min_work)
     cdef int nt = _team(entries, limit, min_work)
     cdef Py_ssize_t n_invalid
     if st.ids_int64:
@@ -489,11 +574,6 @@ cdef Py_ssize_t _table_update(Stack* st, Py_ssize_t n, int limit, Py_ssize_t min
         n_invalid = group_entries(<const int32_t*> st.ids, n, st.padding_idx, st.num_rows, g, nt)
     if n_invalid:
         return n_invalid
-    for b in range(n):
-        if st.mode == MODE_MEAN:
-            st.bag_scale[b] = <float> (1.0 / g.bag_count[b]) if g.bag_count[b] > 0 else 0
-        else:
-            st.bag_scale[b] = 1
     cdef SegmentPlan plan
     plan.segments = g.segments
     plan.order = g.sorted_order
@@ -631,7 +711,7 @@ cdef class StackTrainer:
     cdef list _keep
 
     def __cinit__(self):
-        self.st.layers = NULL
+        memset(&self.st, 0, sizeof(Stack))
 
     def __dealloc__(self):
         free(self.st.layers)
@@ -728,6 +808,17 @@ cdef class StackTrainer:
             st.group.hist = <Py_ssize_t*> <size_t> hist.ctypes.data
             st.group.chunk_starts = _iptr(chunk_starts)
             st.group.max_chunks = max_threads
+            # The serial path's slots: one per distinct id of a batch. Only when they fit a
+            # modest budget; above it the batches are large enough for the sorted path.
+            max_slots = min(cap, table.shape[0])
+            if mode != MODE_MAX and max_slots * dim * 4 <= SERIAL_SLOTS_BUDGET:
+                slot_of = np.full(table.shape[0], -1, dtype=np.int32)
+                slot_rows = np.zeros(max_slots, dtype=np.int64)
+                slot_grads = np.zeros((max_slots, dim), dtype=np.float32)
+                keep += [slot_of, slot_rows, slot_grads]
+                st.slot_of = <int32_t*> <size_t> slot_of.ctypes.data
+                st.slot_rows = _iptr(slot_rows)
+                st.slot_grads = _ptr(slot_grads)
         if st.dense_size:
             params, s1, s2, rs = dense_rule
             st.dense_rule = make_config(params)
