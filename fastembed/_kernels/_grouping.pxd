@@ -219,8 +219,13 @@ cdef struct SegmentPlan:
 cdef inline void segment_row(floating* acc, Py_ssize_t dim, const floating* grad,
                              Py_ssize_t s, const SegmentPlan* plan) noexcept nogil:
     """Sum the gradient contributions of the entries of segment ``s`` (one id) into
-    ``acc``, in entry order, so the floating-point result never depends on scheduling."""
-    cdef Py_ssize_t k, d
+    ``acc``, in entry order, so the floating-point result never depends on scheduling.
+
+    Sum and mean bags: the entries of one bag are consecutive in a segment (the sort is
+    stable), so a run of ``r`` of them adds ``(r * scale) * grad[bag]`` once; padding and
+    repeated words cost one row operation per bag, not one per occurrence.
+    """
+    cdef Py_ssize_t k, d, run, end = plan.segments[s + 1]
     cdef int64_t e, b, pos
     cdef const floating* g
     cdef const int64_t* arg
@@ -228,7 +233,8 @@ cdef inline void segment_row(floating* acc, Py_ssize_t dim, const floating* grad
     cdef const floating* sample_weights = <const floating*> plan.sample_weights
     cdef floating scale
     memset(acc, 0, dim * sizeof(floating))
-    for k in range(plan.segments[s], plan.segments[s + 1]):
+    k = plan.segments[s]
+    while k < end:
         e = plan.order[k]
         b = plan.entry_bag[e]
         g = grad + b * dim
@@ -239,10 +245,17 @@ cdef inline void segment_row(floating* acc, Py_ssize_t dim, const floating* grad
             for d in range(dim):
                 if arg[d] == pos:
                     acc[d] += g[d]
-        else:
-            if sample_weights != NULL:
-                scale = sample_weights[plan.entry_pos[e]]
-            else:
-                scale = bag_scale[b]
+            k += 1
+        elif sample_weights != NULL:
+            scale = sample_weights[plan.entry_pos[e]]
             for d in range(dim):
                 acc[d] += scale * g[d]
+            k += 1
+        else:
+            run = 1
+            while k + run < end and plan.entry_bag[plan.order[k + run]] == b:
+                run += 1
+            scale = (<floating> run) * bag_scale[b]
+            for d in range(dim):
+                acc[d] += scale * g[d]
+            k += run

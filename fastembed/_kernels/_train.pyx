@@ -28,12 +28,12 @@ from libc.string cimport memcpy, memset
 
 import numpy as np
 
-from fastembed._kernels._types cimport index_t, MODE_SUM, MODE_MEAN, MODE_MAX
+from fastembed._kernels._types cimport index_t, MODE_SUM, MODE_MEAN, MODE_MAX, UPDATE_PREFETCH_DISTANCE
 from fastembed._kernels._threads cimport threads_for
 from fastembed._kernels._bag cimport max_bag, sum_bag
 from fastembed._kernels._grouping cimport (GroupBuffers, MAX_RADIX, SegmentPlan, group_entries,
                                            segment_row)
-from fastembed._kernels._optim cimport OptimConfig, OPT_ADAM, make_config, update_row
+from fastembed._kernels._optim cimport OptimConfig, OPT_ADAM, make_config, prefetch_update, update_row
 
 
 cdef extern from "_rowsum.h" nogil:
@@ -166,6 +166,9 @@ cdef struct Stack:
     int32_t* slot_of             # (num_rows,) serial path: id -> slot, -1 when free; or NULL
     int64_t* slot_rows           # (max_slots,) the id of each slot
     float* slot_grads            # (max_slots, dim) the summed gradient of each slot
+    int64_t* slot_bag            # (max_slots,) the last bag that touched each slot
+    int32_t* slot_count          # (max_slots,) occurrences of the slot's id in that bag
+    int32_t* bag_slots           # (longest bag,) the slots one bag touches
     int max_threads
 
 
@@ -490,6 +493,9 @@ cdef inline void _update_rows(Stack* st, const int64_t* rows, Py_ssize_t u, floa
     cdef Py_ssize_t s, dim = st.dim
     cdef int64_t row
     for s in prange(u, schedule="static", num_threads=nt):
+        # Rows of a large table are scattered and Adam touches three of them per id.
+        if s + UPDATE_PREFETCH_DISTANCE < u:
+            prefetch_update(st.table, st.table_s1, st.table_s2, rows[s + UPDATE_PREFETCH_DISTANCE], dim)
         row = rows[s]
         update_row(st.table + row * dim, grads + s * grad_stride,
                    st.table_s1 + row * dim if st.table_s1 != NULL else <float*> NULL,
@@ -499,9 +505,13 @@ cdef inline void _update_rows(Stack* st, const int64_t* rows, Py_ssize_t u, floa
 
 
 cdef Py_ssize_t _accumulate_slots(Stack* st, const index_t* ids, Py_ssize_t n) noexcept nogil:
-    """Add every entry's gradient to its id's slot, in entry order; returns the number of
-    slots used, or -1 at an id outside the table (the map is left clean)."""
-    cdef Py_ssize_t b, j, d, dim = st.dim, u = 0
+    """Add every bag's gradient to the slots of its ids, bag after bag; returns the number
+    of slots used, or -1 at an id outside the table (the map is left clean).
+
+    An id that occurs ``r`` times in a bag gets ``(r * scale) * grad[bag]`` once, in bag
+    order: exactly what the sorted path's segment sums add (segment_row), so both paths
+    give the same bits."""
+    cdef Py_ssize_t b, j, t, d, dim = st.dim, u = 0, touched
     cdef index_t value
     cdef int32_t slot
     cdef float scale
@@ -509,8 +519,7 @@ cdef Py_ssize_t _accumulate_slots(Stack* st, const index_t* ids, Py_ssize_t n) n
     cdef float* acc
     cdef int32_t* slot_of = st.slot_of
     for b in range(n):
-        scale = st.bag_scale[b]
-        g = st.g0 + b * dim
+        touched = 0
         for j in range(st.starts[b], st.stops[b]):
             value = ids[j]
             if value < 0 or value >= st.num_rows:
@@ -524,8 +533,19 @@ cdef Py_ssize_t _accumulate_slots(Stack* st, const index_t* ids, Py_ssize_t n) n
                 slot = <int32_t> u
                 slot_of[value] = slot
                 st.slot_rows[u] = value
+                st.slot_bag[u] = -1
                 memset(st.slot_grads + u * dim, 0, dim * sizeof(float))
                 u += 1
+            if st.slot_bag[slot] != b:
+                st.slot_bag[slot] = b
+                st.slot_count[slot] = 0
+                st.bag_slots[touched] = slot
+                touched += 1
+            st.slot_count[slot] += 1
+        g = st.g0 + b * dim
+        for t in range(touched):
+            slot = st.bag_slots[t]
+            scale = (<float> st.slot_count[slot]) * st.bag_scale[b]
             acc = st.slot_grads + slot * dim
             for d in range(dim):
                 acc[d] += scale * g[d]
@@ -566,7 +586,8 @@ cdef Py_ssize_t _table_update(Stack* st, Py_ssize_t n, int limit, Py_ssize_t min
         entries += st.stops[b] - st.starts[b]
     if st.slot_of != NULL and st.mode != MODE_MAX and threads_for(entries * dim, limit, min_work) == 1:
         return _table_update_serial(st, n, limit, min_work)
-    cdef int nt = _team(entries, limit, min_work)
+    # Grouping reads and moves each entry a few times; the sums then cost dim per entry.
+    cdef int nt = _team(entries * dim, limit, min_work)
     cdef Py_ssize_t n_invalid
     if st.ids_int64:
         n_invalid = group_entries(<const int64_t*> st.ids, n, st.padding_idx, st.num_rows, g, nt)
@@ -588,6 +609,8 @@ cdef Py_ssize_t _table_update(Stack* st, Py_ssize_t n, int limit, Py_ssize_t min
     nt = _team(g.u * dim * 8, limit, min_work)
     for s in prange(g.u, schedule="dynamic", chunksize=16, num_threads=nt):
         tid = threadid()
+        if s + UPDATE_PREFETCH_DISTANCE < g.u:
+            prefetch_update(st.table, st.table_s1, st.table_s2, g.unique_ids[s + UPDATE_PREFETCH_DISTANCE], dim)
         row = g.unique_ids[s]
         segment_row(st.scratch + tid * dim, dim, <const float*> st.g0, s, &plan)
         update_row(st.table + row * dim, st.scratch + tid * dim,
@@ -691,7 +714,9 @@ cdef class StackTrainer:
     sample_weight : float32 array (n,) or None
     batch_size : int
     max_entries : int
-        The most non-padding-or-padding entries one batch can hold (sizes the buffers).
+        The most ids one batch can hold (sizes the buffers).
+    longest_bag : int
+        The most ids one bag holds.
     table : float32 array (num_rows, dim), updated in place
     mode, padding_idx : int
     layers : list of dict
@@ -717,7 +742,7 @@ cdef class StackTrainer:
         free(self.st.layers)
 
     def __init__(self, ids, Py_ssize_t seq, offsets, y, labels, sample_weight, Py_ssize_t batch_size,
-                 Py_ssize_t max_entries, table, int mode, int64_t padding_idx, list layers, int loss,
+                 Py_ssize_t max_entries, Py_ssize_t longest_bag, table, int mode, int64_t padding_idx, list layers, int loss,
                  int metric, bint training, int max_threads, table_rule=None, dense_rule=None,
                  dense_flat=None, dense_grad_flat=None):
         cdef Stack* st = &self.st
@@ -815,10 +840,15 @@ cdef class StackTrainer:
                 slot_of = np.full(table.shape[0], -1, dtype=np.int32)
                 slot_rows = np.zeros(max_slots, dtype=np.int64)
                 slot_grads = np.zeros((max_slots, dim), dtype=np.float32)
-                keep += [slot_of, slot_rows, slot_grads]
+                slot_bag = np.zeros(max_slots, dtype=np.int64)
+                counts = np.zeros((2, max(max_slots, longest_bag)), dtype=np.int32)
+                keep += [slot_of, slot_rows, slot_grads, slot_bag, counts]
                 st.slot_of = <int32_t*> <size_t> slot_of.ctypes.data
                 st.slot_rows = _iptr(slot_rows)
                 st.slot_grads = _ptr(slot_grads)
+                st.slot_bag = _iptr(slot_bag)
+                st.slot_count = <int32_t*> <size_t> counts[0].ctypes.data
+                st.bag_slots = <int32_t*> <size_t> counts[1].ctypes.data
         if st.dense_size:
             params, s1, s2, rs = dense_rule
             st.dense_rule = make_config(params)

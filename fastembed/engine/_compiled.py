@@ -121,9 +121,10 @@ class CompiledRunner:
             flat, seq, offsets = ids.values, 0, ids.offsets
             lengths = np.sort(np.diff(offsets))[::-1]
             max_entries = int(lengths[:batch_size].sum())
+            max_bag = int(lengths[0]) if lengths.size else 0
         else:
             flat, seq, offsets = ids.reshape(-1), ids.shape[1], None
-            max_entries = batch_size * seq
+            max_entries, max_bag = batch_size * seq, seq
             if seq == 0:  # every bag empty: describe them as ragged
                 flat, seq, offsets = flat, 0, np.zeros(ids.shape[0] + 1, dtype=np.int64)
         y = inputs.y
@@ -162,7 +163,7 @@ class CompiledRunner:
                 dense_rule = (rule.kernel_params(packed[0]),) + rule.state_arrays()
         self.max_threads = max(1, _config.get_num_threads())
         self._trainer = _train.StackTrainer(
-            flat, seq, offsets, targets, labels, inputs.sample_weight, batch_size, max_entries,
+            flat, seq, offsets, targets, labels, inputs.sample_weight, batch_size, max_entries, max_bag,
             bag.embeddings, MODES[bag.mode], -1 if bag.padding_idx is None else bag.padding_idx, layers,
             _train.LOSSES[spec.loss], _train.METRICS[spec.metric], training, self.max_threads,
             table_rule, dense_rule, packed[0] if packed is not None else None,
