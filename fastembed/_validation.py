@@ -223,6 +223,11 @@ def prepare_bag(ids, offsets, mode, padding_idx, per_sample_weights, num_rows, d
     BagInput
     """
     mode_code = check_mode(mode)
+    if hasattr(ids, "offsets") and hasattr(ids, "values") and not isinstance(ids, np.ndarray):
+        # A fastembed.Ragged: its flat ids and offsets.
+        if offsets is not None:
+            raise ValueError("offsets must be None when ids is a Ragged (it carries its own)")
+        ids, offsets = ids.values, ids.offsets
     arr = as_ids(ids)
     if arr.ndim == 2:
         if offsets is not None:

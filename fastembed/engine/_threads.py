@@ -37,7 +37,7 @@ class ThreadAdvisor:
         untried = [n for n in self.candidates if n not in self.seconds_per_step]
         if untried:
             self._current = untried[0]
-        elif self.chunks % self.retry_every == self.retry_every - 1:
+        elif len(self.candidates) > 1 and self.chunks % self.retry_every == self.retry_every - 1:
             best = self.best()
             self._current = next(n for n in self.candidates if n != best)
         else:

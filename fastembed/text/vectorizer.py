@@ -8,6 +8,7 @@ import os
 import numpy as np
 
 from .._config import COMPILED, threads_for
+from ..ragged import Ragged
 from . import _documents, _standardize
 from .sequence import pad_flat
 
@@ -114,8 +115,9 @@ class TextVectorizer:
         n-gram are joined by a space.
     output_sequence_length : int, optional
         When set, calls return an int32 array ``(n_texts, output_sequence_length)``, cut at
-        the end and padded with 0 at the end. Otherwise a list of 1-D int32 arrays of each
-        text's own length (ragged, which ``Sequential.fit`` takes as is).
+        the end and padded with 0 at the end. Otherwise a :class:`fastembed.Ragged` of each
+        text's own length (flat int32 ids + offsets, which ``Sequential.fit`` and
+        ``ops.embedding_bag`` take as they are).
     vocabulary : list of str or str, optional
         A fixed vocabulary (or the path of a file with one token per line) instead of
         :meth:`adapt`. A leading ``''``, ``'[UNK]'`` pair is accepted and dropped.
@@ -297,9 +299,10 @@ class TextVectorizer:
 
         Returns
         -------
-        ndarray or list of ndarray
+        ndarray or Ragged
             ``(n_texts, output_sequence_length)`` int32 when ``output_sequence_length`` is
-            set, else a list of 1-D int32 arrays. A single string gives one 1-D array.
+            set, else a :class:`fastembed.Ragged` (rows iterate as 1-D int32 arrays). A
+            single string gives one 1-D array.
         """
         self._check_ready()
         texts, single = _as_text_list(texts)
@@ -328,7 +331,7 @@ class TextVectorizer:
         self._table.encode(texts, self._kernel_flags, offsets, -1, flat, 1, num_threads)
         if single:
             return flat
-        return np.split(flat, offsets[1:-1]) if n else []
+        return Ragged._trusted(flat, offsets)
 
     def _encode_python(self, texts, single=False):
         """The pure-Python encoder: the compiled tokenizer's twin (and the path for
@@ -344,7 +347,7 @@ class TextVectorizer:
             return out[0] if single else out
         if single:
             return flat
-        return np.split(flat, np.cumsum(lengths[:-1])) if len(texts) else []
+        return Ragged.from_row_lengths(flat, lengths)
 
     def decode(self, ids):
         """Map ids back to tokens joined by spaces; padding (0) is dropped.
