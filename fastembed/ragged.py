@@ -59,21 +59,23 @@ class Ragged:
             array = np.asarray(row)
             if array.ndim != 1:
                 raise ValueError("row %d must be a 1-D sequence of ids, got shape %s" % (i, array.shape))
-            if array.size == 0:
-                array = array.astype(dtype or np.int64)
-            elif array.dtype.kind not in "iu":
+            if array.size and array.dtype.kind not in "iu":
                 raise TypeError("row %d must hold integers, got %s" % (i, array.dtype))
             arrays.append(array)
+        if dtype is None:
+            # The rows' common integer type; empty rows (np.asarray([]) is float) do not vote.
+            typed = [a.dtype for a in arrays if a.dtype.kind in "iu"]
+            dtype = np.result_type(*typed) if typed else np.int64
         lengths = np.fromiter((a.shape[0] for a in arrays), dtype=np.int64, count=len(arrays))
-        values = np.concatenate(arrays) if arrays else np.zeros(0, dtype=dtype or np.int64)
-        if dtype is not None:
-            values = values.astype(dtype, copy=False)
+        values = np.concatenate([a.astype(dtype, copy=False) for a in arrays]) if arrays else np.zeros(0, dtype)
         return cls.from_row_lengths(values, lengths)
 
     @classmethod
     def from_row_lengths(cls, values, lengths):
         """Build from flat ``values`` and the length of every row."""
         lengths = np.asarray(lengths)
+        if lengths.size == 0:
+            lengths = lengths.astype(np.int64).reshape(-1)
         if lengths.ndim != 1 or lengths.dtype.kind not in "iu":
             raise ValueError("row lengths must be a 1-D integer array")
         if lengths.size and lengths.min() < 0:
@@ -107,6 +109,8 @@ class Ragged:
             if not 0 <= i < n:
                 raise IndexError("row %d is out of range for %d rows" % (key, n))
             return self.values[self.offsets[i]:self.offsets[i + 1]]
+        if isinstance(key, (float, np.floating)):
+            raise IndexError("rows are indexed by integers, got %r" % (key,))
         if isinstance(key, slice):
             start, stop, step = key.indices(len(self))
             if step == 1:
@@ -119,10 +123,15 @@ class Ragged:
     def take(self, index):
         """The rows ``index`` (an int array), in that order, as a new Ragged."""
         index = np.asarray(index)
-        if index.dtype.kind == "b":
-            index = np.flatnonzero(index)
-        index = index.astype(np.int64, copy=False).reshape(-1)
         n = len(self)
+        if index.dtype.kind == "b":
+            if index.shape != (n,):
+                raise IndexError("a boolean mask must have one entry per row (%d), got shape %s"
+                                 % (n, index.shape))
+            index = np.flatnonzero(index)
+        elif index.size and index.dtype.kind not in "iu":
+            raise IndexError("rows are indexed by integers or a boolean mask, got %s" % index.dtype)
+        index = index.astype(np.int64, copy=False).reshape(-1)
         if index.size and (index.min() < -n or index.max() >= n):
             raise IndexError("row index out of range for %d rows" % n)
         index = np.where(index < 0, index + n, index)

@@ -93,9 +93,6 @@ def test_from_rows_keeps_int32():
     assert Ragged(np.array([1, 2], np.uint8), [0, 1, 2]).dtype == np.int64
 
 
-@pytest.mark.xfail(strict=True, reason="Ragged.from_rows casts empty rows to int64 even when they are "
-                   "int32 arrays (array.astype(dtype or np.int64)), so int32 rows with an empty int32 "
-                   "row come back int64")
 def test_from_rows_keeps_int32_with_empty_int32_row():
     rows = [np.array([1, 2], np.int32), np.zeros(0, np.int32), np.array([3], np.int32)]
     assert Ragged.from_rows(rows).dtype == np.int32
@@ -130,9 +127,6 @@ def test_from_row_lengths():
         Ragged.from_row_lengths(values, [4.5, 4.5])
 
 
-@pytest.mark.xfail(strict=True, reason="Ragged.from_row_lengths rejects an empty list of lengths "
-                   "(np.asarray([]) is float64) with ValueError, although Ragged([], [0]) and the "
-                   "offsets check accept empty lists")
 def test_from_row_lengths_empty_list():
     assert len(Ragged.from_row_lengths([], [])) == 0
 
@@ -238,16 +232,12 @@ def test_boolean_masks():
     assert_ragged(r[lengths > 0], [row for row in ROWS if row])
 
 
-@pytest.mark.xfail(strict=True, reason="Ragged.take silently accepts a boolean mask of the wrong length "
-                   "(np.flatnonzero), where NumPy indexing raises IndexError")
 def test_boolean_mask_of_wrong_length_raises():
     r = Ragged.from_rows(ROWS)
     with pytest.raises(IndexError):
         r[np.array([True, False])]
 
 
-@pytest.mark.xfail(strict=True, reason="Ragged.take truncates float indices (astype(int64)) instead of "
-                   "raising as NumPy does: r[[0.7, 2.2]] gives rows 0 and 2, r[1.0] a one-row Ragged")
 def test_float_indices_raise():
     r = Ragged.from_rows(ROWS)
     with pytest.raises((IndexError, TypeError)):
