@@ -100,3 +100,22 @@ def test_simd_builds_give_bitwise_identical_results(tmp_path):
     if not outputs["auto"].endswith(b"avx2"):
         pytest.skip("no AVX2 build or CPU here: only one build to compare")
     assert outputs["auto"][:-4] == outputs["baseline"][:-8]
+
+
+@pytest.mark.skipif(not fastembed.show_config()["openmp"], reason="serial build")
+@pytest.mark.parametrize("preset, expected", [(None, "PASSIVE"), ("active", "ACTIVE")])
+def test_openmp_waits_passively_unless_the_user_says_otherwise(preset, expected, tmp_path):
+    """GNU OpenMP reports its settings with OMP_DISPLAY_ENV: fastembed loads it with a
+    passive wait policy (team members sleep instead of spinning on busy cores), leaves a
+    user's own setting alone, and does not leave the variable in the environment."""
+    env = dict(os.environ, OMP_DISPLAY_ENV="TRUE")
+    env.pop("GOMP_SPINCOUNT", None)
+    env.pop("OMP_WAIT_POLICY", None)
+    if preset:
+        env["OMP_WAIT_POLICY"] = preset
+    out = subprocess.run([sys.executable, "-c", "import os, fastembed; print('left:', os.environ.get('OMP_WAIT_POLICY'))"],
+                         env=env, cwd=tmp_path, capture_output=True, text=True, check=True)
+    if "OMP_WAIT_POLICY" not in out.stderr:
+        pytest.skip("this OpenMP runtime does not display its settings")
+    assert "OMP_WAIT_POLICY = '%s'" % expected in out.stderr
+    assert "left: %s" % preset in out.stdout

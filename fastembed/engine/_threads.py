@@ -26,7 +26,8 @@ class ThreadAdvisor:
 
     def __init__(self, max_threads, retry_every=8):
         self.max_threads = max(1, int(max_threads))
-        self.candidates = [self.max_threads, 1] if self.max_threads > 1 and _config.OPENMP else [1]
+        # One thread is timed first: on a busy machine a team's first chunk is the costly one.
+        self.candidates = [1, self.max_threads] if self.max_threads > 1 and _config.OPENMP else [1]
         self.retry_every = retry_every
         self.seconds_per_step = {}
         self.chunks = 0
@@ -45,7 +46,7 @@ class ThreadAdvisor:
         return self._current
 
     def best(self):
-        """The fastest limit measured so far (the first candidate before any timing)."""
+        """The fastest limit measured so far (one thread before any timing)."""
         if not self.seconds_per_step:
             return self.candidates[0]
         return min(self.seconds_per_step, key=self.seconds_per_step.get)
