@@ -28,6 +28,10 @@ class Optimizer:
     name = None
     #: the rule (and its kernel) this optimizer applies: fastembed.sparse_optim classes
     sparse_class = None
+    # Hyper-parameters are fixed once built (the per-parameter state was made for them);
+    # the learning rate stays settable (validated), as Keras' schedules and callbacks
+    # expect, and so do the step count and the state.
+    _MUTABLE = frozenset({"learning_rate", "iterations", "_rules"})
 
     def __init__(self, learning_rate, lazy_embeddings=True):
         self.learning_rate = _check_number("learning_rate", learning_rate, 0.0, low_open=True)
@@ -37,6 +41,18 @@ class Optimizer:
         # weights and embedding tables use the same rule kernels (ops.dense_update /
         # ops.sparse_update), so both follow exactly the same arithmetic.
         self._rules = {}
+
+    def _freeze(self):
+        object.__setattr__(self, "_frozen", True)
+
+    def __setattr__(self, name, value):
+        if self.__dict__.get("_frozen"):
+            if name not in self._MUTABLE:
+                raise AttributeError("%s.%s is fixed at construction; create a new optimizer instead"
+                                     % (type(self).__name__, name))
+            if name == "learning_rate":
+                value = _check_number("learning_rate", value, 0.0, low_open=True)
+        object.__setattr__(self, name, value)
 
     # -- configuration -----------------------------------------------------------------
     def _sparse_kwargs(self):
@@ -131,6 +147,7 @@ class SGD(Optimizer):
         super().__init__(learning_rate, lazy_embeddings)
         self.momentum = _check_number("momentum", momentum, 0.0)
         self.nesterov = bool(nesterov)
+        self._freeze()
 
     def _sparse_kwargs(self):
         return {"momentum": self.momentum, "nesterov": self.nesterov}
@@ -157,10 +174,10 @@ class Adagrad(Optimizer):
         super().__init__(learning_rate, lazy_embeddings)
         self.initial_accumulator_value = _check_number("initial_accumulator_value", initial_accumulator_value, 0.0)
         self.epsilon = _check_number("epsilon", epsilon, 0.0)
+        self._freeze()
 
     def _sparse_kwargs(self):
         return {"initial_accumulator_value": self.initial_accumulator_value, "epsilon": self.epsilon}
-
 
     def get_config(self):
         return dict(super().get_config(), initial_accumulator_value=self.initial_accumulator_value,
@@ -185,6 +202,7 @@ class RMSprop(Optimizer):
         super().__init__(learning_rate, lazy_embeddings)
         self.rho = _check_number("rho", rho, 0.0, 1.0, high_open=True)
         self.epsilon = _check_number("epsilon", epsilon, 0.0)
+        self._freeze()
 
     def _sparse_kwargs(self):
         return {"rho": self.rho, "epsilon": self.epsilon}
@@ -213,6 +231,7 @@ class Adam(Optimizer):
         self.beta_1 = _check_number("beta_1", beta_1, 0.0, 1.0, high_open=True)
         self.beta_2 = _check_number("beta_2", beta_2, 0.0, 1.0, high_open=True)
         self.epsilon = _check_number("epsilon", epsilon, 0.0)
+        self._freeze()
 
     def _sparse_kwargs(self):
         return {"beta_1": self.beta_1, "beta_2": self.beta_2, "epsilon": self.epsilon}

@@ -26,7 +26,6 @@ from ._validation import (
     prepare_top_k,
 )
 from .sparse import SparseRows
-from .sparse_optim import ADAGRAD, ADAM, RMSPROP, ROWWISE_ADAGRAD, SGD
 
 MODE_SUM, MODE_MEAN, MODE_MAX = MODES["sum"], MODES["mean"], MODES["max"]
 
@@ -152,8 +151,8 @@ def _apply_rule(table, rows, values, optimizer, params):
     if optimizer.weight_decay:
         g += table.dtype.type(optimizer.weight_decay) * w
     lr = table.dtype.type(optimizer.learning_rate)
-    kind = params["kind"]
-    if kind == SGD:
+    kind = optimizer.rule_name
+    if kind == "sgd":
         if optimizer.momentum:
             buf = table.dtype.type(optimizer.momentum) * optimizer.state1[rows] + g
             optimizer.state1[rows] = buf
@@ -161,20 +160,20 @@ def _apply_rule(table, rows, values, optimizer, params):
         else:
             step = g
         w -= lr * step
-    elif kind == ADAGRAD:
+    elif kind == "adagrad":
         acc = optimizer.state1[rows] + g * g
         optimizer.state1[rows] = acc
         w -= lr * g / (np.sqrt(acc) + table.dtype.type(optimizer.epsilon))
-    elif kind == RMSPROP:
+    elif kind == "rmsprop":
         rho = table.dtype.type(optimizer.rho)
         acc = rho * optimizer.state1[rows] + table.dtype.type(1 - optimizer.rho) * g * g
         optimizer.state1[rows] = acc
         w -= lr * g / (np.sqrt(acc) + table.dtype.type(optimizer.epsilon))
-    elif kind == ROWWISE_ADAGRAD:
+    elif kind == "rowwise_adagrad":
         acc = optimizer.row_state[rows] + (g * g).mean(axis=1) if g.shape[1] else optimizer.row_state[rows]
         optimizer.row_state[rows] = acc
         w -= (lr / (np.sqrt(acc) + table.dtype.type(optimizer.epsilon)))[:, None] * g
-    elif kind == ADAM:
+    elif kind == "adam":
         b1 = table.dtype.type(1 - optimizer.beta_1)
         b2 = table.dtype.type(1 - optimizer.beta_2)
         m = optimizer.state1[rows]

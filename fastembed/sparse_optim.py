@@ -14,7 +14,10 @@ import numpy as np
 
 from ._validation import FLOAT_DTYPES
 
-SGD, ADAGRAD, ROWWISE_ADAGRAD, ADAM, RMSPROP = 0, 1, 2, 3, 4  # kernel codes (_kernels/_optim.pxd)
+try:  # the kernel's rule codes, by rule name (one source: _kernels/_optim.pyx)
+    from ._kernels._optim import RULE_CODES as _RULE_CODES
+except ImportError:  # uncompiled tree: the NumPy twins dispatch on the names
+    _RULE_CODES = {}
 
 
 def _check_number(name, value, low=None, high=None, low_open=False, high_open=False):
@@ -42,9 +45,15 @@ class SparseOptimizer:
         After the update, touched rows whose L2 norm exceeds it are rescaled to it.
     """
 
-    kind = None
+    #: The rule's name (the kernel's code is looked up by it: :attr:`kind`).
+    rule_name = None
     #: Names of the state arrays this rule keeps: a subset of state1, state2, row_state.
     state_names = ()
+    # What may change after construction: the learning rate (schedules, Keras' optimizer
+    # passes its own) and the weight decay (validated), and the state the steps keep.
+    # Everything else sized or shaped the state: changing it would let a kernel write
+    # through a buffer that does not exist (a momentum set after construction).
+    _MUTABLE = frozenset({"learning_rate", "weight_decay", "iterations", "state1", "state2", "row_state"})
 
     def __init__(self, learning_rate, weight_decay=0.0, max_norm=None):
         self.learning_rate = _check_number("learning_rate", learning_rate, 0.0, low_open=True)
@@ -52,6 +61,26 @@ class SparseOptimizer:
         self.max_norm = None if max_norm is None else _check_number("max_norm", max_norm, 0.0, low_open=True)
         self.iterations = 0
         self.state1 = self.state2 = self.row_state = None
+
+    def _freeze(self):
+        """End of construction: from now on hyper-parameters are read-only."""
+        object.__setattr__(self, "_frozen", True)
+
+    def __setattr__(self, name, value):
+        if self.__dict__.get("_frozen"):
+            if name not in self._MUTABLE:
+                raise AttributeError("%s.%s is fixed at construction (the optimizer's state was built for "
+                                     "it); create a new optimizer instead" % (type(self).__name__, name))
+            if name == "learning_rate":
+                value = _check_number("learning_rate", value, 0.0, low_open=True)
+            elif name == "weight_decay":
+                value = _check_number("weight_decay", value, 0.0)
+        object.__setattr__(self, name, value)
+
+    @property
+    def kind(self):
+        """int: the kernel's code of this rule."""
+        return _RULE_CODES[self.rule_name]
 
     # -- state -------------------------------------------------------------------------
     def _initial_state(self, name, shape, dtype):
@@ -148,7 +177,7 @@ class SparseOptimizer:
 
     def _kernel_params(self):
         params = {
-            "kind": self.kind,
+            "kind": _RULE_CODES.get(self.rule_name, self.rule_name),
             "learning_rate": self.learning_rate,
             "weight_decay": self.weight_decay,
             "max_norm": self.max_norm,
@@ -182,7 +211,7 @@ class SparseSGD(SparseOptimizer):
         See :class:`SparseOptimizer`.
     """
 
-    kind = SGD
+    rule_name = "sgd"
 
     def __init__(self, learning_rate=0.01, momentum=0.0, nesterov=False, weight_decay=0.0, max_norm=None):
         super().__init__(learning_rate, weight_decay, max_norm)
@@ -191,6 +220,7 @@ class SparseSGD(SparseOptimizer):
         if self.nesterov and self.momentum == 0:
             raise ValueError("nesterov=True needs a momentum > 0")
         self.state_names = ("state1",) if self.momentum else ()
+        self._freeze()
 
     def _hyperparameters(self):
         return {"momentum": self.momentum, "nesterov": self.nesterov}
@@ -212,7 +242,7 @@ class SparseAdagrad(SparseOptimizer):
         See :class:`SparseOptimizer`.
     """
 
-    kind = ADAGRAD
+    rule_name = "adagrad"
     state_names = ("state1",)
 
     def __init__(self, learning_rate=0.01, initial_accumulator_value=0.0, epsilon=1e-10,
@@ -220,6 +250,7 @@ class SparseAdagrad(SparseOptimizer):
         super().__init__(learning_rate, weight_decay, max_norm)
         self.initial_accumulator_value = _check_number("initial_accumulator_value", initial_accumulator_value, 0.0)
         self.epsilon = _check_number("epsilon", epsilon, 0.0)
+        self._freeze()
 
     def _initial_state(self, name, shape, dtype):
         return np.full(shape, self.initial_accumulator_value, dtype=dtype)
@@ -240,7 +271,7 @@ class SparseRowwiseAdagrad(SparseAdagrad):
     Parameters are those of :class:`SparseAdagrad`.
     """
 
-    kind = ROWWISE_ADAGRAD
+    rule_name = "rowwise_adagrad"
     state_names = ("row_state",)
 
 
@@ -256,13 +287,14 @@ class SparseRMSprop(SparseOptimizer):
         See :class:`SparseOptimizer`.
     """
 
-    kind = RMSPROP
+    rule_name = "rmsprop"
     state_names = ("state1",)
 
     def __init__(self, learning_rate=1e-3, rho=0.9, epsilon=1e-7, weight_decay=0.0, max_norm=None):
         super().__init__(learning_rate, weight_decay, max_norm)
         self.rho = _check_number("rho", rho, 0.0, 1.0, high_open=True)
         self.epsilon = _check_number("epsilon", epsilon, 0.0)
+        self._freeze()
 
     def _hyperparameters(self):
         return {"rho": self.rho, "epsilon": self.epsilon}
@@ -287,7 +319,7 @@ class SparseAdam(SparseOptimizer):
         See :class:`SparseOptimizer`.
     """
 
-    kind = ADAM
+    rule_name = "adam"
     state_names = ("state1", "state2")
 
     def __init__(self, learning_rate=1e-3, beta_1=0.9, beta_2=0.999, epsilon=1e-8,
@@ -296,6 +328,7 @@ class SparseAdam(SparseOptimizer):
         self.beta_1 = _check_number("beta_1", beta_1, 0.0, 1.0, high_open=True)
         self.beta_2 = _check_number("beta_2", beta_2, 0.0, 1.0, high_open=True)
         self.epsilon = _check_number("epsilon", epsilon, 0.0)
+        self._freeze()
 
     def _hyperparameters(self):
         t = max(self.iterations, 1)  # kernel_params before the first step; its step sets t

@@ -224,3 +224,36 @@ def test_dense_update_bad_input():
     with pytest.raises(ValueError, match="C-contiguous"):
         ops.dense_update(np.zeros((3, 2), np.float32).T, np.zeros((2, 3), np.float32), opt)
     assert np.all(param == 0) and opt.iterations == 0
+
+
+def test_hyperparameters_are_fixed_after_construction():
+    """Issue 12's crash: a momentum set after construction made the kernel write through a
+    momentum buffer that was never allocated. Hyper-parameters are now read-only; the
+    learning rate stays settable and is validated."""
+    table = np.zeros((4, 3), np.float32)
+    grad = fastembed.SparseRows([1], np.ones((1, 3), np.float32), 4)
+    rule = fastembed.SparseSGD(0.1)
+    with pytest.raises(AttributeError, match="momentum is fixed at construction"):
+        rule.momentum = 0.9
+    with pytest.raises(ValueError, match="learning_rate must be > 0"):
+        rule.learning_rate = -1.0
+    rule.learning_rate = 0.5
+    fastembed.ops.sparse_update(table, grad, rule)
+    np.testing.assert_array_equal(table[1], [-0.5, -0.5, -0.5])
+    for optimizer, name in ((fastembed.SparseAdam(), "beta_1"), (fastembed.SparseRMSprop(), "rho"),
+                            (fastembed.SparseAdagrad(), "epsilon"), (fastembed.optimizers.SGD(), "nesterov"),
+                            (fastembed.optimizers.Adam(), "lazy_embeddings")):
+        with pytest.raises(AttributeError, match="fixed at construction"):
+            setattr(optimizer, name, getattr(optimizer, name))
+    keras_adam = fastembed.optimizers.Adam()
+    keras_adam.learning_rate = 1e-2
+    assert keras_adam.learning_rate == 1e-2
+
+
+def test_rule_codes_come_from_the_kernel():
+    from fastembed._kernels import _optim
+
+    for cls in (fastembed.SparseSGD, fastembed.SparseAdagrad, fastembed.SparseRowwiseAdagrad,
+                fastembed.SparseRMSprop, fastembed.SparseAdam):
+        assert cls().kind == _optim.RULE_CODES[cls.rule_name]
+    assert len(set(_optim.RULE_CODES.values())) == 5

@@ -9,6 +9,11 @@ from fastembed._kernels._types cimport UPDATE_PREFETCH_DISTANCE
 
 import numpy as np
 
+# The rule codes, by the names fastembed.sparse_optim gives its rules: the one place where
+# Python meets the kernel's enum (_optim.pxd), so no number is copied by hand.
+RULE_CODES = {"sgd": OPT_SGD, "adagrad": OPT_ADAGRAD, "rowwise_adagrad": OPT_ROWWISE_ADAGRAD,
+              "adam": OPT_ADAM, "rmsprop": OPT_RMSPROP}
+
 
 cdef OptimConfig make_config(dict params):
     """Translate the optimizer's hyper-parameter dict (see fastembed.sparse_optim) to C."""
