@@ -22,7 +22,7 @@ the caller's limit; the count of regions that opened a team is kept for the test
 
 from cython.parallel cimport prange, threadid
 from libc.math cimport exp, log, log1p, fabs, isfinite, sqrt, pow, tanhf, expf
-from libc.stdint cimport int32_t, int64_t
+from libc.stdint cimport int32_t, int64_t, uint32_t, uint64_t
 from libc.stdlib cimport calloc, free
 from libc.string cimport memcpy, memset
 
@@ -82,8 +82,14 @@ METRICS = {None: METRIC_NONE, "binary_accuracy": METRIC_BINARY_ACCURACY,
            "sparse_categorical_accuracy": METRIC_SPARSE_ACCURACY}
 STATUS = {"ok": STATUS_OK, "non_finite_loss": STATUS_NON_FINITE_LOSS, "bad_id": STATUS_BAD_ID}
 
-# Bytes the serial table update may hold as per-id gradient slots (see _table_update_serial).
-SERIAL_SLOTS_BUDGET = 16 << 20
+# Bytes the slot path of the table update may hold as per-id gradient sums (see
+# _table_update_slots): at dim 128, 32,768 distinct ids per batch (a batch of IMDB's large
+# configuration has about 8,000).
+SLOTS_BUDGET = 16 << 20
+
+cdef enum:
+    SLOTS_BAD_ID = 1
+    SLOTS_FULL = 2
 
 # Parallel regions opened with more than one thread since import (for the tests of the
 # thread policy). Only ever changed by the serial code that launches a region.
@@ -163,12 +169,15 @@ cdef struct Stack:
     float* bag_scale             # (batch,)
     float* scratch               # (max_threads, dim)
     GroupBuffers group
-    int32_t* slot_of             # (num_rows,) serial path: id -> slot, -1 when free; or NULL
-    int64_t* slot_rows           # (max_slots,) the id of each slot
-    float* slot_grads            # (max_slots, dim) the summed gradient of each slot
-    int64_t* slot_bag            # (max_slots,) the last bag that touched each slot
-    int32_t* slot_count          # (max_slots,) occurrences of the slot's id in that bag
-    int32_t* bag_slots           # (longest bag,) the slots one bag touches
+    int32_t* slot_of             # (num_rows,) slot path: id -> slot, -1 when free; or NULL
+    Py_ssize_t slot_capacity     # slots in all (each of nt owners gets capacity // nt)
+    int64_t* slot_rows           # (capacity,) the id of each slot
+    float* slot_grads            # (capacity, dim) the summed gradient of each slot
+    int64_t* slot_bag            # (capacity,) the last bag that touched each slot
+    int32_t* slot_count          # (capacity,) occurrences of the slot's id in that bag
+    Py_ssize_t longest_bag
+    int32_t* bag_slots           # (max_threads, longest bag) the slots one bag touches
+    Py_ssize_t* slots_used       # (max_threads,) slots each owner took
     int max_threads
 
 
@@ -504,91 +513,128 @@ cdef inline void _update_rows(Stack* st, const int64_t* rows, Py_ssize_t u, floa
                    dim, &st.table_rule)
 
 
-cdef Py_ssize_t _accumulate_slots(Stack* st, const index_t* ids, Py_ssize_t n) noexcept nogil:
-    """Add every bag's gradient to the slots of its ids, bag after bag; returns the number
-    of slots used, or -1 at an id outside the table (the map is left clean).
+cdef int _slots_of_thread(Stack* st, const index_t* ids, Py_ssize_t n, int t, int nt,
+                          Py_ssize_t* used) noexcept nogil:
+    """Thread ``t`` of ``nt``: add the gradient of every id it owns (by a hash of the id) to
+    the id's slot, bag after bag.
 
-    An id that occurs ``r`` times in a bag gets ``(r * scale) * grad[bag]`` once, in bag
-    order: exactly what the sorted path's segment sums add (segment_row), so both paths
-    give the same bits."""
-    cdef Py_ssize_t b, j, t, d, dim = st.dim, u = 0, touched
+    An id that occurs ``r`` times in a bag gets ``(r * scale) * grad[bag]`` once, and its
+    bags come in order: exactly what the sorted path's segment sums add (segment_row), so
+    both paths, and any number of owners, give the same bits. Returns 0, SLOTS_BAD_ID, or
+    SLOTS_FULL when the thread's share of the slots ran out; ``used`` receives the slots
+    taken, for the caller to clear."""
+    cdef Py_ssize_t b, j, k, d, dim = st.dim, touched, u = 0
+    cdef Py_ssize_t capacity = st.slot_capacity // nt, first = t * capacity
     cdef index_t value
     cdef int32_t slot
     cdef float scale
     cdef const float* g
     cdef float* acc
-    cdef int32_t* slot_of = st.slot_of
+    cdef int32_t* bag_slots = st.bag_slots + t * st.longest_bag
     for b in range(n):
         touched = 0
         for j in range(st.starts[b], st.stops[b]):
             value = ids[j]
             if value < 0 or value >= st.num_rows:
-                for d in range(u):
-                    slot_of[st.slot_rows[d]] = -1
-                return -1
-            if value == st.padding_idx:
+                used[0] = u
+                return SLOTS_BAD_ID
+            # The owner of an id: a multiplicative hash scaled to [0, nt) (no division, and
+            # frequent low ids spread over the owners).
+            if value == st.padding_idx or <int> ((<uint64_t> (<uint32_t> value * <uint32_t> 2654435761u) * <uint64_t> nt) >> 32) != t:
                 continue
-            slot = slot_of[value]
+            slot = st.slot_of[value]
             if slot < 0:
-                slot = <int32_t> u
-                slot_of[value] = slot
-                st.slot_rows[u] = value
-                st.slot_bag[u] = -1
-                memset(st.slot_grads + u * dim, 0, dim * sizeof(float))
+                if u == capacity:
+                    used[0] = u
+                    return SLOTS_FULL
+                slot = <int32_t> (first + u)
+                st.slot_of[value] = slot
+                st.slot_rows[slot] = value
+                st.slot_bag[slot] = -1
+                memset(st.slot_grads + slot * dim, 0, dim * sizeof(float))
                 u += 1
             if st.slot_bag[slot] != b:
                 st.slot_bag[slot] = b
                 st.slot_count[slot] = 0
-                st.bag_slots[touched] = slot
+                bag_slots[touched] = slot
                 touched += 1
             st.slot_count[slot] += 1
         g = st.g0 + b * dim
-        for t in range(touched):
-            slot = st.bag_slots[t]
+        for k in range(touched):
+            slot = bag_slots[k]
             scale = (<float> st.slot_count[slot]) * st.bag_scale[b]
             acc = st.slot_grads + slot * dim
             for d in range(dim):
                 acc[d] += scale * g[d]
-    return u
-
-
-cdef Py_ssize_t _table_update_serial(Stack* st, Py_ssize_t n, int limit, Py_ssize_t min_work) noexcept nogil:
-    """The table update for work the thread policy runs on one thread: one pass over the
-    entries in order, each added to its id's slot (``slot_of``: id -> slot, -1 when free),
-    then the rule on every touched row. Each id's gradient is summed in entry order, as
-    the sorted path's segment sums are, so both give the same bits; this one skips the
-    sort. Only for sum / mean (max sends each entry's gradient to some dimensions only)."""
-    cdef Py_ssize_t j, u
-    if st.ids_int64:
-        u = _accumulate_slots(st, <const int64_t*> st.ids, n)
-    else:
-        u = _accumulate_slots(st, <const int32_t*> st.ids, n)
-    if u < 0:
-        return 1
-    _update_rows(st, st.slot_rows, u, st.slot_grads, st.dim, _team(u * st.dim * 8, limit, min_work))
-    for j in range(u):
-        st.slot_of[st.slot_rows[j]] = -1
+    used[0] = u
     return 0
 
 
-cdef Py_ssize_t _table_update(Stack* st, Py_ssize_t n, int limit, Py_ssize_t min_work) noexcept nogil:
-    """Group the batch's entries by id and apply the table's rule to each touched row with
-    its summed gradient; returns the number of invalid ids (nothing is written then).
+cdef void _update_slots_of_thread(Stack* st, int t, Py_ssize_t capacity, Py_ssize_t u) noexcept nogil:
+    """Apply the table's rule to the rows of thread ``t``'s slots."""
+    cdef Py_ssize_t k, first = t * capacity, dim = st.dim
+    cdef int64_t row
+    for k in range(first, first + u):
+        # Rows of a large table are scattered and Adam touches three of them per id.
+        if k + UPDATE_PREFETCH_DISTANCE < first + u:
+            prefetch_update(st.table, st.table_s1, st.table_s2, st.slot_rows[k + UPDATE_PREFETCH_DISTANCE], dim)
+        row = st.slot_rows[k]
+        update_row(st.table + row * dim, st.slot_grads + k * dim,
+                   st.table_s1 + row * dim if st.table_s1 != NULL else <float*> NULL,
+                   st.table_s2 + row * dim if st.table_s2 != NULL else <float*> NULL,
+                   st.table_rs + row if st.table_rs != NULL else <float*> NULL,
+                   dim, &st.table_rule)
 
-    Work the policy gives one thread takes the serial slot path (no sort); larger work is
-    grouped by a parallel stable sort and summed one id per thread (_grouping.pxd). Both
-    add each id's contributions in entry order: the same bits whatever the path."""
+
+cdef int _table_update_slots(Stack* st, Py_ssize_t n, int nt) noexcept nogil:
+    """The table update without a sort: each of ``nt`` threads owns the ids that hash to it
+    and sums them in slots (``slot_of``: id -> slot, -1 when free), then updates their
+    rows. Owners touch disjoint rows and slots: no race, no atomics. Returns 0, or
+    SLOTS_BAD_ID / SLOTS_FULL with nothing written (every sum finishes before any update)."""
+    cdef int t, status = 0, thread_status
+    cdef Py_ssize_t k, capacity = st.slot_capacity // nt
+    cdef Py_ssize_t* used = st.slots_used
+    for t in prange(nt, schedule="static", num_threads=nt):
+        if st.ids_int64:
+            thread_status = _slots_of_thread(st, <const int64_t*> st.ids, n, t, nt, &used[t])
+        else:
+            thread_status = _slots_of_thread(st, <const int32_t*> st.ids, n, t, nt, &used[t])
+        status = status | thread_status  # a prange reduction
+    if status == 0:
+        for t in prange(nt, schedule="static", num_threads=nt):
+            _update_slots_of_thread(st, t, capacity, used[t])
+    for t in range(nt):
+        for k in range(t * capacity, t * capacity + used[t]):
+            st.slot_of[st.slot_rows[k]] = -1
+    return status
+
+
+cdef Py_ssize_t _table_update(Stack* st, Py_ssize_t n, int limit, Py_ssize_t min_work) noexcept nogil:
+    """Sum the batch's gradient per id and apply the table's rule to each touched row;
+    returns the number of invalid ids (nothing is written then).
+
+    Sum and mean bags take the slot path (no sort, _table_update_slots); max bags, and
+    batches with more distinct ids than the slots hold, are grouped by a parallel stable
+    sort and summed one id per thread (_grouping.pxd). Both add each id's contributions
+    bag by bag, in order: the same bits whatever the path and the thread count."""
     cdef Py_ssize_t s, b, dim = st.dim, entries = 0
     cdef int64_t row
     cdef int tid
     cdef GroupBuffers* g = &st.group
     for b in range(n):
         entries += st.stops[b] - st.starts[b]
-    if st.slot_of != NULL and st.mode != MODE_MAX and threads_for(entries * dim, limit, min_work) == 1:
-        return _table_update_serial(st, n, limit, min_work)
-    # Grouping reads and moves each entry a few times; the sums then cost dim per entry.
+    # Slotting (or grouping) reads each entry a few times; the sums cost dim per entry.
     cdef int nt = _team(entries * dim, limit, min_work)
+    cdef int slots_status
     cdef Py_ssize_t n_invalid
+    if st.slot_of != NULL:
+        slots_status = _table_update_slots(st, n, nt)
+        if slots_status == 0:
+            return 0
+        if slots_status & SLOTS_BAD_ID:
+            return 1
+        # SLOTS_FULL: more distinct ids than the slots hold; nothing was written, and the
+        # sorted path (same bits) takes this batch.
     if st.ids_int64:
         n_invalid = group_entries(<const int64_t*> st.ids, n, st.padding_idx, st.num_rows, g, nt)
     else:
@@ -833,22 +879,27 @@ cdef class StackTrainer:
             st.group.hist = <Py_ssize_t*> <size_t> hist.ctypes.data
             st.group.chunk_starts = _iptr(chunk_starts)
             st.group.max_chunks = max_threads
-            # The serial path's slots: one per distinct id of a batch. Only when they fit a
-            # modest budget; above it the batches are large enough for the sorted path.
-            max_slots = min(cap, table.shape[0])
-            if mode != MODE_MAX and max_slots * dim * 4 <= SERIAL_SLOTS_BUDGET:
+            # The slot path: one slot per distinct id of a batch, within a budget; a batch
+            # with more distinct ids than that takes the sorted path (same bits).
+            capacity = min(cap, table.shape[0], max(1, SLOTS_BUDGET // max(1, dim * 4)))
+            if mode != MODE_MAX:
                 slot_of = np.full(table.shape[0], -1, dtype=np.int32)
-                slot_rows = np.zeros(max_slots, dtype=np.int64)
-                slot_grads = np.zeros((max_slots, dim), dtype=np.float32)
-                slot_bag = np.zeros(max_slots, dtype=np.int64)
-                counts = np.zeros((2, max(max_slots, longest_bag)), dtype=np.int32)
-                keep += [slot_of, slot_rows, slot_grads, slot_bag, counts]
+                slot_rows = np.zeros(capacity, dtype=np.int64)
+                slot_grads = np.zeros((capacity, dim), dtype=np.float32)
+                slot_bag = np.zeros(capacity, dtype=np.int64)
+                slot_count = np.zeros(capacity, dtype=np.int32)
+                bag_slots = np.zeros((max_threads, max(1, longest_bag)), dtype=np.int32)
+                slots_used = np.zeros(max_threads, dtype=np.intp)
+                keep += [slot_of, slot_rows, slot_grads, slot_bag, slot_count, bag_slots, slots_used]
                 st.slot_of = <int32_t*> <size_t> slot_of.ctypes.data
+                st.slot_capacity = capacity
                 st.slot_rows = _iptr(slot_rows)
                 st.slot_grads = _ptr(slot_grads)
                 st.slot_bag = _iptr(slot_bag)
-                st.slot_count = <int32_t*> <size_t> counts[0].ctypes.data
-                st.bag_slots = <int32_t*> <size_t> counts[1].ctypes.data
+                st.slot_count = <int32_t*> <size_t> slot_count.ctypes.data
+                st.longest_bag = max(1, longest_bag)
+                st.bag_slots = <int32_t*> <size_t> bag_slots.ctypes.data
+                st.slots_used = <Py_ssize_t*> <size_t> slots_used.ctypes.data
         if st.dense_size:
             params, s1, s2, rs = dense_rule
             st.dense_rule = make_config(params)
