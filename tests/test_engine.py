@@ -406,3 +406,27 @@ def test_generic_runner_serves_other_stacks(rng):
         assert not Plan(model, training=True).compiled
         history = model.fit(x, y, epochs=2, verbose=0)
         assert np.isfinite(history.history["loss"]).all()
+
+
+def test_slot_and_sorted_table_updates_give_the_same_bits(rng, monkeypatch):
+    """With room for only 3 distinct ids, every batch overflows the slots and takes the
+    sorted path: the weights must not change by a bit."""
+    from fastembed._kernels import _train
+
+    x, y = planted_data(rng, n=160)
+    results = []
+    for budget in (_train.SLOTS_BUDGET, 3 * 8 * 4):
+        monkeypatch.setattr(_train, "SLOTS_BUDGET", budget)
+        for threads in (1, 2):
+            overflows = _train.slot_overflows()
+            with fastembed.threads(threads):
+                model, _ = _train_model_for_slots(x, y)
+            results.append(model.get_weights())
+            assert (_train.slot_overflows() > overflows) == (budget < 1000)
+    for other in results[1:]:
+        for a, b in zip(results[0], other):
+            assert np.array_equal(a, b)
+
+
+def _train_model_for_slots(x, y):
+    return _train("tutorial", x, y, seed=5, epochs=2, batch_size=16)

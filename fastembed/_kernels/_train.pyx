@@ -101,6 +101,15 @@ def teams_opened():
     return _teams_opened
 
 
+# Batches whose distinct ids overflowed the slots and took the sorted path (for the tests).
+cdef long long _slot_overflows = 0
+
+
+def slot_overflows():
+    """How many batches took the sorted table update because the slots were full."""
+    return _slot_overflows
+
+
 cdef inline int _team(Py_ssize_t work, int limit, Py_ssize_t min_work) noexcept nogil:
     global _teams_opened
     cdef int n = threads_for(work, limit, min_work)
@@ -635,6 +644,8 @@ cdef Py_ssize_t _table_update(Stack* st, Py_ssize_t n, int limit, Py_ssize_t min
             return 1
         # SLOTS_FULL: more distinct ids than the slots hold; nothing was written, and the
         # sorted path (same bits) takes this batch.
+        global _slot_overflows
+        _slot_overflows += 1
     if st.ids_int64:
         n_invalid = group_entries(<const int64_t*> st.ids, n, st.padding_idx, st.num_rows, g, nt)
     else:
