@@ -33,6 +33,21 @@ cdef inline floating _sqrt(floating x) noexcept nogil:
     else:
         return sqrt(x)
 
+cdef inline void adam_row(floating* w, const floating* g, floating* s1, floating* s2, Py_ssize_t dim,
+                          floating one_minus_b1, floating one_minus_b2, floating step,
+                          floating eps) noexcept nogil:
+    """Lazy Adam on one row (the arithmetic of :func:`update_row`'s Adam branch, which
+    calls it): loops that update many rows with the same constants call it directly."""
+    cdef Py_ssize_t d
+    cdef floating m, v
+    for d in range(dim):
+        m = s1[d] + one_minus_b1 * (g[d] - s1[d])
+        v = s2[d] + one_minus_b2 * (g[d] * g[d] - s2[d])
+        s1[d] = m
+        s2[d] = v
+        w[d] -= step * m / (_sqrt(v) + eps)
+
+
 cdef inline void update_row(floating* w, floating* g, floating* s1, floating* s2,
                             floating* row_state, Py_ssize_t dim,
                             const OptimConfig* cfg) noexcept nogil:
@@ -88,15 +103,8 @@ cdef inline void update_row(floating* w, floating* g, floating* s1, floating* s2
         for d in range(dim):
             w[d] -= scale * g[d]
     else:  # OPT_ADAM, lazy: only this row's moments move (torch.optim.SparseAdam).
-        one_minus_b1 = <floating> (1.0 - cfg.beta_1)
-        one_minus_b2 = <floating> (1.0 - cfg.beta_2)
-        step = <floating> cfg.step_size
-        for d in range(dim):
-            m = s1[d] + one_minus_b1 * (g[d] - s1[d])
-            v = s2[d] + one_minus_b2 * (g[d] * g[d] - s2[d])
-            s1[d] = m
-            s2[d] = v
-            w[d] -= step * m / (_sqrt(v) + eps)
+        adam_row(w, g, s1, s2, dim, <floating> (1.0 - cfg.beta_1), <floating> (1.0 - cfg.beta_2),
+                 <floating> cfg.step_size, eps)
 
     if cfg.max_norm > 0:
         norm2 = 0

@@ -33,7 +33,8 @@ from fastembed._kernels._threads cimport threads_for
 from fastembed._kernels._bag cimport max_bag, sum_bag
 from fastembed._kernels._grouping cimport (GroupBuffers, MAX_RADIX, SegmentPlan, group_entries,
                                            segment_row)
-from fastembed._kernels._optim cimport OptimConfig, OPT_ADAM, make_config, prefetch_update, update_row
+from fastembed._kernels._optim cimport (OptimConfig, OPT_ADAM, adam_row, make_config, prefetch_update,
+                                        update_row)
 
 
 cdef extern from "_rowsum.h" nogil:
@@ -182,8 +183,7 @@ cdef struct Stack:
     Py_ssize_t slot_capacity     # slots in all (each of nt owners gets capacity // nt)
     int64_t* slot_rows           # (capacity,) the id of each slot
     float* slot_grads            # (capacity, dim) the summed gradient of each slot
-    int64_t* slot_bag            # (capacity,) the last bag that touched each slot
-    int32_t* slot_count          # (capacity,) occurrences of the slot's id in that bag
+    int64_t* slot_mark           # (capacity,) last bag that touched a slot << 32 | count in it
     Py_ssize_t longest_bag
     int32_t* bag_slots           # (max_threads, longest bag) the slots one bag touches
     Py_ssize_t* slots_used       # (max_threads,) slots each owner took
@@ -549,7 +549,8 @@ cdef int _slots_of_thread(Stack* st, const index_t* ids, Py_ssize_t n, int t, in
                 return SLOTS_BAD_ID
             # The owner of an id: a multiplicative hash scaled to [0, nt) (no division, and
             # frequent low ids spread over the owners).
-            if value == st.padding_idx or <int> ((<uint64_t> (<uint32_t> value * <uint32_t> 2654435761u) * <uint64_t> nt) >> 32) != t:
+            if value == st.padding_idx or (nt > 1 and <int> (
+                    (<uint64_t> (<uint32_t> value * <uint32_t> 2654435761u) * <uint64_t> nt) >> 32) != t):
                 continue
             slot = st.slot_of[value]
             if slot < 0:
@@ -559,19 +560,21 @@ cdef int _slots_of_thread(Stack* st, const index_t* ids, Py_ssize_t n, int t, in
                 slot = <int32_t> (first + u)
                 st.slot_of[value] = slot
                 st.slot_rows[slot] = value
-                st.slot_bag[slot] = -1
+                st.slot_mark[slot] = -1
                 memset(st.slot_grads + slot * dim, 0, dim * sizeof(float))
                 u += 1
-            if st.slot_bag[slot] != b:
-                st.slot_bag[slot] = b
-                st.slot_count[slot] = 0
+            # One word per slot: the last bag that touched it (high half) and how often
+            # (low half), so counting costs one memory access per entry.
+            if (st.slot_mark[slot] >> 32) != b:
+                st.slot_mark[slot] = (<int64_t> b << 32) | 1
                 bag_slots[touched] = slot
                 touched += 1
-            st.slot_count[slot] += 1
+            else:
+                st.slot_mark[slot] += 1
         g = st.g0 + b * dim
         for k in range(touched):
             slot = bag_slots[k]
-            scale = (<float> st.slot_count[slot]) * st.bag_scale[b]
+            scale = (<float> <int32_t> st.slot_mark[slot]) * st.bag_scale[b]  # the count
             acc = st.slot_grads + slot * dim
             for d in range(dim):
                 acc[d] += scale * g[d]
@@ -583,11 +586,20 @@ cdef void _update_slots_of_thread(Stack* st, int t, Py_ssize_t capacity, Py_ssiz
     """Apply the table's rule to the rows of thread ``t``'s slots."""
     cdef Py_ssize_t k, first = t * capacity, dim = st.dim
     cdef int64_t row
+    cdef const OptimConfig* cfg = &st.table_rule
+    # Plain Adam (no decay, no max-norm: the tutorial's case) skips update_row's dispatch.
+    cdef bint plain_adam = cfg.kind == OPT_ADAM and cfg.weight_decay == 0 and cfg.max_norm <= 0
+    cdef float one_minus_b1 = <float> (1.0 - cfg.beta_1), one_minus_b2 = <float> (1.0 - cfg.beta_2)
+    cdef float step = <float> cfg.step_size, eps = <float> cfg.epsilon
     for k in range(first, first + u):
         # Rows of a large table are scattered and Adam touches three of them per id.
         if k + UPDATE_PREFETCH_DISTANCE < first + u:
             prefetch_update(st.table, st.table_s1, st.table_s2, st.slot_rows[k + UPDATE_PREFETCH_DISTANCE], dim)
         row = st.slot_rows[k]
+        if plain_adam:
+            adam_row(st.table + row * dim, st.slot_grads + k * dim, st.table_s1 + row * dim,
+                     st.table_s2 + row * dim, dim, one_minus_b1, one_minus_b2, step, eps)
+            continue
         update_row(st.table + row * dim, st.slot_grads + k * dim,
                    st.table_s1 + row * dim if st.table_s1 != NULL else <float*> NULL,
                    st.table_s2 + row * dim if st.table_s2 != NULL else <float*> NULL,
@@ -897,17 +909,15 @@ cdef class StackTrainer:
                 slot_of = np.full(table.shape[0], -1, dtype=np.int32)
                 slot_rows = np.zeros(capacity, dtype=np.int64)
                 slot_grads = np.zeros((capacity, dim), dtype=np.float32)
-                slot_bag = np.zeros(capacity, dtype=np.int64)
-                slot_count = np.zeros(capacity, dtype=np.int32)
+                slot_mark = np.zeros(capacity, dtype=np.int64)
                 bag_slots = np.zeros((max_threads, max(1, longest_bag)), dtype=np.int32)
                 slots_used = np.zeros(max_threads, dtype=np.intp)
-                keep += [slot_of, slot_rows, slot_grads, slot_bag, slot_count, bag_slots, slots_used]
+                keep += [slot_of, slot_rows, slot_grads, slot_mark, bag_slots, slots_used]
                 st.slot_of = <int32_t*> <size_t> slot_of.ctypes.data
                 st.slot_capacity = capacity
                 st.slot_rows = _iptr(slot_rows)
                 st.slot_grads = _ptr(slot_grads)
-                st.slot_bag = _iptr(slot_bag)
-                st.slot_count = <int32_t*> <size_t> slot_count.ctypes.data
+                st.slot_mark = _iptr(slot_mark)
                 st.longest_bag = max(1, longest_bag)
                 st.bag_slots = <int32_t*> <size_t> bag_slots.ctypes.data
                 st.slots_used = <Py_ssize_t*> <size_t> slots_used.ctypes.data
