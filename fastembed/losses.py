@@ -39,6 +39,8 @@ class Loss:
     name = None
     #: the activation whose logits :meth:`from_logits_value_and_grad` accepts
     fuses_with = None
+    #: the targets are class labels (int64), not float columns
+    integer_targets = False
 
     def __init__(self, from_logits=False):
         self.from_logits = bool(from_logits)
@@ -134,6 +136,7 @@ class CategoricalCrossentropy(Loss):
 class SparseCategoricalCrossentropy(Loss):
     name = "sparse_categorical_crossentropy"
     fuses_with = "softmax"
+    integer_targets = True
 
     @staticmethod
     def _one_hot(labels, width, dtype):

@@ -113,8 +113,9 @@ def embedding_bag(weights, ids, offsets=None, mode="mean", padding_idx=None, per
     Parameters
     ----------
     weights : array_like, shape (num_rows, dim), float32 or float64
-    ids : array_like of int
-        Either 2-D ``(batch, seq)``, each row one bag, or 1-D flat ids with ``offsets``.
+    ids : array_like of int, or Ragged
+        Either 2-D ``(batch, seq)``, each row one bag, 1-D flat ids with ``offsets``, or a
+        :class:`fastembed.Ragged` (its rows are the bags).
     offsets : array_like of int, optional
         With 1-D ids: ``n_bags + 1`` boundaries, starting at 0, non-decreasing, the last
         equal to ``len(ids)``; bag ``b`` is ``ids[offsets[b]:offsets[b+1]]``.

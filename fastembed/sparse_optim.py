@@ -63,12 +63,13 @@ class SparseOptimizer:
         self.state1 = self.state2 = self.row_state = None
 
     def _freeze(self):
-        """End of construction: from now on hyper-parameters are read-only."""
-        object.__setattr__(self, "_frozen", True)
+        """End of construction: the attributes set so far (the hyper-parameters) become
+        read-only, except those in ``_MUTABLE``; a subclass may still add its own."""
+        object.__setattr__(self, "_fixed", frozenset(self.__dict__) - self._MUTABLE)
 
     def __setattr__(self, name, value):
-        if self.__dict__.get("_frozen"):
-            if name not in self._MUTABLE:
+        if "_fixed" in self.__dict__:
+            if name in self._fixed or name == "_fixed":
                 raise AttributeError("%s.%s is fixed at construction (the optimizer's state was built for "
                                      "it); create a new optimizer instead" % (type(self).__name__, name))
             if name == "learning_rate":

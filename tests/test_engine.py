@@ -430,3 +430,79 @@ def test_slot_and_sorted_table_updates_give_the_same_bits(rng, monkeypatch):
 
 def _train_model_for_slots(x, y):
     return _train("tutorial", x, y, seed=5, epochs=2, batch_size=16)
+
+
+def _slot_owner(ids, owners):
+    """The owner thread the slot path gives an id (the multiplicative hash of _train.pyx)."""
+    hashed = (np.asarray(ids, dtype=np.uint64) * np.uint64(2654435761)) & np.uint64(0xFFFFFFFF)
+    return ((hashed * np.uint64(owners)) >> np.uint64(32)).astype(np.int64)
+
+
+def test_one_owner_overflowing_sends_the_whole_batch_to_the_sorted_path(monkeypatch):
+    """Room for 2 ids per owner: a batch with 3 ids of owner 0 and 1 of owner 1 overflows
+    owner 0 only, and still must not be updated half by slots (same bits, counted)."""
+    from fastembed._kernels import _train
+
+    ids = np.arange(1, 60)
+    owner = _slot_owner(ids, 2)
+    chosen = np.concatenate([ids[owner == 0][:3], ids[owner == 1][:1]])
+    x = np.tile(chosen, (8, 2))  # 8 samples, every one holding the 4 ids twice
+    y = (np.arange(8) % 2).astype(np.float32)
+    results = []
+    for budget in (_train.SLOTS_BUDGET, 4 * 8 * 4):  # dim 8: 4 slots in all, 2 per owner
+        monkeypatch.setattr(_train, "SLOTS_BUDGET", budget)
+        overflows = _train.slot_overflows()
+        with fastembed.threads(2):
+            fastembed.set_random_seed(2)
+            model = fastembed.Sequential([layers.Embedding(60, 8), layers.GlobalAveragePooling1D(),
+                                          layers.Dense(1, activation="sigmoid")])
+            model.compile("adam", "binary_crossentropy")
+            model.fit(x, y, batch_size=8, epochs=2, verbose=0)
+        assert (_train.slot_overflows() > overflows) == (budget < 1000)
+        results.append(model.get_weights())
+    for a, b in zip(*results):
+        assert np.array_equal(a, b)
+
+
+def test_from_logits_outputs_are_logits_and_metrics_match_targets(rng):
+    """A linear output compiled with from_logits=True predicts logits (as Keras and the
+    layer path); metrics that do not fit the targets go through the outputs, not a crash."""
+    x, y = planted_data(rng, n=64)
+    fastembed.set_random_seed(1)
+    model = fastembed.Sequential([layers.Embedding(300, 4), layers.GlobalAveragePooling1D(), layers.Dense(1)])
+    before = model.predict(x[:5])
+    model.compile("adam", losses.BinaryCrossentropy(from_logits=True), ["accuracy"])
+    assert Plan(model, training=True).compiled
+    np.testing.assert_allclose(model.predict(x[:5]), before, rtol=1e-5)  # logits, not sigmoid(logits)
+    labels = (x[:, 0] % 3).astype(np.int64)
+    multi = fastembed.Sequential([layers.Embedding(300, 4), layers.GlobalAveragePooling1D(),
+                                  layers.Dense(3, activation="softmax")])
+    multi.compile("adam", "sparse_categorical_crossentropy", ["sparse_categorical_accuracy"])
+    accuracy = multi.evaluate(x, labels, return_dict=True)["sparse_categorical_accuracy"]
+    expected = np.mean(multi.predict(x).argmax(axis=1) == labels)
+    assert accuracy == pytest.approx(expected)
+
+
+def test_changing_trainable_needs_a_new_compile(rng):
+    x, y = planted_data(rng, n=64)
+    model = fastembed.Sequential([layers.Embedding(300, 4), layers.GlobalAveragePooling1D(),
+                                  layers.Dense(4, activation="relu"), layers.Dense(1, activation="sigmoid")])
+    model.compile("adam", "binary_crossentropy")
+    model.fit(x, y, verbose=0)
+    model.layers[2].trainable = False
+    with pytest.raises(ValueError, match="compile"):
+        model.fit(x, y, verbose=0)
+    model.compile("adam", "binary_crossentropy")
+    frozen = model.layers[2].get_weights()
+    model.fit(x, y, verbose=0)
+    for a, b in zip(frozen, model.layers[2].get_weights()):
+        assert np.array_equal(a, b)
+
+
+def test_huge_batch_size_allocates_for_the_data_only(rng):
+    x, y = planted_data(rng, n=50)
+    model = fastembed.Sequential([layers.Embedding(300, 4), layers.GlobalAveragePooling1D(),
+                                  layers.Dense(1, activation="sigmoid")])
+    model.compile("adam", "binary_crossentropy", ["accuracy"])
+    model.fit(x, y, batch_size=10 ** 9, verbose=0)
+    assert model.evaluate(x, y, batch_size=10 ** 9, return_dict=True)["loss"] > 0

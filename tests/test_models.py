@@ -201,6 +201,25 @@ def test_save_load_roundtrip_and_resumed_training(tmp_path, rng):
     assert np.array_equal(loaded.predict(x[:7]), straight.predict(x[:7]))
 
 
+def test_save_is_atomic_and_keeps_the_usual_file_mode(tmp_path, rng, monkeypatch):
+    model = tutorial_model()
+    model.compile("adam", "binary_crossentropy")
+    path = tmp_path / "model.fe"
+    model.save(path)
+    umask = os.umask(0)
+    os.umask(umask)
+    assert path.stat().st_mode & 0o777 == 0o666 & ~umask
+    good = path.read_bytes()
+
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(np, "savez", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        model.save(path)
+    assert path.read_bytes() == good and sorted(p.name for p in tmp_path.iterdir()) == ["model.fe"]
+
+
 def test_load_rejects_truncated_and_foreign_files(tmp_path, rng):
     model = tutorial_model()
     model.compile("adam", "binary_crossentropy")

@@ -249,6 +249,13 @@ def test_hyperparameters_are_fixed_after_construction():
     keras_adam.learning_rate = 1e-2
     assert keras_adam.learning_rate == 1e-2
 
+    class Annotated(fastembed.optimizers.Adam):  # a subclass may still add its own attributes
+        def __init__(self):
+            super().__init__()
+            self.note = "mine"
+
+    assert Annotated().note == "mine"
+
 
 def test_rule_codes_come_from_the_kernel():
     from fastembed._kernels import _optim

@@ -72,7 +72,7 @@ def group_by_id(const index_t[::1] ids, Py_ssize_t n_bags, Py_ssize_t seq,
     # There are at most n_ids entries: every buffer is sized for that before counting.
     cdef Py_ssize_t cap = max(n_ids, 1), max_chunks = max(num_threads, 1)
     per_bag = np.empty((3, n_bags + 1), dtype=np.int64)
-    per_entry = np.empty((8 if need_positions else 7, cap), dtype=np.int64)
+    per_entry = np.empty((7 if need_positions else 6, cap), dtype=np.int64)
     cdef int64_t[:, ::1] bag_arrays = per_bag
     cdef int64_t[:, ::1] entry_arrays = per_entry
     segments_np = np.empty(cap + 1, dtype=np.int64)
@@ -91,7 +91,7 @@ def group_by_id(const index_t[::1] ids, Py_ssize_t n_bags, Py_ssize_t seq,
     g.order_tmp = &entry_arrays[3, 0]
     g.entry_bag = &entry_arrays[4, 0]
     g.unique_ids = &entry_arrays[5, 0]
-    g.entry_pos = &entry_arrays[7, 0] if need_positions else NULL
+    g.entry_pos = &entry_arrays[6, 0] if need_positions else NULL
     g.segments = &segments[0]
     g.hist = &hist[0]
     g.chunk_starts = &chunk_starts[0]
@@ -104,7 +104,7 @@ def group_by_id(const index_t[::1] ids, Py_ssize_t n_bags, Py_ssize_t seq,
         return n_invalid, None
     sorted_row = 1 if g.sorted_order == g.order else 3
     return 0, (per_entry[5, :g.u], segments_np[:g.u + 1], per_entry[sorted_row, :g.m],
-               per_entry[4, :g.m], per_entry[7, :g.m] if need_positions else None,
+               per_entry[4, :g.m], per_entry[6, :g.m] if need_positions else None,
                per_bag[0, :n_bags])
 
 

@@ -1,5 +1,5 @@
-# Per-row optimizer rules, shared by the sparse update kernel (_optim.pyx) and the
-# fused backward + update kernel (_backward.pyx). Each rule touches one row only, so
+# Per-row optimizer rules, shared by the sparse update kernel (_optim.pyx), the fused
+# backward + update kernel (_backward.pyx) and the compiled training loop (_train.pyx). Each rule touches one row only, so
 # running rows in parallel needs no synchronisation as long as rows are distinct.
 from libc.math cimport sqrt, sqrtf
 from libc.stdint cimport int64_t

@@ -11,10 +11,12 @@ over a batch named by positions in a sample order (a shuffled epoch is never cop
 gradient is known before any weight moves, and a batch whose loss is not finite stops the
 run before its updates.
 
-Determinism: every sum has a fixed order (rows of a batch, ids grouped by a stable sort,
-Dense products accumulated over the batch in order), and each output is written by one
-thread, so the weights after any number of steps are bitwise identical for any thread
-count and whether the steps run one per call or an epoch per call.
+Determinism: every sum has a fixed order (rows of a batch; each id's gradient summed bag
+by bag, in order, by the thread that owns the id, whether it is found through the slot
+map or a stable sort; Dense products accumulated over the batch in order), and each
+output is written by one thread, so the weights after any number of steps are bitwise
+identical for any thread count and whether the steps run one per call or an epoch per
+call.
 
 Thread policy: each region asks ``threads_for`` (``_threads.pxd``) with its own work and
 the caller's limit; the count of regions that opened a team is kept for the tests.
@@ -28,7 +30,7 @@ from libc.string cimport memcpy, memset
 
 import numpy as np
 
-from fastembed._kernels._types cimport index_t, MODE_SUM, MODE_MEAN, MODE_MAX, UPDATE_PREFETCH_DISTANCE
+from fastembed._kernels._types cimport index_t, MODE_MEAN, MODE_MAX, UPDATE_PREFETCH_DISTANCE
 from fastembed._kernels._threads cimport threads_for
 from fastembed._kernels._bag cimport max_bag, sum_bag
 from fastembed._kernels._grouping cimport (GroupBuffers, MAX_RADIX, SegmentPlan, group_entries,
@@ -140,7 +142,6 @@ cdef struct Stack:
     Py_ssize_t n_ids
     Py_ssize_t seq               # > 0: padded rows of seq ids; 0: ragged (offsets)
     const int64_t* offsets
-    Py_ssize_t n_samples
     const float* y               # (n_samples, y_width) float targets, or NULL
     const int64_t* labels        # (n_samples,) class labels (sparse loss), or NULL
     Py_ssize_t y_width
@@ -170,6 +171,7 @@ cdef struct Stack:
     float* dense_rs
     int loss
     int metric
+    bint raw_outputs             # the loss takes logits (from_logits): outputs are the logits
     # Step buffers.
     float* h0                    # (batch, dim) pooled embeddings
     float* g0                    # (batch, dim) their gradient
@@ -301,7 +303,9 @@ cdef inline void _outputs(const Stack* st, const DenseSpec* last, Py_ssize_t i, 
     cdef Py_ssize_t j, out = last.n_out
     cdef const float* z = last.z + i * out
     cdef double lse
-    if st.loss == LOSS_BINARY_LOGITS:
+    if st.raw_outputs:
+        memcpy(p, z, out * sizeof(float))
+    elif st.loss == LOSS_BINARY_LOGITS:
         for j in range(out):
             p[j] = _sigmoid(z[j])
     elif st.loss == LOSS_MSE:
@@ -374,6 +378,10 @@ cdef double _loss_and_grad(const Stack* st, const int64_t* samples, Py_ssize_t n
                     if y[j] != 0:
                         sample_loss += y[j] * (lse - z[j])
                     g[j] = (p[j] - y[j]) * (w / <float> n)
+        if st.raw_outputs:
+            # Compiled from_logits=True on a linear output: the model's outputs (and what
+            # the metrics see, as in Keras) are the logits; the link was only for the loss.
+            memcpy(p, z, out * sizeof(float))
         total += w * sample_loss
         metric_sum[0] += _metric(st, p, y, label, out)
     return total
@@ -504,24 +512,6 @@ cdef Py_ssize_t _bag_forward(Stack* st, const int64_t* samples, Py_ssize_t n, in
     return n_invalid
 
 
-cdef inline void _update_rows(Stack* st, const int64_t* rows, Py_ssize_t u, float* grads,
-                              Py_ssize_t grad_stride, int nt) noexcept nogil:
-    """Apply the table's rule to rows ``rows[s]`` with gradients ``grads + s * grad_stride``
-    (clobbered). Rows are distinct, so threads never share one."""
-    cdef Py_ssize_t s, dim = st.dim
-    cdef int64_t row
-    for s in prange(u, schedule="static", num_threads=nt):
-        # Rows of a large table are scattered and Adam touches three of them per id.
-        if s + UPDATE_PREFETCH_DISTANCE < u:
-            prefetch_update(st.table, st.table_s1, st.table_s2, rows[s + UPDATE_PREFETCH_DISTANCE], dim)
-        row = rows[s]
-        update_row(st.table + row * dim, grads + s * grad_stride,
-                   st.table_s1 + row * dim if st.table_s1 != NULL else <float*> NULL,
-                   st.table_s2 + row * dim if st.table_s2 != NULL else <float*> NULL,
-                   st.table_rs + row if st.table_rs != NULL else <float*> NULL,
-                   dim, &st.table_rule)
-
-
 cdef int _slots_of_thread(Stack* st, const index_t* ids, Py_ssize_t n, int t, int nt,
                           Py_ssize_t* used) noexcept nogil:
     """Thread ``t`` of ``nt``: add the gradient of every id it owns (by a hash of the id) to
@@ -620,7 +610,7 @@ cdef int _table_update_slots(Stack* st, Py_ssize_t n, int nt) noexcept nogil:
             thread_status = _slots_of_thread(st, <const int64_t*> st.ids, n, t, nt, &used[t])
         else:
             thread_status = _slots_of_thread(st, <const int32_t*> st.ids, n, t, nt, &used[t])
-        status = status | thread_status  # a prange reduction
+        status |= thread_status  # a prange reduction
     if status == 0:
         for t in prange(nt, schedule="static", num_threads=nt):
             _update_slots_of_thread(st, t, capacity, used[t])
@@ -792,6 +782,8 @@ cdef class StackTrainer:
         ``kernel``, ``bias`` (or None), ``grad_kernel``, ``grad_bias`` (or None),
         ``activation`` (code), ``l2``.
     loss, metric : int codes
+    raw_outputs : bool
+        The loss was compiled ``from_logits``: outputs are the last layer's logits.
     training : bool
         Allocate the backward buffers.
     max_threads : int
@@ -812,7 +804,7 @@ cdef class StackTrainer:
 
     def __init__(self, ids, Py_ssize_t seq, offsets, y, labels, sample_weight, Py_ssize_t batch_size,
                  Py_ssize_t max_entries, Py_ssize_t longest_bag, table, int mode, int64_t padding_idx, list layers, int loss,
-                 int metric, bint training, int max_threads, table_rule=None, dense_rule=None,
+                 int metric, bint raw_outputs, bint training, int max_threads, table_rule=None, dense_rule=None,
                  dense_flat=None, dense_grad_flat=None):
         cdef Stack* st = &self.st
         cdef Py_ssize_t l, n_layers = len(layers), dim = table.shape[1]
@@ -824,7 +816,6 @@ cdef class StackTrainer:
         st.n_ids = ids.shape[0]
         st.seq = seq
         st.offsets = _iptr(offsets)
-        st.n_samples = (ids.shape[0] // seq) if seq > 0 else offsets.shape[0] - 1
         st.y = _ptr(y)
         st.labels = _iptr(labels)
         st.y_width = y.shape[1] if y is not None else 1
@@ -837,6 +828,7 @@ cdef class StackTrainer:
         st.padding_idx = padding_idx
         st.loss = loss
         st.metric = metric
+        st.raw_outputs = raw_outputs
         st.max_threads = max_threads
         st.n_layers = n_layers
         st.layers = <DenseSpec*> calloc(max(n_layers, 1), sizeof(DenseSpec))
@@ -881,7 +873,7 @@ cdef class StackTrainer:
             keep += [s1, s2, rs]
             cap = max(max_entries, 1)
             per_bag = np.zeros((3, batch_size + 1), dtype=np.int64)
-            per_entry = np.zeros((8 if mode == MODE_MAX else 7, cap), dtype=np.int64)
+            per_entry = np.zeros((7 if mode == MODE_MAX else 6, cap), dtype=np.int64)
             segments = np.zeros(cap + 1, dtype=np.int64)
             hist = np.zeros(max_threads * MAX_RADIX, dtype=np.intp)
             chunk_starts = np.zeros(max_threads + 1, dtype=np.int64)
@@ -897,7 +889,7 @@ cdef class StackTrainer:
             st.group.order_tmp = _iptr(per_entry[3])
             st.group.entry_bag = _iptr(per_entry[4])
             st.group.unique_ids = _iptr(per_entry[5])
-            st.group.entry_pos = _iptr(per_entry[7]) if mode == MODE_MAX else NULL
+            st.group.entry_pos = _iptr(per_entry[6]) if mode == MODE_MAX else NULL
             st.group.segments = _iptr(segments)
             st.group.hist = <Py_ssize_t*> <size_t> hist.ctypes.data
             st.group.chunk_starts = _iptr(chunk_starts)

@@ -26,22 +26,26 @@ def _float32_array(array, writeable=True):
             and (array.flags.writeable or not writeable))
 
 
-def metric_code(metric):
-    """The compiled metric computing ``metric``, or None (then it gets the outputs)."""
-    if type(metric) is metrics_module.BinaryAccuracy and metric.threshold == 0.5:
-        return "binary_accuracy"
-    if type(metric) is metrics_module.CategoricalAccuracy:
-        return "categorical_accuracy"
-    if type(metric) is metrics_module.SparseCategoricalAccuracy:
+def metric_code(metric, loss):
+    """The compiled metric computing ``metric`` for targets of ``loss`` (its code), or
+    None: then the metric gets the outputs, as on the layer path. Class labels (the sparse
+    loss) go with the sparse accuracy only, float targets with the others."""
+    labels = loss == "sparse_logits"
+    if type(metric) is metrics_module.SparseCategoricalAccuracy and labels:
         return "sparse_categorical_accuracy"
+    if type(metric) is metrics_module.BinaryAccuracy and metric.threshold == 0.5 and not labels:
+        return "binary_accuracy"
+    if type(metric) is metrics_module.CategoricalAccuracy and not labels:
+        return "categorical_accuracy"
     return None
 
 
 class StackSpec:
     """A stack the compiled step runs: the bag, the Dense layers, the loss, the metric."""
 
-    def __init__(self, bag, dense, loss, metric):
+    def __init__(self, bag, dense, loss, metric, raw_outputs):
         self.bag, self.dense, self.loss, self.metric = bag, dense, loss, metric
+        self.raw_outputs = raw_outputs
 
 
 def _loss_code(model, last):
@@ -83,8 +87,8 @@ def compiled_stack(model, fused, metrics, training, packed):
             return None  # Keras' dense table updates: the layer path does them
         if any(layer.trainable for layer in dense) and packed is None:
             return None
-    metric = metric_code(metrics[0]) if metrics else None
-    return StackSpec(bag, dense, loss, metric)
+    metric = metric_code(metrics[0], loss) if metrics else None
+    return StackSpec(bag, dense, loss, metric, raw_outputs=model.loss.from_logits)
 
 
 class StepTotals:
@@ -114,6 +118,8 @@ class CompiledRunner:
 
     def __init__(self, plan, inputs, batch_size, training):
         spec, model = plan.stack, plan.model
+        # Buffers for a batch no larger than the data (batch_size=10**6 on 100 samples).
+        batch_size = max(1, min(batch_size, len(inputs)))
         self.plan, self.inputs, self.batch_size, self.training = plan, inputs, batch_size, training
         self.metric = spec.metric
         ids = inputs.ids
@@ -127,11 +133,12 @@ class CompiledRunner:
             max_entries, max_bag = batch_size * seq, seq
             if seq == 0:  # every bag empty: describe them as ragged
                 flat, seq, offsets = flat, 0, np.zeros(ids.shape[0] + 1, dtype=np.int64)
-        y = inputs.y
-        labels = y if y is not None and y.dtype == np.int64 else None
-        targets = y if y is not None and labels is None else None
-        if targets is not None and targets.ndim == 1:
-            targets = targets.reshape(-1, 1)
+        # The kernel reads class labels for the sparse loss and float columns otherwise.
+        y, labels, targets = inputs.y, None, None
+        if y is not None and spec.loss == "sparse_logits":
+            labels = np.ascontiguousarray(y, dtype=np.int64)
+        elif y is not None:
+            targets = np.ascontiguousarray(y, dtype=np.float32).reshape(len(y), -1)
         layers = []
         packed = plan.packed
         self._grad_views = {}
@@ -165,7 +172,7 @@ class CompiledRunner:
         self._trainer = _train.StackTrainer(
             flat, seq, offsets, targets, labels, inputs.sample_weight, batch_size, max_entries, max_bag,
             bag.embeddings, MODES[bag.mode], -1 if bag.padding_idx is None else bag.padding_idx, layers,
-            _train.LOSSES[spec.loss], _train.METRICS[spec.metric], training, self.max_threads,
+            _train.LOSSES[spec.loss], _train.METRICS[spec.metric], spec.raw_outputs, training, self.max_threads,
             table_rule, dense_rule, packed[0] if packed is not None else None,
             packed[1] if packed is not None else None)
         self.output_dim = spec.dense[-1].units

@@ -64,7 +64,8 @@ def as_ids(x):
     """Token ids as a padded ``(n, seq)`` int array or a Ragged (lists of different
     lengths become one; lists of equal lengths a padded array)."""
     if isinstance(x, Ragged):
-        return x
+        # Checked again here, at the boundary: its arrays may have changed since it was made.
+        return Ragged(x.values, x.offsets)
     if isinstance(x, np.ndarray) and x.dtype != object:
         ids = _validation.as_ids(x, "x")
         if ids.ndim != 2:
@@ -112,11 +113,17 @@ def as_targets(y, n, loss, output_dim):
         raise TypeError("labels must be numbers, got %s" % y.dtype)
     if y.ndim == 0 or y.shape[0] != n:
         raise ValueError("x has %d samples but y has %d" % (n, y.shape[0] if y.ndim else 0))
-    y = y.astype(np.float32, copy=False)
-    if not np.all(np.isfinite(y)):
-        bad = int(np.argmax(~np.isfinite(y.reshape(len(y), -1)).any(axis=1)))
-        raise ValueError("labels contain NaN or infinity (first at sample %d)" % bad)
-    return np.ascontiguousarray(loss.check_targets(y, output_dim))
+    if y.dtype.kind == "f":
+        if not np.all(np.isfinite(y)):
+            bad = int(np.argmax(~np.isfinite(y.reshape(len(y), -1)).any(axis=1)))
+            raise ValueError("labels contain NaN or infinity (first at sample %d)" % bad)
+        y = y.astype(np.float32, copy=False)
+    # Integer labels reach the loss as they are (class ids above 2**24 stay exact); the
+    # losses on float targets get float32.
+    checked = loss.check_targets(y, output_dim)
+    if not loss.integer_targets:
+        checked = checked.astype(np.float32, copy=False)
+    return np.ascontiguousarray(checked)
 
 
 def as_sample_weight(sample_weight, n):

@@ -196,6 +196,7 @@ def _fit_epochs(model, plan, runner, inputs, batch_size, epochs, verbose, callba
     model.history = history
     tracker = _MetricsTracker(model.compiled_metrics, runner)
     advisor = ThreadAdvisor(get_num_threads())
+    val_advisor = ThreadAdvisor(get_num_threads())  # forward-only steps: timed apart
     padding = getattr(plan.layers[0], "padding_idx", None)
     tokens_per_sample = inputs.count_tokens(padding) / n
     rng = generator()
@@ -226,7 +227,7 @@ def _fit_epochs(model, plan, runner, inputs, batch_size, epochs, verbose, callba
                 if steps_per_epoch is not None and done < steps:
                     warnings.warn("Your input ran out of data: the epoch ended after %d of %d steps "
                                   "(steps_per_epoch); the next epoch starts a new pass" % (done, steps),
-                                  stacklevel=3)
+                                  stacklevel=4)
                 order = None
             elapsed = time.perf_counter() - started
             if samples == 0:
@@ -234,7 +235,7 @@ def _fit_epochs(model, plan, runner, inputs, batch_size, epochs, verbose, callba
             logs = tracker.logs(loss_sum / samples + model._regularization_loss())
             if val_runner is not None and run_validation(epoch):
                 values = _evaluate(model, val_runner, val_tracker, validation, callback_list, validation_steps,
-                                   advisor)
+                                   val_advisor)
                 logs.update({"val_" + key: value for key, value in values.items()})
             progress.finish(logs, elapsed, samples * tokens_per_sample / elapsed if elapsed > 0 else float("inf"))
             callback_list.call("on_epoch_end", epoch, logs)

@@ -44,8 +44,14 @@ def pack_dense_weights(model):
                if layer.trainable and not hasattr(layer, "backward_update")
                for j, name in enumerate(layer.weight_names)]
     packed = model._packed
-    if packed is not None and all(np.shares_memory(getattr(layer, name), packed[0]) for layer, _, name in entries):
-        return packed
+    if packed is not None:
+        same_weights = [(layer, j) for layer, j, _ in entries] == [(layer, j) for layer, j, _ in packed[2]]
+        if same_weights and all(np.shares_memory(getattr(layer, name), packed[0]) for layer, _, name in entries):
+            return packed
+        rule = model.optimizer._rules.get("dense") if model.optimizer is not None else None
+        if not same_weights and rule is not None and rule.state1 is not None:
+            raise ValueError("the trainable weights changed since the optimizer started (a layer's trainable "
+                             "flag was set): compile() the model again, as in Keras")
     dtypes = {getattr(layer, name).dtype for layer, _, name in entries}
     if not entries or len(dtypes) != 1:
         model._packed = None

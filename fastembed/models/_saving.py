@@ -14,6 +14,30 @@ FORMAT = "fastembed.Sequential"
 FORMAT_VERSION = 1
 
 
+def _file_mode(path):
+    """The mode of the file being replaced, else what the umask gives a new file."""
+    try:
+        return os.stat(path).st_mode & 0o777
+    except OSError:
+        umask = os.umask(0)
+        os.umask(umask)
+        return 0o666 & ~umask
+
+
+def _sync_directory(directory):
+    """Make the rename durable (POSIX); a no-op where directories cannot be opened."""
+    try:
+        descriptor = os.open(directory, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(descriptor)
+    except OSError:
+        pass
+    finally:
+        os.close(descriptor)
+
+
 def save_model(model, path):
     """Write ``model`` to ``path``: into a temporary file in the same directory, flushed and
     fsynced, then renamed over the target, so that the target is always either the old
@@ -38,7 +62,10 @@ def save_model(model, path):
             np.savez(stream, **arrays)
             stream.flush()
             os.fsync(stream.fileno())
+        # mkstemp makes the file private (0600): give it the mode a plain open() would.
+        os.chmod(temporary, _file_mode(path))
         os.replace(temporary, path)
+        _sync_directory(directory)
     except BaseException:
         try:
             os.unlink(temporary)

@@ -180,6 +180,7 @@ class Sequential:
         self._ensure_built()
         self.optimizer = optimizers_module.get(optimizer)
         self.loss = losses_module.get(loss)
+        self._packed = None  # a new optimizer: the trainable weights are packed anew
         self._metric_specs = list(metrics or [])
         self.compiled_metrics = [metrics_module.get(m, self.loss.name, self.output_dim) for m in self._metric_specs]
         last = self._layers[-1]
