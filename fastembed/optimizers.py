@@ -12,10 +12,11 @@ import numpy as np
 
 from . import ops
 from ._registry import resolve, serialize  # noqa: F401  (serialize is part of the API)
-from .sparse_optim import SparseAdagrad, SparseAdam, SparseRMSprop, SparseSGD, _check_number
+from .sparse_optim import (FixedHyperparameters, SparseAdagrad, SparseAdam, SparseRMSprop, SparseSGD,
+                           _check_number)
 
 
-class Optimizer:
+class Optimizer(FixedHyperparameters):
     """Base class.
 
     Parameters
@@ -41,20 +42,6 @@ class Optimizer:
         # weights and embedding tables use the same rule kernels (ops.dense_update /
         # ops.sparse_update), so both follow exactly the same arithmetic.
         self._rules = {}
-
-    def _freeze(self):
-        """End of construction: the attributes set so far (the hyper-parameters) become
-        read-only, except those in ``_MUTABLE``; a subclass may still add its own."""
-        object.__setattr__(self, "_fixed", frozenset(self.__dict__) - self._MUTABLE)
-
-    def __setattr__(self, name, value):
-        if "_fixed" in self.__dict__:
-            if name in self._fixed or name == "_fixed":
-                raise AttributeError("%s.%s is fixed at construction; create a new optimizer instead"
-                                     % (type(self).__name__, name))
-            if name == "learning_rate":
-                value = _check_number("learning_rate", value, 0.0, low_open=True)
-        object.__setattr__(self, name, value)
 
     # -- configuration -----------------------------------------------------------------
     def _sparse_kwargs(self):

@@ -33,7 +33,29 @@ def _check_number(name, value, low=None, high=None, low_open=False, high_open=Fa
     return value
 
 
-class SparseOptimizer:
+class FixedHyperparameters:
+    """Hyper-parameters that are read-only once the object is built (``_freeze()`` at the
+    end of the constructor), except the names in ``_MUTABLE``; the numbers among those are
+    checked again when set. A subclass may still add attributes of its own."""
+
+    _MUTABLE = frozenset()
+    #: keyword arguments of the range check for the mutable numbers
+    _CHECKS = {"learning_rate": {"low": 0.0, "low_open": True}, "weight_decay": {"low": 0.0}}
+
+    def _freeze(self):
+        object.__setattr__(self, "_fixed", frozenset(self.__dict__) - self._MUTABLE)
+
+    def __setattr__(self, name, value):
+        if "_fixed" in self.__dict__:
+            if name in self._fixed or name == "_fixed":
+                raise AttributeError("%s.%s is fixed at construction (the optimizer's state was built for "
+                                     "it); create a new optimizer instead" % (type(self).__name__, name))
+            if name in self._CHECKS:
+                value = _check_number(name, value, **self._CHECKS[name])
+        object.__setattr__(self, name, value)
+
+
+class SparseOptimizer(FixedHyperparameters):
     """Base class: learning rate, lazy weight decay, max-norm, and per-row state.
 
     Parameters
@@ -61,22 +83,6 @@ class SparseOptimizer:
         self.max_norm = None if max_norm is None else _check_number("max_norm", max_norm, 0.0, low_open=True)
         self.iterations = 0
         self.state1 = self.state2 = self.row_state = None
-
-    def _freeze(self):
-        """End of construction: the attributes set so far (the hyper-parameters) become
-        read-only, except those in ``_MUTABLE``; a subclass may still add its own."""
-        object.__setattr__(self, "_fixed", frozenset(self.__dict__) - self._MUTABLE)
-
-    def __setattr__(self, name, value):
-        if "_fixed" in self.__dict__:
-            if name in self._fixed or name == "_fixed":
-                raise AttributeError("%s.%s is fixed at construction (the optimizer's state was built for "
-                                     "it); create a new optimizer instead" % (type(self).__name__, name))
-            if name == "learning_rate":
-                value = _check_number("learning_rate", value, 0.0, low_open=True)
-            elif name == "weight_decay":
-                value = _check_number("weight_decay", value, 0.0)
-        object.__setattr__(self, name, value)
 
     @property
     def kind(self):

@@ -55,6 +55,21 @@ cdef enum:
     ROW_CHUNK = 32
 
 
+cdef inline bint set_bag_simd(int rowsum_avx2, int fused_bag_sum) noexcept nogil:
+    """Set this module's two switches (-1 leaves one as it is); returns whether the AVX2
+    row sum is on. Each module including the headers has its own copy of them."""
+    global fe_rowsum_avx2, fe_bagsum_enabled
+    if rowsum_avx2 >= 0:
+        fe_rowsum_avx2 = 1 if (rowsum_avx2 and FE_HAVE_ROWSUM_AVX2) else 0
+    if fused_bag_sum >= 0:
+        fe_bagsum_enabled = fused_bag_sum
+    return fe_rowsum_avx2 != 0
+
+
+cdef inline bint fused_bag_sum_enabled() noexcept nogil:
+    return fe_bagsum_enabled != 0
+
+
 cdef inline void add_rows(floating* out, const floating** rows, Py_ssize_t n, Py_ssize_t dim) noexcept nogil:
     """``out += rows[0] + ... + rows[n-1]``, in row order (see _rowsum.h)."""
     if floating is float:

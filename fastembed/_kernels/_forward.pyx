@@ -14,7 +14,7 @@ from cython cimport floating
 from fastembed._kernels._types cimport (index_t, MODE_MEAN, MODE_MAX,
                                        GATHER_PREFETCH_DISTANCE, bag_start, bag_stop,
                                        prefetch_row)
-from fastembed._kernels._bag cimport max_bag, sum_bag
+from fastembed._kernels._bag cimport fused_bag_sum_enabled, max_bag, set_bag_simd, sum_bag
 
 
 def embedding_lookup(const floating[:, ::1] table, const index_t[::1] ids,
@@ -44,36 +44,18 @@ def embedding_lookup(const floating[:, ::1] table, const index_t[::1] ids,
     return n_invalid
 
 
-cdef extern from "_rowsum.h" nogil:
-    int fe_rowsum_avx2
-    int FE_HAVE_ROWSUM_AVX2
-    void fe_rowsum_f32(float* out, const float** rows, Py_ssize_t n, Py_ssize_t dim)
-    void fe_rowsum_f64(double* out, const double** rows, Py_ssize_t n, Py_ssize_t dim)
-
-cdef extern from "_bagsum.h" nogil:
-    int fe_bagsum_enabled
-    Py_ssize_t fe_bagsum_f32_i32(float* out, const float* table, Py_ssize_t dim, Py_ssize_t num_rows,
-                                 const int32_t* ids, Py_ssize_t start, Py_ssize_t stop, Py_ssize_t n_ids,
-                                 int64_t padding_idx, Py_ssize_t* n_invalid)
-    Py_ssize_t fe_bagsum_f32_i64(float* out, const float* table, Py_ssize_t dim, Py_ssize_t num_rows,
-                                 const int64_t* ids, Py_ssize_t start, Py_ssize_t stop, Py_ssize_t n_ids,
-                                 int64_t padding_idx, Py_ssize_t* n_invalid)
-
 def set_fused_bag_sum(bint enabled):
     """Allow (True, the default) or forbid the fused AVX2 bag sum of _bagsum.h; the tests
     and benchmarks use this to compare it with the generic path. Returns the old setting."""
-    global fe_bagsum_enabled
-    old = bool(fe_bagsum_enabled)
-    fe_bagsum_enabled = 1 if enabled else 0
+    old = fused_bag_sum_enabled()
+    set_bag_simd(-1, 1 if enabled else 0)
     return old
 
 
 def set_rowsum_simd(bint avx2):
     """Use the AVX2 row sum (True) or the portable one. Called once by fastembed._kernels
     at import, before any kernel runs; returns whether AVX2 is now in use."""
-    global fe_rowsum_avx2
-    fe_rowsum_avx2 = 1 if (avx2 and FE_HAVE_ROWSUM_AVX2) else 0
-    return bool(fe_rowsum_avx2)
+    return set_bag_simd(1 if avx2 else 0, -1)
 
 
 def embedding_bag(const floating[:, ::1] table, const index_t[::1] ids, Py_ssize_t seq,

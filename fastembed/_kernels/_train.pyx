@@ -32,23 +32,16 @@ import numpy as np
 
 from fastembed._kernels._types cimport index_t, MODE_MEAN, MODE_MAX, UPDATE_PREFETCH_DISTANCE
 from fastembed._kernels._threads cimport threads_for
-from fastembed._kernels._bag cimport max_bag, sum_bag
+from fastembed._kernels._bag cimport max_bag, set_bag_simd, sum_bag
 from fastembed._kernels._grouping cimport (GroupBuffers, MAX_RADIX, SegmentPlan, group_entries,
                                            segment_row)
 from fastembed._kernels._optim cimport (OptimConfig, OPT_ADAM, adam_row, make_config, prefetch_update,
                                         update_row)
 
 
-cdef extern from "_rowsum.h" nogil:
-    int fe_rowsum_avx2
-    int FE_HAVE_ROWSUM_AVX2
-
-
 def set_rowsum_simd(bint avx2):
     """Use the AVX2 row sum in this module's bag loops (set at import, as _forward's)."""
-    global fe_rowsum_avx2
-    fe_rowsum_avx2 = 1 if (avx2 and FE_HAVE_ROWSUM_AVX2) else 0
-    return bool(fe_rowsum_avx2)
+    return set_bag_simd(1 if avx2 else 0, -1)
 
 
 # Codes shared with fastembed.engine (read from here: ACTIVATIONS, LOSSES, METRICS).
