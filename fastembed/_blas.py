@@ -14,6 +14,7 @@ import contextlib
 import ctypes
 import glob
 import os
+import threading
 
 # (set, get) symbol pairs: NumPy's scipy-openblas (64-bit ints, prefixed), then plain OpenBLAS.
 _SYMBOLS = [
@@ -65,17 +66,33 @@ def blas_controls():
     return _controls or None
 
 
+# OpenBLAS's thread count is one process-wide value: calls running at the same time (two
+# threads predicting) share one limit, taken by the first to enter and restored by the last
+# to leave, so that none of them restores a value another one set.
+_lock = threading.Lock()
+_holders = 0
+_saved = None
+
+
 @contextlib.contextmanager
 def single_threaded_blas():
-    """Run the enclosed code with OpenBLAS limited to one thread (see the module docstring)."""
+    """Run the enclosed code with OpenBLAS limited to one thread (see the module docstring).
+    Safe to enter from several threads at once."""
+    global _holders, _saved
     controls = None if os.environ.get("FASTEMBED_LIMIT_BLAS", "1") == "0" else blas_controls()
     if controls is None:
         yield
         return
     setter, getter = controls
-    previous = getter()
-    setter(1)
+    with _lock:
+        if _holders == 0:
+            _saved = getter()
+            setter(1)
+        _holders += 1
     try:
         yield
     finally:
-        setter(previous)
+        with _lock:
+            _holders -= 1
+            if _holders == 0:
+                setter(_saved)

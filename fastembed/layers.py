@@ -88,14 +88,23 @@ class Layer:
         weights = list(weights)
         if len(weights) != len(current):
             raise ValueError("layer %s has %d weights, got %d" % (self.name, len(current), len(weights)))
+        checked = []
         for target, value, name in zip(current, weights, self.weight_names):
             value = np.asarray(value)
             if value.shape != target.shape:
                 raise ValueError("layer %s: %s must have shape %s, got %s"
                                  % (self.name, name, target.shape, value.shape))
+            if value.dtype.kind not in "fiu":
+                raise TypeError("layer %s: %s must be numbers, got %s" % (self.name, name, value.dtype))
+            # Checked after the cast: 1e300 is finite in float64 but inf in float32.
+            with np.errstate(over="ignore"):
+                value = value.astype(target.dtype, copy=False)
             if not np.all(np.isfinite(value)):
-                raise ValueError("layer %s: %s contains NaN or infinity" % (self.name, name))
-            np.copyto(target, value, casting="same_kind")
+                raise ValueError("layer %s: %s contains NaN or infinity (or values too large for %s)"
+                                 % (self.name, name, target.dtype))
+            checked.append(value)
+        for target, value in zip(current, checked):  # all checked first: all or nothing
+            np.copyto(target, value)
 
     def count_params(self):
         """Number of scalars in the weights."""

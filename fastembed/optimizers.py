@@ -106,8 +106,12 @@ class Optimizer(FixedHyperparameters):
         return state
 
     def set_state(self, state):
-        """Restore what :meth:`get_state` returned."""
-        self.iterations = int(state.get("iterations", 0))
+        """Restore what :meth:`get_state` returned (shapes are checked against the weights
+        at the next step, before anything is written)."""
+        iterations = np.asarray(state.get("iterations", 0))
+        if iterations.shape != () or iterations.dtype.kind not in "iu" or int(iterations) < 0:
+            raise ValueError("optimizer state: iterations must be an integer >= 0, got %r" % (iterations,))
+        self.iterations = int(iterations)
         grouped = {}
         for full_key, array in state.items():
             parts = full_key.split("/")

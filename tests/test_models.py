@@ -468,3 +468,68 @@ def test_get_layer_by_name_and_index():
                             ({"name": "missing"}, "no layer named 'missing'"), ({"index": 3}, "out of range")]:
         with pytest.raises(ValueError, match=message):
             model.get_layer(**kwargs)
+
+
+def test_blas_limit_is_restored_after_overlapping_calls(rng):
+    """Two predicts in threads, overlapping: OpenBLAS gets its own count back at the end."""
+    import threading
+
+    from fastembed._blas import blas_controls, single_threaded_blas
+
+    controls = blas_controls()
+    if controls is None:
+        pytest.skip("NumPy's BLAS here is not OpenBLAS")
+    setter, getter = controls
+    before = getter()
+    inside, release = threading.Event(), threading.Event()
+
+    def first():
+        with single_threaded_blas():
+            inside.set()
+            release.wait(5)
+
+    worker = threading.Thread(target=first)
+    worker.start()
+    inside.wait(5)
+    with single_threaded_blas():  # enters while the first holds the limit ...
+        assert getter() == 1
+    release.set()  # ... and leaves first: the first one's exit restores
+    worker.join()
+    assert getter() == before
+
+
+def test_layer_path_checks_every_gradient_before_writing(rng):
+    """A non-finite Dense gradient on the layer-by-layer path raises before the table (whose
+    update is fused with its backward pass) or any state moves."""
+    x, y = planted_data(rng, n=32)
+    model = fastembed.Sequential([layers.Embedding(300, 4), layers.Activation("linear"),
+                                  layers.GlobalAveragePooling1D(), layers.Dense(1)])
+    model.compile("adam", "mse")
+    model.fit(x, y, epochs=1, batch_size=32, verbose=0)
+    before = model.get_weights()
+    iterations = model.optimizer.iterations
+    # Each sample's output gradient is about 1e38 (finite); the bias gradient sums 32 of
+    # them and overflows, while the table's gradient (through the kernel) stays finite.
+    far = np.full(32, -1e4, dtype=np.float32)
+    with pytest.raises(FloatingPointError, match="gradient became non-finite"):
+        model.fit(x, far, sample_weight=np.full(32, 1.6e35), epochs=1, batch_size=32, verbose=0)
+    for a, b in zip(before, model.get_weights()):
+        assert np.array_equal(a, b)
+    assert model.optimizer.iterations == iterations
+
+
+def test_set_weights_checks_after_the_cast_and_is_all_or_nothing():
+    layer = layers.Dense(2)
+    layer.build((None, 3))
+    kernel, bias = layer.get_weights()
+    with pytest.raises(ValueError, match="too large for float32"):
+        layer.set_weights([np.full((3, 2), 1e300), np.zeros(2)])
+    with pytest.raises(ValueError, match="NaN"):
+        layer.set_weights([np.ones((3, 2)), np.array([0.0, np.nan])])
+    assert np.array_equal(layer.get_weights()[0], kernel) and np.array_equal(layer.get_weights()[1], bias)
+
+
+def test_optimizer_state_with_a_negative_step_count_is_refused():
+    optimizer = fastembed.optimizers.Adam()
+    with pytest.raises(ValueError, match="iterations must be an integer >= 0"):
+        optimizer.set_state({"iterations": np.asarray(-1)})

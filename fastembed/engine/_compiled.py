@@ -167,7 +167,9 @@ class CompiledRunner:
                 table_rule = (rule.kernel_params(bag.embeddings),) + rule.state_arrays()
             if packed is not None:
                 rule = optimizer.rule("dense")
-                dense_rule = (rule.kernel_params(packed[0]),) + rule.state_arrays()
+                # One row, as ops.dense_update sees the packed weights: the state has the
+                # same shape on both paths.
+                dense_rule = (rule.kernel_params(packed[0].reshape(1, -1)),) + rule.state_arrays()
         self.max_threads = max(1, _config.get_num_threads())
         self._trainer = _train.StackTrainer(
             flat, seq, offsets, targets, labels, inputs.sample_weight, batch_size, max_entries, max_bag,

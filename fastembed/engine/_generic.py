@@ -33,9 +33,31 @@ def loss_and_grad(model, y, output):
     return model.loss.value_and_grad(y, output)
 
 
+def _check_before_writing(plan, table_grad):
+    """Every gradient finite and every optimizer state the right shape, before any weight
+    or state is written (the table layer's fused update would otherwise run first)."""
+    model = plan.model
+    grads = [("the pooled embeddings' gradient", table_grad)] if table_grad is not None else []
+    grads += [("%s's %s gradient" % (layer.name, name), g) for layer in plan.layers if layer.trainable
+              for name, g in zip(layer.weight_names, layer.grads)]
+    for what, g in grads:
+        if not np.all(np.isfinite(g)):
+            raise FloatingPointError("%s became non-finite; lower the learning rate (the weights were not "
+                                     "updated by this step)" % what)
+    optimizer = model.optimizer
+    # The packed Dense weights are one row to the rule kernels (ops.dense_update's view).
+    params = [("dense", plan.packed[0].reshape(1, -1))] if plan.packed is not None else []
+    if hasattr(plan.layers[0], "backward_update") and plan.layers[0].trainable:
+        params.append(("layer0_embeddings", plan.layers[0].embeddings))
+    for key, param in params:
+        rule = optimizer._rules.get(key)
+        if rule is not None:
+            rule.build(param)
+
+
 def backward_and_update(plan, grad):
-    """Backpropagate ``grad`` and apply the optimizer. Nothing is written until every
-    dense gradient is known; the table layer (first) updates its rows last but one."""
+    """Backpropagate ``grad`` and apply the optimizer. Every gradient and every optimizer
+    state is checked before anything is written."""
     model, layers = plan.model, plan.layers
     optimizer = model.optimizer
     table_layer = layers[0] if hasattr(layers[0], "backward_update") else None
@@ -45,6 +67,7 @@ def backward_and_update(plan, grad):
             grad = layer.backward(grad, through_activation=False)
         else:
             grad = layer.backward(grad)
+    _check_before_writing(plan, grad if table_layer is not None else None)
     optimizer.begin_step()
     if table_layer is not None and table_layer.trainable:
         table_layer.backward_update(grad, optimizer, "layer0_embeddings")
@@ -90,7 +113,7 @@ class GenericRunner:
                 # The loss reduces over the batch size (Keras' sum over batch size): weight
                 # each sample's loss and gradient row.
                 losses = model.loss.sample_losses(part.y, output, logits=model._fuse_loss)
-                loss_value = float(np.dot(weights, losses) / (hi - lo))
+                loss_value = float(np.dot(weights.astype(np.float64), losses.astype(np.float64)) / (hi - lo))
                 grad = grad * weights.reshape((-1,) + (1,) * (grad.ndim - 1)).astype(grad.dtype)
             if not math.isfinite(loss_value):
                 raise FloatingPointError("the loss became %r; lower the learning rate (the weights were not "
