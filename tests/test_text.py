@@ -350,3 +350,42 @@ def test_subword_vocabulary_on_imdb_is_within_5_percent_of_target():
     assert abs(encoder.vocab_size - 8000) <= 400
     for text in texts[2000:2050]:
         assert encoder.decode(encoder.encode(text)) == text
+
+
+def test_a_saved_encoder_never_reads_another_file_and_has_sane_limits(tmp_path):
+    """Issue 12: a saved encoder whose vocabulary names a path made TextVectorizer read that
+    file; sizes in a file are bounded before anything is built."""
+    secret = tmp_path / "secret.txt"
+    secret.write_text("password\nhunter2\n")
+    good = TextVectorizer(output_sequence_length=4).adapt(["a b c", "b c"])
+    path = tmp_path / "encoder.json"
+    good.save(path)
+    document = json.loads(path.read_text())
+    for key, value, message in (("vocabulary", str(secret), "never points at another file"),
+                                ("output_sequence_length", 300_000_000, r"output_sequence_length must be"),
+                                ("ngrams", 10_000, "ngrams must be"),
+                                ("ngrams", [1, 10_000], "ngrams must be")):
+        hostile = json.loads(json.dumps(document))
+        hostile["config"][key] = value
+        bad = tmp_path / ("bad-%s.json" % key)
+        bad.write_text(json.dumps(hostile))
+        with pytest.raises(ValueError, match=message):
+            TextVectorizer.load(bad)
+    assert TextVectorizer.load(path).get_vocabulary() == good.get_vocabulary()
+
+
+def test_every_file_is_written_atomically(tmp_path, monkeypatch):
+    """An encoder save interrupted mid-write leaves the previous file whole and no litter."""
+    vectorizer = TextVectorizer().adapt(["a b c"])
+    path = tmp_path / "encoder.json"
+    vectorizer.save(path)
+    before = path.read_bytes()
+    import fastembed.text._documents as documents
+
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(documents.json, "dump", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        TextVectorizer().adapt(["x y z"]).save(path)
+    assert path.read_bytes() == before and [p.name for p in tmp_path.iterdir()] == ["encoder.json"]

@@ -4,6 +4,8 @@ with an inline SVG (no network)."""
 import html
 import os
 
+from .._files import atomic_write
+
 
 def plot_history(history, path):
     """Draw loss and accuracy per epoch (training and validation); returns the path written."""
@@ -25,7 +27,8 @@ def plot_history(history, path):
             axis.set_title(metric)
             axis.legend()
         figure.tight_layout()
-        figure.savefig(path, dpi=100)
+        with atomic_write(path, "wb") as handle:
+            figure.savefig(handle, dpi=100, format="png")
     finally:
         plt.close(figure)
     return path
@@ -53,7 +56,7 @@ def _write_svg_page(history, path, width=420, height=260, margin=36):
         panels.append('<svg width="%d" height="%d"><rect width="100%%" height="100%%" fill="white" stroke="#ccc"/>'
                       '<text x="%d" y="%d">%.4g</text><text x="%d" y="%d">%.4g</text>%s</svg>'
                       % (width, height, 2, margin, high, 2, height - margin, low, "".join(lines)))
-    with open(path, "w", encoding="utf-8") as handle:
+    with atomic_write(path, encoding="utf-8") as handle:
         handle.write('<!DOCTYPE html><html><head><meta charset="utf-8"><title>Training curves</title></head>'
                      '<body><h1>Training curves (per epoch)</h1>%s</body></html>\n' % "\n".join(panels))
     return path

@@ -11,6 +11,7 @@ import os
 import numpy as np
 
 from .. import __version__
+from .._files import atomic_write
 from ..embeddings import KeyedVectors
 from ..models import load_model
 from ..text import SubwordEncoder, TextVectorizer, pad_sequences
@@ -54,7 +55,7 @@ class Run:
             self.encoder.save(os.path.join(directory, "encoder.json"))
         else:
             self.encoder.save_to_file(os.path.join(directory, "encoder"))
-        with open(os.path.join(directory, "run.json"), "w", encoding="utf-8") as handle:
+        with atomic_write(os.path.join(directory, "run.json"), encoding="utf-8") as handle:
             json.dump({"format": RUN_FORMAT, "version": RUN_VERSION, "fastembed_version": __version__,
                        "class_names": self.class_names, "tokenizer": self.tokenizer, "seq_len": self.seq_len},
                       handle, indent=2)

@@ -7,6 +7,7 @@ import time
 import numpy as np
 
 from .. import __version__, callbacks, datasets, get_num_threads, layers, set_random_seed, threads
+from .._files import atomic_write
 from ..models import Sequential
 from ..optimizers import Adam
 from ..text import SubwordEncoder, TextVectorizer
@@ -87,7 +88,7 @@ def train(train_data, test_data, options, out, log=print):
                 "embedding": kv.plot(os.path.join(out, "embedding.png"), limit=300,
                                      title="Embedding: PCA of the %d most frequent tokens" % min(300, len(kv)))}
     metrics["files"] = {"model": model_path, "vecs": vecs, "meta": meta, **pictures}
-    with open(os.path.join(out, "metrics.json"), "w", encoding="utf-8") as handle:
+    with atomic_write(os.path.join(out, "metrics.json"), encoding="utf-8") as handle:
         json.dump(metrics, handle, indent=2)
     return run, metrics
 

@@ -6,6 +6,8 @@ import os
 
 import numpy as np
 
+from .._files import atomic_write
+
 
 def save_projector(kv, directory, metadata=None, config=False):
     """Write ``vecs.tsv`` and ``meta.tsv``; see :meth:`KeyedVectors.save_projector`."""
@@ -19,17 +21,17 @@ def save_projector(kv, directory, metadata=None, config=False):
     vecs_path = os.path.join(directory, "vecs.tsv")
     meta_path = os.path.join(directory, "meta.tsv")
     row_format = _row_format(kv.vector_size, "\t")
-    with open(vecs_path, "w", encoding="utf-8", newline="\n") as handle:
+    with atomic_write(vecs_path, encoding="utf-8", newline="\n") as handle:
         for row in kv.vectors.tolist():
             handle.write(row_format % tuple(row) + "\n")
-    with open(meta_path, "w", encoding="utf-8", newline="\n") as handle:
+    with atomic_write(meta_path, encoding="utf-8", newline="\n") as handle:
         if columns:
             handle.write("\t".join(["word"] + [_escape_tsv(name) for name in columns]) + "\n")
         for i, key in enumerate(kv.index_to_key):
             cells = [_escape_tsv(key)] + [_escape_tsv(str(values[i])) for values in columns.values()]
             handle.write("\t".join(cells) + "\n")
     if config:
-        with open(os.path.join(directory, "projector_config.pbtxt"), "w", encoding="utf-8") as handle:
+        with atomic_write(os.path.join(directory, "projector_config.pbtxt"), encoding="utf-8") as handle:
             handle.write('embeddings {\n  tensor_name: "embedding"\n  tensor_path: "vecs.tsv"\n'
                          '  metadata_path: "meta.tsv"\n}\n')
     return vecs_path, meta_path
@@ -42,7 +44,7 @@ def save_word2vec_format(kv, path, binary=False):
             raise ValueError("key %r is empty or holds whitespace: the word2vec format cannot store it" % key)
     vectors = kv.vectors.astype("<f4")
     row_format = _row_format(kv.vector_size, " ")
-    with open(path, "wb") as handle:
+    with atomic_write(path, "wb") as handle:
         handle.write(("%d %d\n" % vectors.shape).encode("utf-8"))
         for key, row in zip(kv.index_to_key, vectors):
             if binary:

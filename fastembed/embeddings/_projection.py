@@ -15,6 +15,8 @@ import warnings
 
 import numpy as np
 
+from .._files import atomic_write
+
 PCAResult = collections.namedtuple(
     "PCAResult", ["coordinates", "explained_variance_ratio", "components", "mean", "keys"])
 PCAResult.__doc__ = ("Coordinates of each key on the principal components, the share of the "
@@ -96,7 +98,8 @@ def _write_matplotlib(projection, path, title):
         axes.set_ylabel(ylabel)
         axes.set_title(title or "Embedding, PCA of %d keys" % len(projection.keys))
         figure.tight_layout()
-        figure.savefig(path, dpi=120)
+        with atomic_write(path, "wb") as handle:
+            figure.savefig(handle, dpi=120, format="png")
     finally:
         plt.close(figure)
     return path
@@ -153,7 +156,7 @@ def _write_html(projection, path, title, width=960, height=720, margin=40):
         title=html.escape(title or "Embedding, PCA of %d keys" % len(projection.keys)),
         n=len(projection.keys), xlabel=html.escape(xlabel), ylabel=html.escape(ylabel),
         width=width, height=height, points="\n".join(points))
-    with open(path, "w", encoding="utf-8") as handle:
+    with atomic_write(path, encoding="utf-8") as handle:
         handle.write(page)
     return path
 

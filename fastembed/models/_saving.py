@@ -2,46 +2,19 @@
 optimizer state), never unpickled."""
 
 import json
-import os
-import tempfile
 import zipfile
 
 import numpy as np
 
 from .. import layers as layers_module, losses as losses_module, optimizers as optimizers_module
+from .._files import atomic_write
 
 FORMAT = "fastembed.Sequential"
 FORMAT_VERSION = 1
 
 
-def _file_mode(path):
-    """The mode of the file being replaced, else what the umask gives a new file."""
-    try:
-        return os.stat(path).st_mode & 0o777
-    except OSError:
-        umask = os.umask(0)
-        os.umask(umask)
-        return 0o666 & ~umask
-
-
-def _sync_directory(directory):
-    """Make the rename durable (POSIX); a no-op where directories cannot be opened."""
-    try:
-        descriptor = os.open(directory, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(descriptor)
-    except OSError:
-        pass
-    finally:
-        os.close(descriptor)
-
-
 def save_model(model, path):
-    """Write ``model`` to ``path``: into a temporary file in the same directory, flushed and
-    fsynced, then renamed over the target, so that the target is always either the old
-    file or the complete new one (an interrupted save loses nothing)."""
+    """Write ``model`` to ``path`` (atomically: see fastembed._files.atomic_write)."""
     config = {"format": FORMAT, "version": FORMAT_VERSION, "model": model.get_config()}
     arrays = {}
     for i, layer in enumerate(model.layers):
@@ -54,24 +27,8 @@ def save_model(model, path):
         for key, array in model.optimizer.get_state().items():
             arrays["optimizer/" + key] = array
     arrays["config"] = np.frombuffer(json.dumps(config).encode("utf-8"), dtype=np.uint8)
-    path = os.fspath(path)
-    directory = os.path.dirname(os.path.abspath(path))
-    handle, temporary = tempfile.mkstemp(prefix=".%s." % os.path.basename(path), suffix=".tmp", dir=directory)
-    try:
-        with os.fdopen(handle, "wb") as stream:  # a handle: np.savez would append .npz to a name
-            np.savez(stream, **arrays)
-            stream.flush()
-            os.fsync(stream.fileno())
-        # mkstemp makes the file private (0600): give it the mode a plain open() would.
-        os.chmod(temporary, _file_mode(path))
-        os.replace(temporary, path)
-        _sync_directory(directory)
-    except BaseException:
-        try:
-            os.unlink(temporary)
-        except OSError:
-            pass
-        raise
+    with atomic_write(path, "wb") as stream:  # a handle: np.savez would append .npz to a name
+        np.savez(stream, **arrays)
 
 
 def load_model(path):

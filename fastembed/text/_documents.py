@@ -3,6 +3,8 @@ so that loading a foreign, damaged or newer file fails with a clear message."""
 
 import json
 
+from .._files import atomic_write
+
 
 def make(format_name, version, **fields):
     """A tagged document: ``{'format': ..., 'version': ..., **fields}``."""
@@ -18,8 +20,8 @@ def check(document, format_name, version, source, what):
 
 
 def write(path, document):
-    """Write ``document`` as UTF-8 JSON."""
-    with open(path, "w", encoding="utf-8") as handle:
+    """Write ``document`` as UTF-8 JSON (atomically)."""
+    with atomic_write(path, encoding="utf-8") as handle:
         json.dump(document, handle, ensure_ascii=False)
 
 

@@ -30,6 +30,11 @@ else:  # pragma: no cover - the test suite refuses to run uncompiled
 # characters is where a second thread starts to pay (measured with bench_text.py).
 _WORK_PER_CHAR = 4
 
+# Limits on what a loaded encoder file may ask for (a hostile file must not make us allocate
+# out_len x texts ids or enumerate n-grams of absurd width). Built in code, any value goes.
+_MAX_FILE_SEQUENCE_LENGTH = 1 << 20
+_MAX_FILE_NGRAMS = 32
+
 PADDING_TOKEN = ""
 OOV_TOKEN = "[UNK]"
 _FORMAT = "fastembed.TextVectorizer"
@@ -416,8 +421,25 @@ class TextVectorizer:
     def from_document(cls, document, source="document"):
         """Rebuild from the dict :meth:`to_document` returns."""
         _documents.check(document, _FORMAT, _FORMAT_VERSION, source, "TextVectorizer")
+        config = document.get("config")
+        if not isinstance(config, dict):
+            raise ValueError("%s holds a damaged TextVectorizer configuration (no config object)" % source)
+        # A saved file carries its vocabulary itself: it never names another file to read.
+        vocabulary = config.get("vocabulary")
+        if vocabulary is not None and not (isinstance(vocabulary, list)
+                                           and all(isinstance(token, str) for token in vocabulary)):
+            raise ValueError("%s: the saved vocabulary must be a list of tokens (a saved encoder never points "
+                             "at another file), got %s" % (source, type(vocabulary).__name__))
+        for key, limit in (("output_sequence_length", _MAX_FILE_SEQUENCE_LENGTH), ("ngrams", _MAX_FILE_NGRAMS)):
+            value = config.get(key)
+            values = value if isinstance(value, list) else [value]
+            for item in values:
+                if item is not None and (not isinstance(item, int) or isinstance(item, bool)
+                                         or not 1 <= item <= limit):
+                    raise ValueError("%s: %s must be an integer in [1, %d] in a saved encoder, got %r"
+                                     % (source, key, limit, value))
         try:
-            return cls.from_config(document["config"])
+            return cls.from_config(config)
         except (KeyError, TypeError) as exc:
             raise ValueError("%s holds a damaged TextVectorizer configuration (%s)" % (source, exc)) from None
 
