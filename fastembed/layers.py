@@ -110,6 +110,11 @@ class Layer:
         """Number of scalars in the weights."""
         return int(sum(w.size for w in self.weights))
 
+    def weight_shapes(self, input_shape):
+        """The shape of each weight :meth:`build` would create for ``input_shape``, by
+        name, without creating them (a loader checks a file against it first)."""
+        return {}
+
     # -- computation -------------------------------------------------------------------
     def forward(self, inputs, mask=None, training=False):
         """Compute the output (and, in training, cache what backward needs)."""
@@ -188,6 +193,9 @@ class Embedding(Layer):
 
     def compute_output_shape(self, input_shape):
         return tuple(input_shape) + (self.output_dim,)
+
+    def weight_shapes(self, input_shape):
+        return {"embeddings": (self.input_dim, self.output_dim)}
 
     @property
     def padding_idx(self):
@@ -294,6 +302,8 @@ class EmbeddingBag(Layer):
 
     def compute_output_shape(self, input_shape):
         return (input_shape[0], self.output_dim)
+
+    weight_shapes = Embedding.weight_shapes
 
     def compute_mask(self, inputs, mask):
         return None
@@ -442,6 +452,12 @@ class Dense(Layer):
 
     def compute_output_shape(self, input_shape):
         return tuple(input_shape[:-1]) + (self.units,)
+
+    def weight_shapes(self, input_shape):
+        shapes = {"kernel": (input_shape[-1], self.units)}
+        if self.use_bias:
+            shapes["bias"] = (self.units,)
+        return shapes
 
     def forward(self, inputs, mask=None, training=False, apply_activation=True):
         x = np.asarray(inputs)

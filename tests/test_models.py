@@ -533,3 +533,56 @@ def test_optimizer_state_with_a_negative_step_count_is_refused():
     optimizer = fastembed.optimizers.Adam()
     with pytest.raises(ValueError, match="iterations must be an integer >= 0"):
         optimizer.set_state({"iterations": np.asarray(-1)})
+
+
+def _rewrite_model_file(source, target, change):
+    """Copy a saved model, letting ``change(arrays, config)`` edit it (np.savez, stored)."""
+    import json as json_module
+
+    with np.load(source) as archive:
+        arrays = {key: archive[key] for key in archive.files}
+    config = json_module.loads(arrays.pop("config").tobytes().decode("utf-8"))
+    change(arrays, config)
+    arrays["config"] = np.frombuffer(json_module.dumps(config).encode("utf-8"), dtype=np.uint8)
+    with open(target, "wb") as handle:
+        np.savez(handle, **arrays)
+
+
+def test_a_model_file_is_checked_against_its_size_before_anything_is_built(tmp_path):
+    """Issue 12: a small file declaring Embedding(1e6, 500) allocated 3.9 GB before failing;
+    a compressed member (zip bomb) was inflated; unknown arrays were read."""
+    import zipfile
+
+    model = tutorial_model(vocab=20, dim=4)
+    model.compile("adam", "binary_crossentropy")
+    good = tmp_path / "good.fe"
+    model.save(good)
+
+    def huge_embedding(arrays, config):
+        config["model"]["layers"][0]["config"]["input_dim"] = 1_000_000
+        config["model"]["layers"][0]["config"]["output_dim"] = 500
+
+    cases = [(huge_embedding, r"is \(20, 4\) in the file but the configuration makes it \(1000000, 500\)"),
+             (lambda arrays, config: arrays.update({"extra": np.zeros(3)}), "arrays no fastembed model has"),
+             (lambda arrays, config: arrays.pop("weights/2/kernel"), "missing weight kernel")]
+    for i, (change, message) in enumerate(cases):
+        bad = tmp_path / ("bad%d.fe" % i)
+        _rewrite_model_file(good, bad, change)
+        with pytest.raises(ValueError, match=message):
+            fastembed.load_model(bad)
+    bomb = tmp_path / "bomb.fe"
+    with zipfile.ZipFile(good) as source, zipfile.ZipFile(bomb, "w", compression=zipfile.ZIP_DEFLATED) as target:
+        for info in source.infolist():
+            target.writestr(info.filename, source.read(info))
+    with pytest.raises(ValueError, match="compressed"):
+        fastembed.load_model(bomb)
+    lying = tmp_path / "lying.fe"
+    with zipfile.ZipFile(good) as source, zipfile.ZipFile(lying, "w") as target:
+        for info in source.infolist():
+            data = source.read(info)
+            if info.filename == "weights/0/embeddings.npy":
+                data = data.replace(b"(20, 4)", b"(90, 4)")  # a header claiming more rows than stored
+            target.writestr(info.filename, data)
+    with pytest.raises(ValueError, match="claims"):
+        fastembed.load_model(lying)
+    assert [w.shape for w in fastembed.load_model(good).get_weights()] == [w.shape for w in model.get_weights()]

@@ -31,6 +31,59 @@ def save_model(model, path):
         np.savez(stream, **arrays)
 
 
+_MAX_CONFIG_BYTES = 16 << 20
+
+
+def _array_headers(path):
+    """``{name: (shape, dtype)}`` of every array in the file, read from the headers only,
+    each checked against the bytes the file really holds for it (no compressed members:
+    np.savez stores, so a compressed one can only be a zip bomb)."""
+    headers = {}
+    with zipfile.ZipFile(path) as archive:
+        for info in archive.infolist():
+            if not info.filename.endswith(".npy"):
+                raise ValueError("unexpected member %r" % info.filename)
+            if info.compress_type != zipfile.ZIP_STORED:
+                raise ValueError("member %r is compressed; fastembed writes none" % info.filename)
+            with archive.open(info) as member:
+                version = np.lib.format.read_magic(member)
+                if version == (1, 0):
+                    shape, fortran, dtype = np.lib.format.read_array_header_1_0(member)
+                else:
+                    shape, fortran, dtype = np.lib.format.read_array_header_2_0(member)
+                offset = member.tell()
+            if dtype.hasobject:
+                raise ValueError("member %r holds Python objects" % info.filename)
+            claimed = int(np.prod(shape, dtype=np.int64)) * dtype.itemsize if shape else dtype.itemsize
+            if claimed != info.file_size - offset:
+                raise ValueError("member %r claims %d bytes but holds %d" % (info.filename, claimed,
+                                                                            info.file_size - offset))
+            headers[info.filename[:-len(".npy")]] = (tuple(shape), dtype)
+    return headers
+
+
+def _check_against_file(model, spec, headers, path):
+    """Every weight the model will create must be in the file with that shape, and the file
+    must hold nothing else: checked before anything is built (allocated)."""
+    shape = spec.get("build_input_shape")
+    # As Sequential.build() with no shape: ids of the first layer's input_length.
+    shape = tuple(shape) if shape else (None, getattr(model.layers[0], "input_length", None))
+    expected = {"config"}
+    for i, layer in enumerate(model.layers):
+        for name, weight_shape in layer.weight_shapes(shape).items():
+            key = "weights/%d/%s" % (i, name)
+            if key not in headers:
+                raise ValueError("%s is missing weight %s of layer %s" % (path, name, layer.name))
+            if headers[key][0] != tuple(weight_shape):
+                raise ValueError("%s: weight %s of layer %s is %s in the file but the configuration makes it %s"
+                                 % (path, name, layer.name, headers[key][0], tuple(weight_shape)))
+            expected.add(key)
+        shape = layer.compute_output_shape(shape)
+    unknown = sorted(key for key in headers if key not in expected and not key.startswith("optimizer/"))
+    if unknown:
+        raise ValueError("%s holds arrays no fastembed model has: %s" % (path, unknown[:5]))
+
+
 def load_model(path):
     """Load a model saved by :meth:`Sequential.save` (architecture, weights, optimizer
     state); training can continue where it stopped.
@@ -41,6 +94,9 @@ def load_model(path):
         The file is truncated, is not a fastembed model, or comes from a newer format.
     """
     try:
+        headers = _array_headers(path)
+        if "config" not in headers:
+            raise ValueError("no model configuration inside")
         archive = np.load(path, allow_pickle=False)
     except (zipfile.BadZipFile, ValueError, EOFError, OSError) as exc:
         if isinstance(exc, FileNotFoundError):
@@ -48,21 +104,29 @@ def load_model(path):
         raise ValueError("%s is not a fastembed model file (%s)" % (path, exc)) from None
     with archive:
         try:
-            if "config" not in archive.files:
-                raise ValueError("no model configuration inside")
+            config_shape, config_dtype = headers["config"]
+            if config_dtype != np.uint8 or len(config_shape) != 1 or config_shape[0] > _MAX_CONFIG_BYTES:
+                raise ValueError("the configuration is not a JSON text of at most %d bytes" % _MAX_CONFIG_BYTES)
             config = json.loads(archive["config"].tobytes().decode("utf-8"))
-            arrays = {key: archive[key] for key in archive.files if key != "config"}
-        except (zipfile.BadZipFile, ValueError, EOFError, KeyError, UnicodeDecodeError, OSError) as exc:
+            if not isinstance(config, dict):
+                raise ValueError("the configuration is not a JSON object")
+        except (zipfile.BadZipFile, ValueError, EOFError, KeyError, UnicodeDecodeError, OSError,
+                RecursionError) as exc:
             raise ValueError("%s is not a readable fastembed model file (%s)" % (path, exc)) from None
-    if config.get("format") != FORMAT:
-        raise ValueError("%s is not a fastembed model file" % path)
-    if config.get("version", 0) > FORMAT_VERSION:
-        raise ValueError("%s was saved by a newer fastembed (format %s > %d)"
-                         % (path, config.get("version"), FORMAT_VERSION))
-    spec = config["model"]
-    from ._sequential import Sequential
+        if config.get("format") != FORMAT:
+            raise ValueError("%s is not a fastembed model file" % path)
+        if config.get("version", 0) > FORMAT_VERSION:
+            raise ValueError("%s was saved by a newer fastembed (format %s > %d)"
+                             % (path, config.get("version"), FORMAT_VERSION))
+        spec = config["model"]
+        from ._sequential import Sequential
 
-    model = Sequential([layers_module.deserialize(layer) for layer in spec["layers"]], name=spec.get("name"))
+        model = Sequential([layers_module.deserialize(layer) for layer in spec["layers"]], name=spec.get("name"))
+        _check_against_file(model, spec, headers, path)
+        try:
+            arrays = {key: archive[key] for key in archive.files if key != "config"}
+        except (zipfile.BadZipFile, ValueError, EOFError, OSError) as exc:
+            raise ValueError("%s is not a readable fastembed model file (%s)" % (path, exc)) from None
     shape = spec.get("build_input_shape")
     model.build(tuple(shape) if shape else None)
     for i, layer in enumerate(model.layers):
