@@ -84,7 +84,8 @@ def as_ids(ids, name="ids"):
             raise IndexError("%s: id %d at position %s does not fit in int64"
                              % (name, int(arr.max()), pos))
         arr = arr.astype(np.int64)
-    return np.ascontiguousarray(arr)
+    # np.ascontiguousarray turns a 0-d array into shape (1,): a scalar id keeps shape ().
+    return arr if arr.ndim == 0 else np.ascontiguousarray(arr)
 
 
 def describe_position(flat_position, shape):
@@ -113,6 +114,14 @@ def numpy_check_ids(flat_ids, lower, upper, num_threads=None):
     if bad.any():
         return int(np.argmax(bad)), -1
     return -1, int(flat_ids.max())
+
+
+def as_num_rows(num_rows):
+    """A table height given on its own: an integer >= 0."""
+    value = operator.index(num_rows)
+    if value < 0:
+        raise ValueError("num_rows must be >= 0, got %d" % value)
+    return value
 
 
 def id_upper_bound(num_rows):
@@ -173,6 +182,8 @@ def normalize_padding_idx(padding_idx, num_rows):
     if num_rows is None:
         if value < 0:
             raise ValueError("a negative padding_idx needs the table size (pass weights or num_rows)")
+        if value > INT64_MAX:
+            raise ValueError("padding_idx %d does not fit in int64" % value)
         return value
     if not -num_rows <= value < num_rows:
         raise ValueError("padding_idx %d is out of range for a table of %d rows" % (value, num_rows))
@@ -326,7 +337,7 @@ def prepare_bag_backward(grad, ids, offsets, mode, padding_idx, per_sample_weigh
         table = as_table(weights)
         num_rows = table.shape[0]
     elif num_rows is not None:
-        num_rows = operator.index(num_rows)
+        num_rows = as_num_rows(num_rows)
     bag = prepare_bag(ids, offsets, mode, padding_idx, per_sample_weights, num_rows, grad.dtype,
                       checker, finder, num_threads)
     check_bag_grad(grad, bag.n_bags)
@@ -354,7 +365,7 @@ def prepare_lookup_backward(grad, ids, num_rows, checker, finder, num_threads):
         raise ValueError("grad must have shape ids.shape + (dim,) = %s + (dim,), got %s"
                          % (ids.shape, grad.shape))
     if num_rows is not None:
-        num_rows = operator.index(num_rows)
+        num_rows = as_num_rows(num_rows)
     flat = ids.reshape(-1)
     check_ids(flat, ids.shape, num_rows, checker, num_threads)
     grad = grad.reshape(flat.shape[0], grad.shape[-1])

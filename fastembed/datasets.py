@@ -5,6 +5,7 @@ import collections
 import csv
 import io
 import os
+import re
 
 import numpy as np
 
@@ -159,7 +160,9 @@ def _decode(path, encoding, errors):
     with open(path, "rb") as handle:
         data = handle.read()
     try:
-        return data.decode(encoding, errors)
+        text = data.decode(encoding, errors)
+        # A UTF-8 byte-order mark (Excel writes one) is not part of the first column's name.
+        return text[1:] if text.startswith("\ufeff") else text
     except UnicodeDecodeError as exc:
         line = data.count(b"\n", 0, exc.start) + 1
         raise ValueError("%s, line %d: bytes %r are not valid %s (pass encoding='cp1252' or errors='replace' "
@@ -192,12 +195,19 @@ def _read_directory(path, class_names, encoding, errors):
     return texts, labels, classes
 
 
+_ASCII_WHITESPACE = re.compile(r"[ \t\n\r\x0b\x0c]")
+
+
 def _read_fasttext(content, path):
     texts, labels = [], []
-    for number, line in enumerate(content.splitlines(), 1):
+    # Lines end at '\n' only (str.splitlines would also cut at U+0085, U+2028 or a form
+    # feed inside a text: IMDB holds U+0085); the label ends at any ASCII whitespace.
+    for number, line in enumerate(content.split("\n"), 1):
+        line = line[:-1] if line.endswith("\r") else line
         if not line.strip():
             continue
-        head, _, text = line.partition(" ")
+        match = _ASCII_WHITESPACE.search(line)
+        head, text = (line[:match.start()], line[match.end():]) if match else (line, "")
         if not head.startswith(_FASTTEXT_PREFIX) or head == _FASTTEXT_PREFIX:
             raise ValueError("%s, line %d: expected '__label__<class> text'" % (path, number))
         if text.startswith(_FASTTEXT_PREFIX):

@@ -160,3 +160,11 @@ def test_empty_table():
     assert ops.embedding_lookup(empty, []).shape == (0, 4)
     with pytest.raises(IndexError, match="table of 0 rows"):
         ops.embedding_lookup(empty, [0])
+
+
+def test_table_sizes_and_padding_ids_out_of_any_range():
+    grad, ids = np.ones((1, 3), np.float32), np.array([[0, 1]])
+    with pytest.raises(ValueError, match="num_rows must be >= 0"):
+        ops.embedding_bag_backward(grad, ids, num_rows=-5)
+    with pytest.raises(ValueError, match="does not fit in int64"):
+        ops.embedding_bag_backward(grad, ids, padding_idx=2 ** 70)

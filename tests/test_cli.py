@@ -188,3 +188,17 @@ def test_train_with_subwords(tmp_path):
     assert status == 0 and json.loads(stdout)[0]["label"].endswith(("star", "stars"))
     with open(os.path.join(out, "vecs.tsv")) as vecs, open(os.path.join(out, "meta.tsv")) as meta:
         assert len(vecs.readlines()) == len(meta.readlines())
+
+
+def test_inputs_are_checked_before_training_writes_anything(tmp_path):
+    """Issue 12: an unknown class in --test was found only after training had replaced the
+    run; --threads 5000 aborted the process inside OpenMP."""
+    data = make_demo_reviews(200, seed=3)
+    train = write_csv(tmp_path / "train.csv", data)
+    odd = tmp_path / "test.csv"
+    odd.write_text("text,label\nfine film,6 stars\ngood film,%s\n" % data.class_names[0], encoding="utf-8")
+    out = tmp_path / "run"
+    status, _, stderr = fastembed("train", train, "--test", str(odd), "--epochs", "1", "--out", str(out))
+    assert status == 2 and "classes the training data does not: 6 stars" in stderr and not out.exists()
+    status, _, stderr = fastembed("train", train, "--threads", "5000", "--out", str(out))
+    assert status == 2 and "at most" in stderr and "threads" in stderr and not out.exists()

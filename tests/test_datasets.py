@@ -158,3 +158,21 @@ def test_split_dataset_is_stratified_and_seeded():
     assert split_dataset(data, 0.25, seed=3)[1].texts == validation.texts
     with pytest.raises(ValueError, match="validation_split"):
         split_dataset(data, 1.0)
+
+
+def test_fasttext_lines_end_at_newline_only_and_labels_at_any_ascii_space(tmp_path):
+    """Issue 12: a tab after the label went into the class name, and U+0085 (in IMDB) or a
+    form feed inside a text cut the line."""
+    path = tmp_path / "data.txt"
+    path.write_text("__label__pos\tgood film\x85really\n__label__neg bad\x0cfilm\r\n\n__label__pos fine\u2028too\n",
+                    encoding="utf-8")
+    data = load_text_dataset(str(path), shuffle=False)
+    assert data.class_names == ["neg", "pos"]
+    assert data.texts == ["good film\x85really", "bad\x0cfilm", "fine\u2028too"]
+
+
+def test_csv_with_a_byte_order_mark(tmp_path):
+    path = tmp_path / "data.csv"
+    path.write_bytes("\ufefftext,label\nnice,1\nbad,0\n".encode("utf-8"))
+    data = load_text_dataset(str(path), shuffle=False)
+    assert data.texts == ["nice", "bad"] and data.class_names == ["0", "1"]

@@ -230,3 +230,25 @@ def test_fused_bag_sum_rejects_bad_ids_like_the_generic_one(rng, fused_and_gener
                 ops.embedding_bag(table, ids, padding_idx=padding_idx)
             return True
         assert fused_and_generic(run) == (True, True)
+
+
+@pytest.mark.parametrize("position", [0, 1, 2])
+def test_max_pooling_propagates_nan_whatever_its_position(num_threads, position):
+    """Issue 12: a NaN in a max bag gave a finite value that depended on entry order; it now
+    propagates as in the NumPy twin, and that dimension sends no gradient."""
+    table = np.arange(12, dtype=np.float32).reshape(4, 3)
+    table[position + 1, 1] = np.nan
+    ids = np.array([[1, 2, 3], [3, 2, 1]])
+    out = ops.embedding_bag(table, ids, mode="max")
+    np.testing.assert_array_equal(out, reference.embedding_bag(table, ids, mode="max"))
+    assert np.isnan(out[:, 1]).all() and np.isfinite(out[:, [0, 2]]).all()
+    grad = ops.embedding_bag_backward(np.ones((2, 3), np.float32), ids, mode="max", weights=table)
+    twin = reference.embedding_bag_backward(np.ones((2, 3), np.float32), ids, mode="max", weights=table)
+    np.testing.assert_array_equal(grad.to_dense(4), twin.to_dense(4))
+    assert grad.to_dense(4)[:, 1].sum() == 0
+
+
+def test_a_scalar_id_looks_up_one_row():
+    table = np.arange(12, dtype=np.float32).reshape(4, 3)
+    assert ops.embedding_lookup(table, 2).shape == (3,) == reference.embedding_lookup(table, 2).shape
+    np.testing.assert_array_equal(ops.embedding_lookup(table, np.int32(2)), table[2])

@@ -126,7 +126,9 @@ cdef inline void max_bag(const floating* table, Py_ssize_t dim, Py_ssize_t num_r
                           int64_t* argpos, Py_ssize_t* n_invalid) noexcept nogil:
     """Element-wise max over the rows of one bag; ``argpos`` (may be NULL) records the
     position of the first maximum, which is where the backward pass sends the gradient.
-    Invalid ids are counted and skipped (see :func:`bag_row`)."""
+    A NaN propagates (as NumPy's maximum: the result does not depend on entry order) and
+    its dimension gets no gradient (argpos -1), as in the reference. Invalid ids are
+    counted and skipped (see :func:`bag_row`)."""
     cdef Py_ssize_t j, d
     cdef bint first = True
     cdef const floating* row
@@ -143,14 +145,19 @@ cdef inline void max_bag(const floating* table, Py_ssize_t dim, Py_ssize_t num_r
         elif argpos != NULL:
             for d in range(dim):
                 # Strict comparison: ties keep the earliest position, as PyTorch does.
-                if row[d] > out[d]:
+                # (x != x: a NaN takes over; nothing takes over from a NaN.)
+                if row[d] > out[d] or (row[d] != row[d] and out[d] == out[d]):
                     out[d] = row[d]
                     argpos[d] = j
         else:
             for d in range(dim):
-                if row[d] > out[d]:
+                if row[d] > out[d] or (row[d] != row[d] and out[d] == out[d]):
                     out[d] = row[d]
     if first and argpos != NULL:
         # Empty or fully padded bag: output stays zero and no position receives gradient.
         for d in range(dim):
             argpos[d] = -1
+    elif argpos != NULL:
+        for d in range(dim):
+            if out[d] != out[d]:
+                argpos[d] = -1

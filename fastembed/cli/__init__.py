@@ -5,6 +5,7 @@ Exit status: 0 on success, 2 for a user mistake (one line on stderr, no tracebac
 """
 
 import argparse
+import os
 import sys
 import traceback
 
@@ -33,6 +34,16 @@ def _positive_int(text):
         raise argparse.ArgumentTypeError("%r is not an integer" % text) from None
     if value < 1:
         raise argparse.ArgumentTypeError("must be >= 1, got %d" % value)
+    return value
+
+
+def _thread_count(text):
+    """--threads: at most 4 per core (libgomp aborts the whole process when it cannot
+    create the threads asked for: 5,000 did here)."""
+    value = _positive_int(text)
+    limit = 4 * (len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1))
+    if value > limit:
+        raise argparse.ArgumentTypeError("at most %d threads (4 per core), got %d" % (limit, value))
     return value
 
 
@@ -68,7 +79,7 @@ def _training_options(parser, epochs, vocab_size, seq_len):
     parser.add_argument("--batch-size", type=_positive_int, default=32)
     parser.add_argument("--learning-rate", type=_positive_float, default=1e-3)
     parser.add_argument("--validation-split", type=_fraction, default=0.2)
-    parser.add_argument("--threads", type=_positive_int, default=None, help="default: all cores")
+    parser.add_argument("--threads", type=_thread_count, default=None, help="default: all cores")
     parser.add_argument("--seed", type=int, default=0)
 
 

@@ -133,6 +133,12 @@ def load_data(path, args):
 def command_train(args, out=print):
     train_data = load_data(args.data, args)
     test_data = load_data(args.test, args) if args.test else None
+    if test_data is not None:
+        # Checked before training, not after it (when the run would already be written).
+        unknown = sorted(set(test_data.class_names) - set(train_data.class_names))
+        if unknown:
+            raise UserError("the test data has classes the training data does not: %s (training classes: %s)"
+                            % (", ".join(unknown), ", ".join(train_data.class_names)))
     with threads(args.threads or get_num_threads()):
         _, metrics = train(train_data, test_data, args, args.out, log=out)
     _report(metrics, args.out, out)
