@@ -511,7 +511,9 @@ class Dropout(Layer):
 
     def forward(self, inputs, mask=None, training=False):
         x = np.asarray(inputs)
-        if not training or self.rate == 0:
+        if not training:
+            return x  # inference leaves the layer's training state alone (another thread may fit)
+        if self.rate == 0:
             self._keep = None
             return x
         if self._rng is None:

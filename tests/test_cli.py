@@ -202,3 +202,6 @@ def test_inputs_are_checked_before_training_writes_anything(tmp_path):
     assert status == 2 and "classes the training data does not: 6 stars" in stderr and not out.exists()
     status, _, stderr = fastembed("train", train, "--threads", "5000", "--out", str(out))
     assert status == 2 and "at most" in stderr and "threads" in stderr and not out.exists()
+    for option in ("--dim", "--seq-len"):
+        status, _, stderr = fastembed("train", train, option, "1000000000", "--out", str(out))
+        assert status == 2 and "at most" in stderr and "Traceback" not in stderr and not out.exists()

@@ -108,7 +108,7 @@ def test_malformed_text_files(tmp_path, content, message):
 def test_malformed_binary_files(tmp_path):
     path = tmp_path / "bad.bin"
     path.write_bytes(b"2 2\na " + np.array([1, 2], "<f4").tobytes() + b"b " + b"\x00\x00")
-    with pytest.raises(ValueError, match="truncated at record 2"):
+    with pytest.raises(ValueError, match="truncated"):
         KeyedVectors.load_word2vec_format(str(path), binary=True)
     path.write_bytes(b"junk\n")
     with pytest.raises(ValueError, match="header"):
@@ -398,3 +398,11 @@ def test_plot_falls_back_to_html_without_matplotlib(planted, tmp_path, monkeypat
         path = planted.plot(str(tmp_path / "embedding.png"))
     assert path.endswith("embedding.html") and "matplotlib is not installed" in str(caught[0].message)
     assert open(path, encoding="utf-8").read().count("<circle") == len(planted)
+
+
+def test_a_word2vec_header_claiming_more_than_the_file_holds(tmp_path):
+    """Issue 12: a binary header claiming 10**12 rows raised MemoryError, not ValueError."""
+    path = tmp_path / "huge.bin"
+    path.write_bytes(b"1000000000000 100\nword " + np.zeros(100, np.float32).tobytes())
+    with pytest.raises(ValueError, match="header announces"):
+        KeyedVectors.load_word2vec_format(str(path), binary=True)

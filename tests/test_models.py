@@ -586,3 +586,32 @@ def test_a_model_file_is_checked_against_its_size_before_anything_is_built(tmp_p
     with pytest.raises(ValueError, match="claims"):
         fastembed.load_model(lying)
     assert [w.shape for w in fastembed.load_model(good).get_weights()] == [w.shape for w in model.get_weights()]
+
+
+def test_a_damaged_model_configuration_raises_one_error_type(tmp_path):
+    """Issue 12: other damaged files raised TypeError, AttributeError, RecursionError, ..."""
+    model = tutorial_model(vocab=20, dim=4)
+    model.compile("adam", "binary_crossentropy")
+    good = tmp_path / "good.fe"
+    model.save(good)
+
+    changes = [lambda a, c: c["model"].update(layers=[1, 2]),
+               lambda a, c: c["model"].update(layers={"a": 1}),
+               lambda a, c: c["model"]["layers"][0].update(config={"input_dim": "many", "output_dim": 4}),
+               lambda a, c: c.update(compile={"optimizer": 3, "loss": None, "metrics": 7}),
+               lambda a, c: c["model"].pop("layers")]
+    for i, change in enumerate(changes):
+        bad = tmp_path / ("bad%d.fe" % i)
+        _rewrite_model_file(good, bad, change)
+        with pytest.raises(ValueError):
+            fastembed.load_model(bad)
+
+
+def test_inference_leaves_dropout_training_state_alone(rng):
+    """Issue 12: a predict call (say from another thread) reset Dropout's mask between the
+    forward and backward pass of a training step."""
+    layer = layers.Dropout(0.5, seed=1)
+    x = np.ones((4, 6), np.float32)
+    out = layer.forward(x, training=True)
+    layer.forward(x, training=False)  # inference in between
+    np.testing.assert_array_equal(layer.backward(np.ones_like(x)), out)

@@ -37,6 +37,17 @@ def _positive_int(text):
     return value
 
 
+def _at_most(limit):
+    """An argparse type: a positive integer up to ``limit`` (beyond it, the command would
+    only fail later, allocating, with a traceback)."""
+    def parse(text):
+        value = _positive_int(text)
+        if value > limit:
+            raise argparse.ArgumentTypeError("at most %d, got %d" % (limit, value))
+        return value
+    return parse
+
+
 def _thread_count(text):
     """--threads: at most 4 per core (libgomp aborts the whole process when it cannot
     create the threads asked for: 5,000 did here)."""
@@ -71,10 +82,10 @@ class _Parser(argparse.ArgumentParser):
 
 def _training_options(parser, epochs, vocab_size, seq_len):
     parser.add_argument("--tokenizer", choices=["words", "subwords"], default="words")
-    parser.add_argument("--vocab-size", type=_positive_int, default=vocab_size)
-    parser.add_argument("--seq-len", type=_positive_int, default=seq_len)
-    parser.add_argument("--dim", type=_positive_int, default=16, help="embedding dimension (default 16)")
-    parser.add_argument("--hidden", type=_positive_int, default=16, help="units of the relu layer (default 16)")
+    parser.add_argument("--vocab-size", type=_at_most(1 << 24), default=vocab_size)
+    parser.add_argument("--seq-len", type=_at_most(1 << 20), default=seq_len)
+    parser.add_argument("--dim", type=_at_most(1 << 13), default=16, help="embedding dimension (default 16)")
+    parser.add_argument("--hidden", type=_at_most(1 << 16), default=16, help="units of the relu layer (default 16)")
     parser.add_argument("--epochs", type=_positive_int, default=epochs)
     parser.add_argument("--batch-size", type=_positive_int, default=32)
     parser.add_argument("--learning-rate", type=_positive_float, default=1e-3)
@@ -113,7 +124,7 @@ def build_parser():
     neighbors = add("neighbors", "Nearest neighbours of words in the learned embedding.")
     neighbors.add_argument("dir")
     neighbors.add_argument("words", nargs="+")
-    neighbors.add_argument("--topn", type=_positive_int, default=10)
+    neighbors.add_argument("--topn", type=_at_most(1 << 20), default=10)
     neighbors.add_argument("--json", action="store_true")
 
     analogy = add("analogy", "A is to B as C is to ? (3CosAdd on the learned embedding).")
@@ -121,7 +132,7 @@ def build_parser():
     analogy.add_argument("a")
     analogy.add_argument("b")
     analogy.add_argument("c")
-    analogy.add_argument("--topn", type=_positive_int, default=5)
+    analogy.add_argument("--topn", type=_at_most(1 << 20), default=5)
     analogy.add_argument("--json", action="store_true")
 
     export = add("export", "Export the learned embedding.")

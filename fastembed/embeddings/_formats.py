@@ -104,6 +104,12 @@ def _load_binary(handle, path, limit, encoding, unicode_errors):
         raise ValueError("%s: the first line is not a 'count dim' header" % path) from None
     if limit is not None:
         count = min(count, limit)
+    # The header's claim is checked against the bytes the file holds before anything is
+    # allocated: each record is at least a one-byte word, a space and 4 * dim bytes.
+    remaining = os.fstat(handle.fileno()).st_size - handle.tell()
+    if count * (2 + 4 * dim) > remaining:
+        raise ValueError("%s: the header announces %d vectors of %d values, but the file is truncated: it "
+                         "holds only %d more bytes" % (path, count, dim, remaining))
     vectors = np.empty((count, dim), dtype=np.float32)
     keys = []
     record_bytes = 4 * dim

@@ -115,18 +115,29 @@ def load_model(path):
             raise ValueError("%s is not a readable fastembed model file (%s)" % (path, exc)) from None
         if config.get("format") != FORMAT:
             raise ValueError("%s is not a fastembed model file" % path)
-        if config.get("version", 0) > FORMAT_VERSION:
+        if not isinstance(config.get("version", 0), int) or config.get("version", 0) > FORMAT_VERSION:
             raise ValueError("%s was saved by a newer fastembed (format %s > %d)"
                              % (path, config.get("version"), FORMAT_VERSION))
-        spec = config["model"]
-        from ._sequential import Sequential
-
-        model = Sequential([layers_module.deserialize(layer) for layer in spec["layers"]], name=spec.get("name"))
-        _check_against_file(model, spec, headers, path)
         try:
-            arrays = {key: archive[key] for key in archive.files if key != "config"}
-        except (zipfile.BadZipFile, ValueError, EOFError, OSError) as exc:
-            raise ValueError("%s is not a readable fastembed model file (%s)" % (path, exc)) from None
+            return _model_from(config, headers, archive, path)
+        except (TypeError, AttributeError, KeyError, IndexError, RecursionError, NotImplementedError,
+                OverflowError) as exc:
+            # One exception for "this file is not a valid model", whatever part of it is off.
+            raise ValueError("%s is not a valid fastembed model (%s: %s)" % (path, type(exc).__name__, exc)) from None
+
+
+def _model_from(config, headers, archive, path):
+    """The model a checked file describes (its configuration checked against its arrays
+    before anything is built)."""
+    spec = config["model"]
+    from ._sequential import Sequential
+
+    model = Sequential([layers_module.deserialize(layer) for layer in spec["layers"]], name=spec.get("name"))
+    _check_against_file(model, spec, headers, path)
+    try:
+        arrays = {key: archive[key] for key in archive.files if key != "config"}
+    except (zipfile.BadZipFile, ValueError, EOFError, OSError) as exc:
+        raise ValueError("%s is not a readable fastembed model file (%s)" % (path, exc)) from None
     shape = spec.get("build_input_shape")
     model.build(tuple(shape) if shape else None)
     for i, layer in enumerate(model.layers):
