@@ -3,6 +3,7 @@
 import csv
 import json
 import os
+import pathlib
 import signal
 import subprocess
 import sys
@@ -205,3 +206,31 @@ def test_inputs_are_checked_before_training_writes_anything(tmp_path):
     for option in ("--dim", "--seq-len"):
         status, _, stderr = fastembed("train", train, option, "1000000000", "--out", str(out))
         assert status == 2 and "at most" in stderr and "Traceback" not in stderr and not out.exists()
+
+
+def test_an_existing_run_is_replaced_only_with_overwrite_and_only_when_complete(tmp_path, trained):
+    """Issue 12: train --out over a good run overwrote it before training."""
+    out, train, _, _ = trained
+    before = {name: (pathlib.Path(out) / name).read_bytes() for name in ("model.npz", "run.json", "metrics.json")}
+    status, _, stderr = fastembed("train", train, "--epochs", "1", "--out", out)
+    assert status == 2 and "--overwrite" in stderr
+    bad = tmp_path / "odd.csv"
+    bad.write_text("text,label\nfine,a\nbad,b\n", encoding="utf-8")
+    status, _, stderr = fastembed("train", train, "--test", str(bad), "--epochs", "1", "--overwrite", "--out", out)
+    assert status == 2
+    assert {name: (pathlib.Path(out) / name).read_bytes() for name in before} == before
+    leftovers = [p for p in pathlib.Path(out).parent.iterdir() if p.name.startswith(".")]
+    assert leftovers == []
+
+
+def test_overwrite_swaps_the_new_run_in(tmp_path):
+    data = write_csv(tmp_path / "train.csv", make_demo_reviews(200, seed=5))
+    out = tmp_path / "run"
+    assert fastembed("train", data, "--epochs", "1", "--seq-len", "16", "--out", str(out))[0] == 0
+    first = (out / "model.npz").read_bytes()
+    status, _, stderr = fastembed("train", data, "--epochs", "2", "--seq-len", "16", "--overwrite", "--out", str(out))
+    assert status == 0, stderr
+    assert (out / "model.npz").read_bytes() != first and (out / "run.json").exists()
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert os.path.dirname(metrics["files"]["model"]) == str(out) and len(metrics["history"]["loss"]) == 2
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["run", "train.csv"]

@@ -113,6 +113,8 @@ def build_parser():
     train.add_argument("--text-column")
     train.add_argument("--label-column")
     train.add_argument("--out", required=True, help="run directory to write")
+    train.add_argument("--overwrite", action="store_true",
+                       help="replace an existing run directory (only once the new run is complete)")
     _training_options(train, epochs=10, vocab_size=10000, seq_len=256)
 
     predict = add("predict", "Classify texts with a trained run.")

@@ -1,7 +1,10 @@
 """``fastembed train`` and ``fastembed demo``: data -> encoder -> tutorial model -> run directory."""
 
+import contextlib
 import json
 import os
+import shutil
+import tempfile
 import time
 
 import numpy as np
@@ -39,11 +42,12 @@ def build_model(vocab_rows, n_classes, dim, hidden, learning_rate):
     return model
 
 
-def train(train_data, test_data, options, out, log=print):
+def train(train_data, test_data, options, out, log=print, final=None):
     """Train and write everything into ``out``; returns the metrics dict.
 
     ``options`` holds tokenizer, vocab_size, seq_len, dim, hidden, epochs, batch_size,
-    learning_rate, validation_split and seed.
+    learning_rate, validation_split and seed. ``final`` is the directory ``out`` will be
+    renamed to (the paths metrics.json records), when ``out`` is a staging directory.
     """
     if options.seed is not None:
         set_random_seed(options.seed)
@@ -68,7 +72,7 @@ def train(train_data, test_data, options, out, log=print):
                             callbacks=[checkpoint], shuffle=True)
     except KeyboardInterrupt:
         kept = ("the model after epoch %d" % epochs_done[-1]) if epochs_done else "the untrained model"
-        raise KeyboardInterrupt("training interrupted; %s kept in %s" % (kept, out)) from None
+        raise KeyboardInterrupt("training interrupted; %s kept in %s" % (kept, final or out)) from None
     fit_seconds = time.perf_counter() - fit_started
     metrics = {"fastembed_version": __version__, "threads": get_num_threads(),
                "history": {k: [float(v) for v in vs] for k, vs in history.history.items()},
@@ -87,7 +91,9 @@ def train(train_data, test_data, options, out, log=print):
     pictures = {"training": plot_history(metrics["history"], os.path.join(out, "training.png")),
                 "embedding": kv.plot(os.path.join(out, "embedding.png"), limit=300,
                                      title="Embedding: PCA of the %d most frequent tokens" % min(300, len(kv)))}
-    metrics["files"] = {"model": model_path, "vecs": vecs, "meta": meta, **pictures}
+    final = final or out
+    metrics["files"] = {name: os.path.join(final, os.path.relpath(path, out))
+                        for name, path in {"model": model_path, "vecs": vecs, "meta": meta, **pictures}.items()}
     with atomic_write(os.path.join(out, "metrics.json"), encoding="utf-8") as handle:
         json.dump(metrics, handle, indent=2)
     return run, metrics
@@ -130,6 +136,47 @@ def load_data(path, args):
                                       seed=args.seed)
 
 
+@contextlib.contextmanager
+def staged_run(directory, overwrite):
+    """A staging directory beside ``directory`` for a new run, swapped in when complete.
+
+    An existing run is replaced only with ``overwrite``, and only once the new one is
+    whole: a failure or Ctrl-C leaves it as it was. Ctrl-C during a first run (nothing to
+    lose) keeps what was trained so far in ``directory``, as the run's checkpoints allow.
+    """
+    directory = os.path.abspath(directory)
+    existed = os.path.exists(directory)
+    if existed and not overwrite:
+        raise UserError("%s already exists: pass --overwrite to replace it (the new run replaces it only "
+                        "once complete)" % directory)
+    if existed and not os.path.isdir(directory):
+        raise UserError("%s exists and is not a directory" % directory)
+    parent = os.path.dirname(directory)
+    os.makedirs(parent, exist_ok=True)
+    staging = tempfile.mkdtemp(prefix=".%s." % os.path.basename(directory), suffix=".partial", dir=parent)
+    try:
+        yield staging
+    except KeyboardInterrupt:
+        if existed or not os.path.exists(os.path.join(staging, "run.json")):
+            shutil.rmtree(staging, ignore_errors=True)
+            if existed:
+                raise KeyboardInterrupt("training interrupted; the previous run in %s is unchanged" % directory) \
+                    from None
+            raise
+        os.replace(staging, directory)
+        raise
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    if existed:
+        retired = tempfile.mkdtemp(prefix=".%s." % os.path.basename(directory), suffix=".old", dir=parent)
+        os.replace(directory, os.path.join(retired, "run"))
+        os.replace(staging, directory)
+        shutil.rmtree(retired, ignore_errors=True)
+    else:
+        os.replace(staging, directory)
+
+
 def command_train(args, out=print):
     train_data = load_data(args.data, args)
     test_data = load_data(args.test, args) if args.test else None
@@ -139,8 +186,8 @@ def command_train(args, out=print):
         if unknown:
             raise UserError("the test data has classes the training data does not: %s (training classes: %s)"
                             % (", ".join(unknown), ", ".join(train_data.class_names)))
-    with threads(args.threads or get_num_threads()):
-        _, metrics = train(train_data, test_data, args, args.out, log=out)
+    with threads(args.threads or get_num_threads()), staged_run(args.out, args.overwrite) as staging:
+        _, metrics = train(train_data, test_data, args, staging, log=out, final=os.path.abspath(args.out))
     _report(metrics, args.out, out)
     return 0
 
@@ -164,8 +211,9 @@ def command_demo(args, out=print):
         "and planted country-capital pairs such as 'paris france'), e.g.:" % len(data.texts))
     for text, label in zip(train_data.texts[:2], train_data.labels[:2]):
         out("  [%s] %s" % (data.class_names[label], text))
-    with threads(args.threads or get_num_threads()):
-        run, metrics = train(train_data, test_data, args, args.out, log=out)
+    # The demo regenerates its own directory: replacing it loses nothing.
+    with threads(args.threads or get_num_threads()), staged_run(args.out, overwrite=True) as staging:
+        run, metrics = train(train_data, test_data, args, staging, log=out, final=os.path.abspath(args.out))
     _report(metrics, args.out, out)
     kv = run.keyed_vectors()
     out("\nNearest neighbours in the learned embedding (cosine):")
