@@ -206,6 +206,8 @@ def test_inputs_are_checked_before_training_writes_anything(tmp_path):
     for option in ("--dim", "--seq-len"):
         status, _, stderr = fastembed("train", train, option, "1000000000", "--out", str(out))
         assert status == 2 and "at most" in stderr and "Traceback" not in stderr and not out.exists()
+    status, stdout, stderr = fastembed("train", train, "--vocab-size", "3", "--out", str(out))
+    assert status == 2 and "raise --vocab-size" in stderr and "Epoch" not in stdout and not out.exists()
 
 
 def test_an_existing_run_is_replaced_only_with_overwrite_and_only_when_complete(tmp_path, trained):

@@ -13,6 +13,7 @@ from .. import __version__, callbacks, datasets, get_num_threads, layers, set_ra
 from .._files import atomic_write
 from ..models import Sequential
 from ..optimizers import Adam
+from ..embeddings._keyed_vectors import _vocabulary_rows as vocabulary_rows
 from ..text import SubwordEncoder, TextVectorizer
 from ._charts import plot_history
 from ._errors import UserError
@@ -54,6 +55,11 @@ def train(train_data, test_data, options, out, log=print, final=None):
     started = time.perf_counter()
     encoder = build_encoder(train_data.texts, options.tokenizer, options.vocab_size, options.seq_len)
     vocab_rows = encoder.vocabulary_size() if options.tokenizer == "words" else encoder.vocab_size
+    # The run's embedding picture (a PCA) needs two words: found out here, before training.
+    tokens, reserved = vocabulary_rows(encoder)
+    if len(tokens) - len(reserved) < 2:
+        raise UserError("the vocabulary holds %d word(s) besides the reserved ids: raise --vocab-size (a run "
+                        "needs at least 2 words)" % (len(tokens) - len(reserved)))
     model = build_model(vocab_rows, len(train_data.class_names), options.dim, options.hidden,
                         options.learning_rate)
     run = Run(model, encoder, train_data.class_names, options.seq_len)
