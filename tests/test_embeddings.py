@@ -406,3 +406,18 @@ def test_a_word2vec_header_claiming_more_than_the_file_holds(tmp_path):
     path.write_bytes(b"1000000000000 100\nword " + np.zeros(100, np.float32).tobytes())
     with pytest.raises(ValueError, match="header announces"):
         KeyedVectors.load_word2vec_format(str(path), binary=True)
+
+
+@pytest.mark.parametrize("binary", [False, True])
+def test_word2vec_files_keep_tokens_with_unicode_whitespace(tmp_path, binary):
+    """Issue 12: the IMDB vocabulary holds '\\x85', and exporting a default IMDB run to the
+    word2vec format failed. Only ASCII whitespace separates fields there."""
+    keys = ["a\x85b", "\u2028", "plain", "\x85"]
+    kv = KeyedVectors(np.arange(8, dtype=np.float32).reshape(4, 2), keys)
+    path = tmp_path / ("v.bin" if binary else "v.txt")
+    kv.save_word2vec_format(str(path), binary=binary)
+    loaded = KeyedVectors.load_word2vec_format(str(path), binary=binary)
+    assert loaded.index_to_key == keys
+    np.testing.assert_array_equal(loaded.vectors, kv.vectors)
+    with pytest.raises(ValueError, match="ASCII whitespace"):
+        KeyedVectors(np.zeros((1, 2), np.float32), ["two words"]).save_word2vec_format(str(path), binary=binary)

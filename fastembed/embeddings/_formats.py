@@ -39,9 +39,12 @@ def save_projector(kv, directory, metadata=None, config=False):
 
 def save_word2vec_format(kv, path, binary=False):
     """Write the word2vec text or binary format; see :meth:`KeyedVectors.save_word2vec_format`."""
+    # The format separates fields by ASCII spaces and records by newlines: other Unicode
+    # whitespace (U+0085 is an IMDB token) is an ordinary character in a word, and the
+    # readers (ours, and the C tool's ReadWord) split on ASCII whitespace only.
     for key in kv.index_to_key:
-        if not key or any(c.isspace() for c in key):
-            raise ValueError("key %r is empty or holds whitespace: the word2vec format cannot store it" % key)
+        if not key or any(c in " \t\n\r\x0b\x0c" for c in key):
+            raise ValueError("key %r is empty or holds ASCII whitespace: the word2vec format cannot store it" % key)
     vectors = kv.vectors.astype("<f4")
     row_format = _row_format(kv.vector_size, " ")
     with atomic_write(path, "wb") as handle:
