@@ -508,3 +508,31 @@ def test_huge_batch_size_allocates_for_the_data_only(rng):
     model.compile("adam", "binary_crossentropy", ["accuracy"])
     model.fit(x, y, batch_size=10 ** 9, verbose=0)
     assert model.evaluate(x, y, batch_size=10 ** 9, return_dict=True)["loss"] > 0
+
+
+def test_predict_and_evaluate_from_several_threads_at_once(rng):
+    """Inference calls share no mutable state (each plans its own buffers; the compiled
+    loop runs without the GIL, so they truly overlap): same outputs as one call at a time."""
+    import threading
+
+    x, y = planted_data(rng, n=400)
+    model, _ = _train("tutorial", x, y, epochs=1)
+    expected = model.predict(x, batch_size=16)
+    expected_loss = model.evaluate(x, y, return_dict=True)["loss"]
+    results, errors = [], []
+
+    def work():
+        try:
+            for _ in range(5):
+                results.append((model.predict(x, batch_size=16), model.evaluate(x, y, return_dict=True)["loss"]))
+        except Exception as exc:  # pragma: no cover - reported below
+            errors.append(exc)
+
+    workers = [threading.Thread(target=work) for _ in range(4)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join()
+    assert not errors and len(results) == 20
+    for outputs, loss in results:
+        assert np.array_equal(outputs, expected) and loss == expected_loss
