@@ -236,3 +236,13 @@ def test_overwrite_swaps_the_new_run_in(tmp_path):
     metrics = json.loads((out / "metrics.json").read_text())
     assert os.path.dirname(metrics["files"]["model"]) == str(out) and len(metrics["history"]["loss"]) == 2
     assert sorted(p.name for p in tmp_path.iterdir()) == ["run", "train.csv"]
+
+
+def test_predict_takes_texts_after_its_options(trained):
+    """Issue 12: `predict RUN --json "text"` failed: options had to come last."""
+    out = trained[0]
+    status, stdout, stderr = fastembed("predict", out, "--json", "a superb film", "an awful film")
+    assert status == 0, stderr
+    assert [item["text"] for item in json.loads(stdout)] == ["a superb film", "an awful film"]
+    status, _, stderr = fastembed("predict", out, "--no-such-option", "text")
+    assert status == 2 and "unrecognized arguments" in stderr

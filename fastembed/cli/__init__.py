@@ -165,7 +165,14 @@ def main(argv=None):
     argv = sys.argv[1:] if argv is None else list(argv)
     verbose = "--verbose" in argv
     try:
-        args = build_parser().parse_args(argv)
+        parser = build_parser()
+        args, rest = parser.parse_known_args(argv)
+        if rest and args.command == "predict" and not any(item.startswith("-") for item in rest):
+            # Texts after an option (`predict RUN --json "text"`): argparse has already
+            # closed the list of positionals; they are texts all the same.
+            args.texts = list(args.texts) + rest
+        elif rest:
+            parser.error("unrecognized arguments: %s" % " ".join(rest))
         if args.command is None:
             build_parser().print_help()
             return 2
