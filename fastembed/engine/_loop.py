@@ -211,10 +211,8 @@ def _fit_epochs(model, plan, runner, inputs, batch_size, epochs, verbose, callba
                 order, position = _sample_order(rng, n, batch_size, shuffle), 0
             progress = _Progress(epoch, epochs, steps, verbose)
             started = time.perf_counter()
-            epoch_samples = [0, 0.0]
 
-            def on_chunk(done, samples, loss_sum, progress=progress, epoch_samples=epoch_samples):
-                epoch_samples[0], epoch_samples[1] = samples, loss_sum
+            def on_chunk(done, samples, loss_sum, progress=progress):
                 progress.update(done, tracker.logs(loss_sum / samples))
 
             available = full_steps - position // batch_size
