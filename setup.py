@@ -13,6 +13,12 @@ FASTEMBED_NATIVE=1
 FASTEMBED_NO_AVX2=1
     Skip the AVX2 + FMA builds of the update kernels (x86-64 only). By default they are
     built beside the portable ones and chosen at import time on CPUs that have AVX2.
+FASTEMBED_SANITIZE=address,undefined
+    Build the kernels with GCC/Clang sanitizers (a debugging build, never a release):
+    an out-of-bounds read or undefined behaviour that does not crash still aborts the
+    process. Run Python with the sanitizer runtime preloaded, as CI does::
+
+        LD_PRELOAD=$(gcc -print-file-name=libasan.so) ASAN_OPTIONS=detect_leaks=0 pytest ...
 """
 
 import os
@@ -108,6 +114,17 @@ def _probe_flags(compiler, flags):
         shutil.rmtree(tmpdir, ignore_errors=True)
 
 
+def _sanitizer_flags(is_msvc):
+    """Compile and link flags for FASTEMBED_SANITIZE (e.g. ``address,undefined``), or []."""
+    wanted = os.environ.get("FASTEMBED_SANITIZE", "").strip()
+    if not wanted:
+        return []
+    if is_msvc:
+        raise RuntimeError("FASTEMBED_SANITIZE needs GCC or Clang")
+    # No recovery: the first report aborts, so a test run cannot pass over it.
+    return ["-fsanitize=" + wanted, "-fno-sanitize-recover=all", "-fno-omit-frame-pointer"]
+
+
 def _is_x86_64():
     return platform.machine().lower() in ("x86_64", "amd64") and not _env_flag("FASTEMBED_NO_AVX2")
 
@@ -149,10 +166,15 @@ class BuildExtWithOpenMP(build_ext):
         if any(getattr(ext, "fastembed_avx2", False) for ext in self.extensions) and not _probe_flags(compiler, avx2):
             print("fastembed: the compiler does not take %s; skipping the AVX2 kernels" % avx2)
             self.extensions = [ext for ext in self.extensions if not getattr(ext, "fastembed_avx2", False)]
+        sanitize = _sanitizer_flags(is_msvc)
+        if sanitize:
+            # -O1 and frame pointers give sanitizer reports usable stacks.
+            opt = [flag for flag in opt if not flag.startswith("-O")] + ["-O1", "-g"] + sanitize
+            print("fastembed: sanitizer build %s (debugging only)" % " ".join(sanitize))
         for ext in self.extensions:
             simd = avx2 if getattr(ext, "fastembed_avx2", False) else []
             ext.extra_compile_args = list(opt) + simd + (omp[0] if omp else [])
-            ext.extra_link_args = list(omp[1]) if omp else []
+            ext.extra_link_args = (list(omp[1]) if omp else []) + sanitize
         super().build_extensions()
 
 

@@ -61,3 +61,29 @@ def atomic_write(path, mode="w", encoding=None, newline=None):
             pass
         raise
     _sync_directory(directory)
+
+
+def read_json(path, max_bytes):
+    """Parse the JSON file at ``path``, refusing one larger than ``max_bytes`` before
+    reading it (parsing takes several times a file's size in Python objects).
+
+    Raises
+    ------
+    ValueError
+        The file is larger than ``max_bytes``, is not UTF-8, is not JSON, or nests deeper
+        than Python's recursion limit (UnicodeDecodeError and JSONDecodeError are
+        ValueErrors).
+    """
+    import json
+
+    with open(path, "rb") as handle:
+        size = os.fstat(handle.fileno()).st_size
+        if size > max_bytes:
+            raise ValueError("%s is %d bytes, more than the %d a file of this kind may hold" % (path, size, max_bytes))
+        data = handle.read(max_bytes + 1)
+    if len(data) > max_bytes:  # grew since fstat (or a special file)
+        raise ValueError("%s holds more than the %d bytes a file of this kind may hold" % (path, max_bytes))
+    try:
+        return json.loads(data.decode("utf-8"))
+    except RecursionError:
+        raise ValueError("%s nests too deeply to be a JSON document of fastembed" % path) from None

@@ -1,6 +1,7 @@
 """Bad input raises a clear Python exception, never crashes, never touches memory out of
 bounds, and leaves in-place arguments untouched."""
 
+import os
 import re
 
 import numpy as np
@@ -168,3 +169,35 @@ def test_table_sizes_and_padding_ids_out_of_any_range():
         ops.embedding_bag_backward(grad, ids, num_rows=-5)
     with pytest.raises(ValueError, match="does not fit in int64"):
         ops.embedding_bag_backward(grad, ids, padding_idx=2 ** 70)
+
+
+def test_encoder_files_have_a_size_bound_checked_before_reading(tmp_path, monkeypatch):
+    """Issue 12: an encoder file is refused by its size before it is read or parsed, and
+    JSON nested past the recursion limit is a ValueError, not a RecursionError."""
+    from fastembed.text import SubwordEncoder, TextVectorizer, _documents
+
+    path = str(tmp_path / "encoder.json")
+    TextVectorizer(output_sequence_length=4).adapt(["a b c", "b c d"]).save(path)
+    size = os.path.getsize(path)
+    monkeypatch.setattr(_documents, "MAX_DOCUMENT_BYTES", size - 1)
+    with pytest.raises(ValueError, match="%d bytes, more than the %d" % (size, size - 1)):
+        TextVectorizer.load(path)
+    monkeypatch.setattr(_documents, "MAX_DOCUMENT_BYTES", size)
+    assert TextVectorizer.load(path).get_vocabulary() == ["", "[UNK]", "c", "b", "d", "a"]
+    monkeypatch.undo()
+    (tmp_path / "deep.json").write_text("[" * 100000 + "]" * 100000)
+    with pytest.raises(ValueError, match="nests too deeply"):
+        TextVectorizer.load(str(tmp_path / "deep.json"))
+    (tmp_path / "deep.subwords").write_text("[" * 100000 + "]" * 100000)
+    with pytest.raises(ValueError, match="nests too deeply"):
+        SubwordEncoder.load_from_file(str(tmp_path / "deep"))
+
+
+def test_run_json_has_a_size_bound(tmp_path, monkeypatch):
+    from fastembed.cli import _run
+    from fastembed.cli._errors import UserError
+
+    (tmp_path / "run.json").write_text('{"format": "fastembed-run", "pad": "%s"}' % ("x" * 200))
+    monkeypatch.setattr(_run, "MAX_RUN_JSON_BYTES", 100)
+    with pytest.raises(UserError, match="more than the 100"):
+        _run.load_run(str(tmp_path))

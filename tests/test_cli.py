@@ -149,13 +149,11 @@ def test_demo_shows_the_planted_structure(tmp_path):
     assert (tmp_path / "demo" / "vecs.tsv").exists() and (tmp_path / "demo" / "run.json").exists()
 
 
-@pytest.mark.skipif(sys.platform == "win32", reason="SIGINT to a child process")
-def test_ctrl_c_keeps_the_last_epoch(tmp_path):
-    data = write_csv(tmp_path / "train.csv", make_demo_reviews(3000, seed=3))
-    out = str(tmp_path / "run")
+def _interrupt_training_at_epoch_2(data, out, *options):
+    """Run `fastembed train`, send SIGINT once epoch 2 starts; return (exit status, stderr)."""
     process = subprocess.Popen([sys.executable, "-m", "fastembed", "train", data, "--epochs", "100000",
-                                "--seq-len", "16", "--out", out], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                               text=True, cwd=str(tmp_path))
+                                "--seq-len", "16", "--out", out, *options], stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE, text=True, cwd=os.path.dirname(out))
     try:
         for line in process.stdout:
             if line.startswith("Epoch 2/"):
@@ -164,10 +162,44 @@ def test_ctrl_c_keeps_the_last_epoch(tmp_path):
         _, stderr = process.communicate(timeout=60)
     finally:
         process.kill()
-    assert process.returncode == 130
-    assert "interrupted" in stderr and "kept in" in stderr and "Traceback" not in stderr
+    return process.returncode, stderr
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="SIGINT to a child process")
+def test_ctrl_c_keeps_the_last_epoch(tmp_path):
+    data = write_csv(tmp_path / "train.csv", make_demo_reviews(3000, seed=3))
+    out = str(tmp_path / "run")
+    status, stderr = _interrupt_training_at_epoch_2(data, out)
+    assert status == 130
+    assert "interrupted" in stderr and "kept in %s" % out in stderr and "Traceback" not in stderr
     status, stdout, _ = fastembed("predict", out, "superb film")
     assert status == 0 and "star" in stdout
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="SIGINT to a child process")
+def test_ctrl_c_in_a_retrain_keeps_the_old_run_and_the_partial_one(tmp_path):
+    """Issue 12: the old run stays whole where it was; the interrupted retrain is kept
+    beside it (RUN.interrupted), not thrown away."""
+    data = write_csv(tmp_path / "train.csv", make_demo_reviews(3000, seed=3))
+    out = str(tmp_path / "run")
+    status, _, stderr = fastembed("train", data, "--epochs", "1", "--seq-len", "16", "--out", out)
+    assert status == 0, stderr
+    before = {name: (tmp_path / "run" / name).read_bytes() for name in sorted(os.listdir(out))}
+    status, stderr = _interrupt_training_at_epoch_2(data, out, "--overwrite", "--dim", "8")
+    assert status == 130 and "Traceback" not in stderr, stderr
+    assert "previous run in %s is unchanged" % out in stderr and out + ".interrupted" in stderr
+    assert {name: (tmp_path / "run" / name).read_bytes() for name in sorted(os.listdir(out))} == before
+    status, stdout, _ = fastembed("predict", out + ".interrupted", "superb film")
+    assert status == 0 and "star" in stdout
+    assert fastembed_model_dim(out + ".interrupted") == 8 and fastembed_model_dim(out) != 8
+    leftovers = [name for name in os.listdir(tmp_path) if name.startswith(".run.")]
+    assert not leftovers, leftovers
+
+
+def fastembed_model_dim(run):
+    import fastembed as package
+
+    return package.load_model(os.path.join(run, "model.npz")).layers[0].output_dim
 
 
 def test_generated_corpus_is_reproducible():

@@ -3,61 +3,21 @@ loader of the package raises ValueError (or UnicodeDecodeError, a ValueError) fo
 cannot read. Hypothesis mutates valid files (flipped bytes, truncation, insertions) and
 tries random bytes (issue 12: "one exception type for 'this file is not valid'")."""
 
+import io
 import os
 import tempfile
+import zipfile
 
-import numpy as np
+import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 
-import fastembed
-from fastembed import layers
-from fastembed.datasets import load_text_dataset
-from fastembed.embeddings import KeyedVectors
-from fastembed.text import SubwordEncoder, TextVectorizer
+from fuzz_readers import load_bytes, valid_files
 
-FUZZ = settings(max_examples=int(os.environ.get("FASTEMBED_FUZZ_EXAMPLES", "60")), deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+FUZZ = settings(max_examples=int(os.environ.get("FASTEMBED_FUZZ_EXAMPLES", "60")), deadline=None,
+                suppress_health_check=[HealthCheck.function_scoped_fixture])
 
 
-def _valid_files():
-    """One valid file of every kind the package reads, as bytes."""
-    directory = tempfile.mkdtemp(prefix="fastembed-fuzz-")
-    fastembed.set_random_seed(0)
-    model = fastembed.Sequential([layers.Embedding(12, 4), layers.GlobalAveragePooling1D(),
-                                  layers.Dense(1, activation="sigmoid")])
-    model.compile("adam", "binary_crossentropy", ["accuracy"])
-    model.fit(np.array([[1, 2, 3], [4, 5, 0]]), np.array([0.0, 1.0]), verbose=0)
-    files = {}
-    model.save(os.path.join(directory, "model.fe"))
-    vectorizer = TextVectorizer(output_sequence_length=5).adapt(["a b c", "b c d"])
-    vectorizer.save(os.path.join(directory, "encoder.json"))
-    SubwordEncoder.build_from_corpus(["hello world", "hello there"], target_vocab_size=300).save_to_file(
-        os.path.join(directory, "encoder"))
-    kv = KeyedVectors(np.arange(12, dtype=np.float32).reshape(3, 4), ["a", "b", "c"])
-    kv.save_word2vec_format(os.path.join(directory, "vectors.txt"))
-    kv.save_word2vec_format(os.path.join(directory, "vectors.bin"), binary=True)
-    for name in os.listdir(directory):
-        with open(os.path.join(directory, name), "rb") as handle:
-            files[name] = handle.read()
-    files["data.csv"] = b"text,label\nnice film,1\nbad film,0\n"
-    files["data.txt"] = b"__label__pos nice film\n__label__neg bad film\n"
-    return files
-
-
-VALID = _valid_files()
-
-
-def _load(kind, path):
-    if kind == "model.fe":
-        return fastembed.load_model(path)
-    if kind == "encoder.json":
-        return TextVectorizer.load(path)
-    if kind.startswith("encoder"):
-        return SubwordEncoder.load_from_file(path[:-len(".subwords")])
-    if kind == "vectors.txt":
-        return KeyedVectors.load_word2vec_format(path)
-    if kind == "vectors.bin":
-        return KeyedVectors.load_word2vec_format(path, binary=True)
-    return load_text_dataset(path, shuffle=False)
+VALID = valid_files()
 
 
 @st.composite
@@ -83,10 +43,34 @@ def damaged(draw):
 def test_damaged_files_raise_value_error_or_load(case):
     kind, data = case
     with tempfile.TemporaryDirectory() as directory:
-        path = os.path.join(directory, kind)
-        with open(path, "wb") as handle:
-            handle.write(data)
-        try:
-            _load(kind, path)
-        except ValueError:
-            pass  # the one error for "not a valid file" (UnicodeDecodeError is one too)
+        load_bytes(kind, data, directory)
+
+
+def _patched_model_file(offset_from_signature, value):
+    """The valid model file with a 2-byte field of every central directory entry set."""
+    data = bytearray(VALID["model.fe"])
+    start = 0
+    while (start := data.find(b"PK\x01\x02", start)) >= 0:
+        data[start + offset_from_signature:start + offset_from_signature + 2] = value.to_bytes(2, "little")
+        start += 4
+    return bytes(data)
+
+
+def test_zip_features_numpy_never_writes_are_value_errors(tmp_path):
+    # Found by the atheris target: zipfile raises NotImplementedError for a "version
+    # needed to extract" it does not know and RuntimeError for an encrypted member.
+    for field_offset, value in [(6, 116), (8, 1)]:  # version needed 11.6; flag bit 0: encrypted
+        with pytest.raises(ValueError, match="not a"):
+            load_bytes("model.fe", _patched_model_file(field_offset, value), str(tmp_path), strict=True)
+
+
+def test_unterminated_npy_header_is_a_value_error(tmp_path):
+    # Found by the atheris target: NumPy's npy header parser lets tokenize.TokenError out
+    # for a header with an unclosed bracket.
+    header = b"{(\n" + b" " * 60 + b"\n"
+    member = b"\x93NUMPY\x01\x00" + len(header).to_bytes(2, "little") + header
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_STORED) as archive:
+        archive.writestr("config.npy", member)
+    with pytest.raises(ValueError, match="not a"):
+        load_bytes("model.fe", buffer.getvalue(), str(tmp_path), strict=True)

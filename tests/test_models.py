@@ -615,3 +615,90 @@ def test_inference_leaves_dropout_training_state_alone(rng):
     out = layer.forward(x, training=True)
     layer.forward(x, training=False)  # inference in between
     np.testing.assert_array_equal(layer.backward(np.ones_like(x)), out)
+
+
+def _training_in_background(model, x, y, epochs):
+    """Start fit in a thread; return (thread, errors, started event)."""
+    import threading
+
+    errors, started = [], threading.Event()
+
+    class Started(callbacks.Callback):
+        def on_train_begin(self, logs=None):
+            started.set()
+
+    def train():
+        try:
+            model.fit(x, y, batch_size=4, epochs=epochs, verbose=0, callbacks=[Started()])
+        except Exception as exc:  # reported by the test
+            errors.append(exc)
+        finally:
+            started.set()
+
+    worker = threading.Thread(target=train)
+    worker.start()
+    return worker, errors, started
+
+
+def test_predict_beside_fit_sees_one_moment_of_the_weights(rng):
+    """Issue 12: predict in one thread while fit runs in another. Every row of one predict
+    call comes from the same weights (the same sample gives the same output in every
+    chunk), and get_weights() returns arrays from one moment."""
+    x, y = planted_data(rng, n=2000)
+    fastembed.set_random_seed(0)
+    model = tutorial_model()
+    model.compile("adam", "binary_crossentropy")
+    model.predict(x[:1], verbose=0)  # built before the race
+    worker, errors, started = _training_in_background(model, x, y, epochs=3)
+    started.wait()
+    same = np.repeat(x[:1], 600, axis=0)
+    calls = 0
+    while worker.is_alive() or calls == 0:
+        out = model.predict(same, batch_size=1, verbose=0)  # hundreds of chunks
+        np.testing.assert_array_equal(out, np.broadcast_to(out[:1], out.shape))
+        weights = model.get_weights()
+        assert all(np.all(np.isfinite(w)) for w in weights)
+        calls += 1
+    worker.join()
+    assert not errors, errors
+
+
+def test_second_fit_on_one_model_is_refused(rng):
+    """Two fits on one model at once would interleave their updates: the second raises."""
+    import threading
+
+    x, y = planted_data(rng, n=2000)
+    model = tutorial_model()
+    model.compile("adam", "binary_crossentropy")
+    inside, release = threading.Event(), threading.Event()
+
+    class Hold(callbacks.Callback):
+        def on_epoch_begin(self, epoch, logs=None):
+            inside.set()
+            release.wait(30)
+
+    worker = threading.Thread(target=lambda: model.fit(x, y, epochs=1, verbose=0, callbacks=[Hold()]))
+    worker.start()
+    inside.wait(30)
+    try:
+        with pytest.raises(RuntimeError, match="fit is already running"):
+            model.fit(x, y, epochs=1, verbose=0)
+        assert model.predict(x[:2], verbose=0).shape == (2, 1)  # reading is fine meanwhile
+    finally:
+        release.set()
+        worker.join()
+    model.fit(x, y, epochs=1, verbose=0)  # and fit works again afterwards
+
+
+def test_fit_from_inside_predict_is_an_error_not_a_deadlock(rng):
+    x, y = planted_data(rng, n=64)
+    model = tutorial_model()
+    model.compile("adam", "binary_crossentropy")
+
+    class TrainInside(callbacks.Callback):
+        def on_predict_batch_end(self, batch, logs=None):
+            model.fit(x, y, epochs=1, verbose=0)
+
+    with pytest.raises(RuntimeError, match="cannot change while this thread is reading"):
+        model.predict(x, verbose=0, callbacks=[TrainInside()])
+    model.fit(x, y, epochs=1, verbose=0)  # nothing left locked

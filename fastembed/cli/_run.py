@@ -11,7 +11,7 @@ import os
 import numpy as np
 
 from .. import __version__
-from .._files import atomic_write
+from .._files import atomic_write, read_json
 from ..embeddings import KeyedVectors
 from ..models import load_model
 from ..text import SubwordEncoder, TextVectorizer, pad_sequences
@@ -19,6 +19,8 @@ from ._errors import UserError
 
 RUN_FORMAT = "fastembed-run"
 RUN_VERSION = 1
+# run.json names the classes and the files of a run: kilobytes. Anything near this is not one.
+MAX_RUN_JSON_BYTES = 16 << 20
 
 
 class Run:
@@ -72,8 +74,7 @@ def load_run(directory):
         raise UserError("%s is not a directory (train a model first: fastembed train DATA --out %s)"
                         % (directory, directory))
     try:
-        with open(info_path, encoding="utf-8") as handle:
-            info = json.load(handle)
+        info = read_json(info_path, MAX_RUN_JSON_BYTES)
     except FileNotFoundError:
         raise UserError("%s has no run.json: not a directory written by fastembed train" % directory) from None
     except (ValueError, UnicodeDecodeError) as exc:

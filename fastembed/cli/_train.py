@@ -77,8 +77,9 @@ def train(train_data, test_data, options, out, log=print, final=None):
                             validation_split=options.validation_split, verbose=1,
                             callbacks=[checkpoint], shuffle=True)
     except KeyboardInterrupt:
-        kept = ("the model after epoch %d" % epochs_done[-1]) if epochs_done else "the untrained model"
-        raise KeyboardInterrupt("training interrupted; %s kept in %s" % (kept, final or out)) from None
+        # What the staging directory holds; staged_run says where it is kept.
+        raise KeyboardInterrupt(("the model after epoch %d" % epochs_done[-1]) if epochs_done
+                                else "the untrained model") from None
     fit_seconds = time.perf_counter() - fit_started
     metrics = {"fastembed_version": __version__, "threads": get_num_threads(),
                "history": {k: [float(v) for v in vs] for k, vs in history.history.items()},
@@ -147,8 +148,9 @@ def staged_run(directory, overwrite):
     """A staging directory beside ``directory`` for a new run, swapped in when complete.
 
     An existing run is replaced only with ``overwrite``, and only once the new one is
-    whole: a failure or Ctrl-C leaves it as it was. Ctrl-C during a first run (nothing to
-    lose) keeps what was trained so far in ``directory``, as the run's checkpoints allow.
+    whole: a failure or Ctrl-C leaves it as it was. What was trained before a Ctrl-C is
+    kept, as the run's checkpoints allow: in ``directory`` for a first run, in
+    ``directory + ".interrupted"`` (replacing an earlier one) for a retrain.
     """
     directory = os.path.abspath(directory)
     existed = os.path.exists(directory)
@@ -162,15 +164,23 @@ def staged_run(directory, overwrite):
     staging = tempfile.mkdtemp(prefix=".%s." % os.path.basename(directory), suffix=".partial", dir=parent)
     try:
         yield staging
-    except KeyboardInterrupt:
-        if existed or not os.path.exists(os.path.join(staging, "run.json")):
+    except KeyboardInterrupt as exc:
+        if not os.path.exists(os.path.join(staging, "run.json")):  # interrupted before anything was trained
             shutil.rmtree(staging, ignore_errors=True)
             if existed:
-                raise KeyboardInterrupt("training interrupted; the previous run in %s is unchanged" % directory) \
-                    from None
+                raise KeyboardInterrupt("interrupted; the previous run in %s is unchanged" % directory) from None
             raise
-        os.replace(staging, directory)
-        raise
+        kept = str(exc) or "the partial run"
+        if not existed:
+            os.replace(staging, directory)
+            raise KeyboardInterrupt("training interrupted; %s kept in %s" % (kept, directory)) from None
+        # A retrain keeps both: the old run where it was, the partial one beside it.
+        partial = directory + ".interrupted"
+        if os.path.isdir(partial):
+            shutil.rmtree(partial, ignore_errors=True)  # the partial run of an earlier interruption
+        os.replace(staging, partial)
+        raise KeyboardInterrupt("training interrupted; the previous run in %s is unchanged, %s is kept in %s"
+                                % (directory, kept, partial)) from None
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise

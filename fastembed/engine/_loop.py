@@ -11,6 +11,7 @@ import math
 import sys
 import time
 import warnings
+from contextlib import nullcontext
 
 import numpy as np
 
@@ -84,9 +85,11 @@ def _sample_order(rng, n, batch_size, shuffle):
     return np.arange(n, dtype=np.int64)
 
 
-def _run_chunks(runner, order, n_steps, advisor, callback_list, hook, tracker, y, on_chunk=None, outputs=None):
+def _run_chunks(runner, order, n_steps, advisor, callback_list, hook, tracker, y, on_chunk=None, outputs=None,
+                guard=None):
     """Run ``n_steps`` batches of ``order`` from the start, in chunks; return (steps, samples,
-    loss_sum). ``hook`` is 'train', 'test' or 'predict' (batch hooks, when overridden)."""
+    loss_sum). ``hook`` is 'train', 'test' or 'predict' (batch hooks, when overridden);
+    training chunks hold ``guard``'s write side."""
     per_batch = callback_list.overrides_batch_hooks(hook)
     batch = runner.batch_size
     step = samples = 0
@@ -110,7 +113,9 @@ def _run_chunks(runner, order, n_steps, advisor, callback_list, hook, tracker, y
         def run(limit, first=first, want=want, probs=probs):
             return runner.run(order, first, want, limit, probs)
 
-        totals = advisor.timed(run, want)
+        # Training writes the weights a chunk at a time; inference holds them for its whole call.
+        with guard.writing() if hook == "train" else nullcontext():
+            totals = advisor.timed(run, want)
         if totals.steps == 0:
             break
         tracker.update(totals, y, order, first * batch)
@@ -171,9 +176,10 @@ def fit(model, x, y, batch_size, epochs, verbose, callbacks, validation_split, v
     n = len(inputs)
     if n == 0:
         raise ValueError("fit() got no training samples")
-    with single_threaded_blas():
-        plan = Plan(model, training=True, ragged=inputs.ragged)
-        runner = plan.runner(inputs, batch_size, training=True)
+    with model._guard.training(), single_threaded_blas():
+        with model._guard.writing():  # packing the Dense weights replaces the layers' arrays
+            plan = Plan(model, training=True, ragged=inputs.ragged)
+            runner = plan.runner(inputs, batch_size, training=True)
         val_runner = val_tracker = None
         if validation is not None and len(validation):
             val_plan = Plan(model, training=False, ragged=validation.ragged)
@@ -219,7 +225,7 @@ def _fit_epochs(model, plan, runner, inputs, batch_size, epochs, verbose, callba
             wanted = min(steps, available)
             view = order[position:]
             done, samples, loss_sum = _run_chunks(runner, view, wanted, advisor, callback_list, "train", tracker,
-                                                  inputs.y, on_chunk)
+                                                  inputs.y, on_chunk, guard=model._guard)
             position += samples
             if steps_per_epoch is None or position >= n:
                 if steps_per_epoch is not None and done < steps:
@@ -264,7 +270,7 @@ def evaluate(model, x, y, batch_size, verbose, sample_weight, steps, callbacks):
     batch_size = _positive_int(batch_size, "batch_size", 32)
     steps = _positive_int(steps, "steps")
     inputs = prepare(model, x, y, sample_weight)
-    with single_threaded_blas():
+    with model._guard.reading(), single_threaded_blas():
         plan = Plan(model, training=False, ragged=inputs.ragged)
         runner = plan.runner(inputs, batch_size, training=False)
         callback_list = callbacks_module.CallbackList(list(callbacks or []), model,
@@ -280,7 +286,7 @@ def predict(model, x, batch_size, verbose, steps, callbacks):
     steps = _positive_int(steps, "steps")
     inputs = prepare(model, x)
     n = len(inputs)
-    with single_threaded_blas():
+    with model._guard.reading(), single_threaded_blas():
         plan = Plan(model, training=False, ragged=inputs.ragged)
         runner = plan.runner(inputs, batch_size, training=False)
         full_steps = -(-n // batch_size)

@@ -2,6 +2,8 @@
 optimizer state), never unpickled."""
 
 import json
+import struct
+import tokenize
 import zipfile
 
 import numpy as np
@@ -32,6 +34,14 @@ def save_model(model, path):
 
 
 _MAX_CONFIG_BYTES = 16 << 20
+
+
+# What zipfile and numpy's npy reader raise on damaged archives: besides BadZipFile,
+# an unsupported zip version or compression method is NotImplementedError and an
+# encrypted member RuntimeError, and NumPy's npy header parser lets tokenize.TokenError
+# out of an unclosed bracket (all found by the atheris target, tests/fuzz_readers.py).
+_ARCHIVE_ERRORS = (zipfile.BadZipFile, ValueError, EOFError, OSError, NotImplementedError, RuntimeError,
+                   OverflowError, struct.error, tokenize.TokenError, SyntaxError)
 
 
 def _array_headers(path):
@@ -98,7 +108,7 @@ def load_model(path):
         if "config" not in headers:
             raise ValueError("no model configuration inside")
         archive = np.load(path, allow_pickle=False)
-    except (zipfile.BadZipFile, ValueError, EOFError, OSError) as exc:
+    except _ARCHIVE_ERRORS as exc:
         if isinstance(exc, FileNotFoundError):
             raise
         raise ValueError("%s is not a fastembed model file (%s)" % (path, exc)) from None
@@ -110,8 +120,7 @@ def load_model(path):
             config = json.loads(archive["config"].tobytes().decode("utf-8"))
             if not isinstance(config, dict):
                 raise ValueError("the configuration is not a JSON object")
-        except (zipfile.BadZipFile, ValueError, EOFError, KeyError, UnicodeDecodeError, OSError,
-                RecursionError) as exc:
+        except _ARCHIVE_ERRORS + (KeyError, RecursionError) as exc:
             raise ValueError("%s is not a readable fastembed model file (%s)" % (path, exc)) from None
         if config.get("format") != FORMAT:
             raise ValueError("%s is not a fastembed model file" % path)
@@ -136,7 +145,7 @@ def _model_from(config, headers, archive, path):
     _check_against_file(model, spec, headers, path)
     try:
         arrays = {key: archive[key] for key in archive.files if key != "config"}
-    except (zipfile.BadZipFile, ValueError, EOFError, OSError) as exc:
+    except _ARCHIVE_ERRORS as exc:
         raise ValueError("%s is not a readable fastembed model file (%s)" % (path, exc)) from None
     shape = spec.get("build_input_shape")
     model.build(tuple(shape) if shape else None)

@@ -8,6 +8,7 @@ and runs it. Saving and loading live in ``_saving``.
 
 from .. import engine, losses as losses_module, metrics as metrics_module, optimizers as optimizers_module
 from ..layers import Dense, Embedding, EmbeddingBag, Flatten, Layer, _unique_name
+from ..engine._guard import WeightsGuard
 from ..ragged import Ragged
 from . import _saving
 
@@ -44,6 +45,7 @@ class Sequential:
         self.history = None
         self._input_shape = None
         self._packed = None
+        self._guard = WeightsGuard()  # fit beside predict / get_weights in other threads
         for layer in layers or []:
             self.add(layer)
 
@@ -158,7 +160,8 @@ class Sequential:
     def get_weights(self):
         """All layers' weights, in Keras order."""
         self._ensure_built()
-        return [w for layer in self._layers for w in layer.get_weights()]
+        with self._guard.reading():  # all from one moment, even while fit runs elsewhere
+            return [w for layer in self._layers for w in layer.get_weights()]
 
     def set_weights(self, weights):
         """Set all layers' weights from a list as returned by :meth:`get_weights`."""
@@ -167,10 +170,11 @@ class Sequential:
         expected = sum(len(layer.weights) for layer in self._layers)
         if len(weights) != expected:
             raise ValueError("the model has %d weight arrays, got %d" % (expected, len(weights)))
-        for layer in self._layers:
-            count = len(layer.weights)
-            layer.set_weights(weights[:count])
-            weights = weights[count:]
+        with self._guard.writing():
+            for layer in self._layers:
+                count = len(layer.weights)
+                layer.set_weights(weights[:count])
+                weights = weights[count:]
 
     # -- compile -----------------------------------------------------------------------
     def compile(self, optimizer="rmsprop", loss=None, metrics=None):
@@ -282,4 +286,5 @@ class Sequential:
         read back without unpickling by :func:`load_model`). The file is written under a
         temporary name and renamed, so an interrupted save never leaves a broken file."""
         self._ensure_built()
-        _saving.save_model(self, path)
+        with self._guard.reading():
+            _saving.save_model(self, path)

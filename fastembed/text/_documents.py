@@ -3,7 +3,11 @@ so that loading a foreign, damaged or newer file fails with a clear message."""
 
 import json
 
-from .._files import atomic_write
+from .._files import atomic_write, read_json
+
+# A saved encoder holds its vocabulary: a million tokens take about 20 MB. The bound keeps
+# a damaged or hostile file from making the parser build gigabytes of Python objects.
+MAX_DOCUMENT_BYTES = 256 << 20
 
 
 def make(format_name, version, **fields):
@@ -26,11 +30,11 @@ def write(path, document):
 
 
 def read(path, format_name, version, what):
-    """Read and :func:`check` a document; undecodable or non-JSON files raise ``ValueError``."""
+    """Read and :func:`check` a document; undecodable, non-JSON or oversized files
+    (over ``MAX_DOCUMENT_BYTES``) raise ``ValueError``."""
     try:
-        with open(path, encoding="utf-8") as handle:
-            document = json.load(handle)
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        document = read_json(path, MAX_DOCUMENT_BYTES)
+    except ValueError as exc:
         raise ValueError("%s is not a saved %s (%s)" % (path, what, exc)) from None
     check(document, format_name, version, path, what)
     return document
