@@ -373,6 +373,27 @@ def prepare_lookup_backward(grad, ids, num_rows, checker, finder, num_threads):
     return grad, flat, ids.shape
 
 
+def check_squares(squares, values, finder, num_threads):
+    """Validate the per-occurrence squares given with an update: an array of ``values``'
+    shape and dtype (or a SparseRows with the same indices), finite and not negative.
+    Returns the C-contiguous 2-D values, or None."""
+    from .sparse import SparseRows
+
+    if squares is None:
+        return None
+    if isinstance(squares, SparseRows):
+        squares = squares.values
+    squares = np.asarray(squares)
+    if squares.size != values.size or squares.dtype != values.dtype:
+        raise ValueError("squares must match the gradient's shape %s and dtype %s, got %s %s"
+                         % (values.shape, values.dtype, squares.shape, squares.dtype))
+    squares = np.ascontiguousarray(squares).reshape(values.shape)
+    check_finite(squares.reshape(-1), squares.shape, "squares", finder, num_threads)
+    if squares.size and squares.min() < 0:
+        raise ValueError("squares must not be negative (they are sums of squared gradients)")
+    return squares
+
+
 def prepare_dense_update(weights, grad):
     """Validate a dense update; return ``(param as 2-D view, grad as 2-D array)``.
 

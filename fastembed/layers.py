@@ -225,7 +225,11 @@ class Embedding(Layer):
     def backward_update(self, grad, optimizer, key):
         """Backward pass and optimizer step of the table (its gradient is sparse)."""
         self.backward(grad)
-        optimizer.apply_embedding(key, self.embeddings, self.sparse_grad, self.weight_decay)
+        squares = None
+        if optimizer.occurrence_squares:
+            # One occurrence per position: the per-id sums of the squared position gradients.
+            squares = ops.embedding_lookup_backward(grad * grad, self._ids, num_rows=self.input_dim)
+        optimizer.apply_embedding(key, self.embeddings, self.sparse_grad, self.weight_decay, squares)
 
     def fuse(self, following):
         """Embedding + a global pooling layer: one :class:`EmbeddingBag` on the same table
@@ -324,14 +328,35 @@ class EmbeddingBag(Layer):
         return None  # ids have no gradient
 
     def backward_update(self, grad, optimizer, key):
-        """Backward pass and optimizer step of the table, fused in one kernel (lazy rules)."""
-        if optimizer.lazy_embeddings:
+        """Backward pass and optimizer step of the table: one fused kernel for lazy rules
+        without per-occurrence squares, else the gradient, its squares and the rule."""
+        if optimizer.lazy_embeddings and not optimizer.occurrence_squares:
             ops.embedding_bag_backward_update(self.embeddings, grad, self._ids, self._offsets, mode=self.mode,
                                               padding_idx=self.padding_idx,
                                               optimizer=optimizer.sparse_rule(key, self.weight_decay))
             return
         self.backward(grad)
-        optimizer.apply_embedding(key, self.embeddings, self.sparse_grad, self.weight_decay)
+        squares = self._occurrence_squares(grad) if optimizer.occurrence_squares else None
+        optimizer.apply_embedding(key, self.embeddings, self.sparse_grad, self.weight_decay, squares)
+
+    def _occurrence_squares(self, grad):
+        """Per id, the sum over its occurrences of the squared gradient each one gets:
+        ``(grad[bag] / count)**2`` for a mean bag, ``grad[bag]**2`` for sum and for the
+        maximal entry of a max bag. The bag backward does the routing: fed
+        ``grad**2 / count`` it scales each occurrence by ``1 / count`` once more."""
+        squared = grad * grad
+        if self.mode == "mean":
+            ids = np.asarray(self._ids)  # flat values when ragged (forward keeps them so)
+            if self._offsets is None:
+                counts = (np.full(ids.shape[0], ids.shape[1]) if self.padding_idx is None
+                          else np.count_nonzero(ids != self.padding_idx, axis=1))
+            else:
+                lengths = np.diff(self._offsets)
+                kept = (ids != self.padding_idx) if self.padding_idx is not None else np.ones(ids.shape, bool)
+                counts = np.bincount(np.repeat(np.arange(lengths.size), lengths)[kept], minlength=lengths.size)
+            squared = squared / np.maximum(counts, 1).astype(squared.dtype)[:, None]
+        return ops.embedding_bag_backward(squared, self._ids, self._offsets, mode=self.mode,
+                                          padding_idx=self.padding_idx, weights=self.embeddings)
 
     def __call__(self, inputs, mask=None):
         if not self.built:

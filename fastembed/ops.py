@@ -22,6 +22,7 @@ from ._validation import (
     check_ids,
     check_same_table,
     check_sparse_rows,
+    check_squares,
     id_upper_bound,
     prepare_bag,
     prepare_dense_update,
@@ -231,7 +232,7 @@ def embedding_lookup_backward(grad, ids, num_rows=None):
     return SparseRows(indices, values, num_rows)
 
 
-def sparse_update(weights, grad, optimizer):
+def sparse_update(weights, grad, optimizer, squares=None):
     """Apply one optimizer step, in place, to the rows of ``weights`` named by ``grad``.
 
     Parameters
@@ -242,17 +243,24 @@ def sparse_update(weights, grad, optimizer):
         Sorted, unique indices (what the backward ops return).
     optimizer : SparseSGD, SparseAdagrad, SparseRowwiseAdagrad or SparseAdam
         Holds the hyper-parameters and the per-row state; one object per table.
+    squares : SparseRows or ndarray, optional
+        Per row, the sum of the squares of every occurrence's gradient (what
+        ``embedding_bag_backward`` gives for the squared bag gradients): the accumulators
+        of Adam, RMSprop and Adagrad take it instead of ``grad.values**2``. This is
+        Keras' (TensorFlow's) rule for ids repeated in a batch; without it, the rule is
+        PyTorch's (the square of the summed gradient).
     """
     _check_optimizer(optimizer)
     if not COMPILED:
-        return reference.sparse_update(weights, grad, optimizer)
+        return reference.sparse_update(weights, grad, optimizer, squares)
     table = as_writeable_table(weights)
     indices, values = check_sparse_rows(grad, table, _parallel.check_strictly_increasing,
                                         _parallel.first_non_finite, threads_for(np.size(getattr(grad, "values", ()))))
+    squares = check_squares(squares, values, _parallel.first_non_finite, threads_for(values.size))
     num_threads = threads_for(values.size * 8)  # an update costs several operations per element
     params = optimizer.begin_step(table)
     _optim.sparse_update(table, indices, values, optimizer.state1, optimizer.state2,
-                         optimizer.row_state, params, num_threads)
+                         optimizer.row_state, params, squares, num_threads)
 
 
 def embedding_bag_backward_update(weights, grad, ids, offsets=None, mode="mean", padding_idx=None,
@@ -323,7 +331,7 @@ def _all_rows(n):
     return rows
 
 
-def dense_update(weights, grad, optimizer):
+def dense_update(weights, grad, optimizer, squares=None):
     """Apply one optimizer step, in place, to every element of a dense parameter.
 
     The same rule kernel as :func:`sparse_update`, with every row touched: Dense kernels
@@ -336,14 +344,18 @@ def dense_update(weights, grad, optimizer):
     grad : ndarray of the same shape and dtype
     optimizer : SparseOptimizer
         Holds this parameter's state (one object per parameter).
+    squares : ndarray, optional
+        Like ``grad``: what the accumulators take instead of ``grad**2`` (see
+        :func:`sparse_update`).
     """
     _check_optimizer(optimizer)
     if not COMPILED:
-        return reference.dense_update(weights, grad, optimizer)
+        return reference.dense_update(weights, grad, optimizer, squares)
     table, values = prepare_dense_update(weights, grad)
     check_finite(values.reshape(-1), values.shape, "grad", _parallel.first_non_finite,
                  threads_for(values.size))
+    squares = check_squares(squares, values, _parallel.first_non_finite, threads_for(values.size))
     num_threads = threads_for(values.size * 8)
     params = optimizer.begin_step(table)
     _optim.sparse_update(table, _all_rows(table.shape[0]), values, optimizer.state1, optimizer.state2,
-                         optimizer.row_state, params, num_threads)
+                         optimizer.row_state, params, squares, num_threads)

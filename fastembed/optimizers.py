@@ -1,11 +1,23 @@
-"""Keras-style optimizers: Dense weights take the dense path (NumPy), embedding tables
-the lazy sparse kernels.
+"""Keras-style optimizers, with Keras' semantics for embedding tables by default.
 
-The one difference from Keras: an Embedding's rows (and their optimizer state) move only
-in the steps whose batch contains them ("lazy" updates, as ``torch.optim.SparseAdam`` and
-TensorFlow's ``LazyAdam``). Keras updates every row every step, so with momentum-like
-optimizers its untouched rows keep drifting. Pass ``lazy_embeddings=False`` to get
-Keras' behaviour (a dense update of the whole table each step: slower).
+Two choices decide how an embedding table moves; the defaults reproduce Keras (with the
+TensorFlow backend), the alternatives are PyTorch's sparse rules:
+
+``embedding_updates``
+    ``"dense"`` (default): every row moves every step, as in Keras, so a row seen once
+    keeps drifting on its momentum. The compiled training loop gets this at the cost of
+    a lazy update: the steps a row skipped are applied when it is next touched, and for
+    every row at the end of each epoch (see ``fastembed/_kernels/_optim.pxd``,
+    ``catch_up_row``: exact for SGD and RMSprop, within a bound set by ``epsilon`` for
+    Adam). The layer-by-layer path updates the whole table each step. ``"lazy"``: only
+    the rows of the batch and their state move (``torch.optim.SparseAdam``, TensorFlow's
+    ``LazyAdam``).
+``repeated_ids``
+    ``"per_occurrence"`` (default): an id seen ``n`` times in a batch adds the square of
+    each occurrence's gradient to Adam's, RMSprop's and Adagrad's second moment, as
+    TensorFlow does for the ``IndexedSlices`` gradient of an embedding lookup (so a
+    frequent id can move up to ``sqrt(n)`` times further in one step). ``"summed"``: the
+    square of the per-id sum (PyTorch's sparse optimizers).
 """
 
 import numpy as np
@@ -16,14 +28,22 @@ from .sparse_optim import (FixedHyperparameters, SparseAdagrad, SparseAdam, Spar
                            _check_number)
 
 
+EMBEDDING_UPDATES = ("dense", "lazy")
+REPEATED_IDS = ("per_occurrence", "summed")
+
+
 class Optimizer(FixedHyperparameters):
     """Base class.
 
     Parameters
     ----------
     learning_rate : float
-    lazy_embeddings : bool, default True
-        Update only the embedding rows a batch touches (see the module docstring).
+    embedding_updates : {'dense', 'lazy'}, default 'dense'
+        How embedding tables move (see the module docstring).
+    repeated_ids : {'per_occurrence', 'summed'}, default 'per_occurrence'
+        How ids repeated in a batch enter the second moment (see the module docstring).
+    lazy_embeddings : bool, optional
+        The 0.1 name: True is ``embedding_updates='lazy'``, False ``'dense'``.
     """
 
     name = None
@@ -34,9 +54,17 @@ class Optimizer(FixedHyperparameters):
     # expect, and so do the step count and the state.
     _MUTABLE = frozenset({"learning_rate", "iterations", "_rules"})
 
-    def __init__(self, learning_rate, lazy_embeddings=True):
+    def __init__(self, learning_rate, embedding_updates="dense", repeated_ids="per_occurrence",
+                 lazy_embeddings=None):
         self.learning_rate = _check_number("learning_rate", learning_rate, 0.0, low_open=True)
-        self.lazy_embeddings = bool(lazy_embeddings)
+        if lazy_embeddings is not None:
+            embedding_updates = "lazy" if lazy_embeddings else "dense"
+        if embedding_updates not in EMBEDDING_UPDATES:
+            raise ValueError("embedding_updates must be one of %s, got %r" % (EMBEDDING_UPDATES, embedding_updates))
+        if repeated_ids not in REPEATED_IDS:
+            raise ValueError("repeated_ids must be one of %s, got %r" % (REPEATED_IDS, repeated_ids))
+        self.embedding_updates = embedding_updates
+        self.repeated_ids = repeated_ids
         self.iterations = 0
         # parameter key -> the SparseOptimizer holding that parameter's state. Dense
         # weights and embedding tables use the same rule kernels (ops.dense_update /
@@ -47,9 +75,21 @@ class Optimizer(FixedHyperparameters):
     def _sparse_kwargs(self):
         return {}
 
+    @property
+    def lazy_embeddings(self):
+        """bool: ``embedding_updates == 'lazy'`` (the 0.1 name)."""
+        return self.embedding_updates == "lazy"
+
+    @property
+    def occurrence_squares(self):
+        """bool: the table's rule takes per-occurrence squares (``repeated_ids`` is
+        'per_occurrence' and the rule keeps a sum of squares: not SGD)."""
+        return self.repeated_ids == "per_occurrence" and self.sparse_class is not SparseSGD
+
     def get_config(self):
         """Return the constructor arguments (JSON-serialisable)."""
-        return {"learning_rate": self.learning_rate, "lazy_embeddings": self.lazy_embeddings}
+        return {"learning_rate": self.learning_rate, "embedding_updates": self.embedding_updates,
+                "repeated_ids": self.repeated_ids}
 
     def __repr__(self):
         return "%s(%s)" % (type(self).__name__, ", ".join("%s=%r" % kv for kv in self.get_config().items()))
@@ -80,20 +120,23 @@ class Optimizer(FixedHyperparameters):
 
     sparse_rule = rule
 
-    def apply_dense(self, key, param, grad):
-        """Update ``param`` in place from its dense gradient."""
-        ops.dense_update(param, grad.astype(param.dtype, copy=False), self.rule(key))
+    def apply_dense(self, key, param, grad, weight_decay=0.0, squares=None):
+        """Update ``param`` in place from its dense gradient (``squares``: see
+        :func:`fastembed.ops.dense_update`)."""
+        ops.dense_update(param, grad.astype(param.dtype, copy=False), self.rule(key, weight_decay), squares=squares)
 
-    def apply_embedding(self, key, table, sparse_grad, weight_decay=0.0):
-        """Update an embedding table from a SparseRows gradient: lazily (sparse kernel), or
-        densely when ``lazy_embeddings`` is False."""
+    def apply_embedding(self, key, table, sparse_grad, weight_decay=0.0, squares=None):
+        """Update an embedding table from a SparseRows gradient: the rows it names
+        (``embedding_updates='lazy'``) or every row (``'dense'``). ``squares`` (a
+        SparseRows like ``sparse_grad``) holds the per-occurrence squared gradients; it is
+        used when :attr:`occurrence_squares` is set."""
+        squares = squares if self.occurrence_squares else None
         if self.lazy_embeddings:
-            ops.sparse_update(table, sparse_grad, self.rule(key, weight_decay))
+            ops.sparse_update(table, sparse_grad, self.rule(key, weight_decay), squares=squares)
             return
         dense = sparse_grad.to_dense(table.shape[0])
-        if weight_decay:
-            dense += weight_decay * table
-        self.apply_dense(key, table, dense)
+        dense_squares = squares.to_dense(table.shape[0]) if squares is not None else None
+        self.apply_dense(key, table, dense, weight_decay, dense_squares)
 
     # -- state -------------------------------------------------------------------------
     def get_state(self):
@@ -130,14 +173,16 @@ class SGD(Optimizer):
     learning_rate : float, default 0.01
     momentum : float, default 0
     nesterov : bool, default False
-    lazy_embeddings : bool, default True
+    embedding_updates, repeated_ids, lazy_embeddings :
+        See :class:`Optimizer`.
     """
 
     name = "sgd"
     sparse_class = SparseSGD
 
-    def __init__(self, learning_rate=0.01, momentum=0.0, nesterov=False, lazy_embeddings=True):
-        super().__init__(learning_rate, lazy_embeddings)
+    def __init__(self, learning_rate=0.01, momentum=0.0, nesterov=False, embedding_updates="dense",
+                 repeated_ids="per_occurrence", lazy_embeddings=None):
+        super().__init__(learning_rate, embedding_updates, repeated_ids, lazy_embeddings)
         self.momentum = _check_number("momentum", momentum, 0.0)
         self.nesterov = bool(nesterov)
         self._freeze()
@@ -150,27 +195,31 @@ class SGD(Optimizer):
 
 
 class Adagrad(Optimizer):
-    """Adagrad: ``acc += g**2``, ``w -= lr * g / (sqrt(acc) + epsilon)``.
+    """Adagrad, as Keras: ``acc += g**2``, ``w -= lr * g / sqrt(acc + epsilon)``.
 
     Parameters
     ----------
     learning_rate : float, default 0.001
     initial_accumulator_value : float, default 0.1
     epsilon : float, default 1e-7
-    lazy_embeddings : bool, default True
+    embedding_updates, repeated_ids, lazy_embeddings :
+        See :class:`Optimizer`.
     """
 
     name = "adagrad"
     sparse_class = SparseAdagrad
 
-    def __init__(self, learning_rate=0.001, initial_accumulator_value=0.1, epsilon=1e-7, lazy_embeddings=True):
-        super().__init__(learning_rate, lazy_embeddings)
+    def __init__(self, learning_rate=0.001, initial_accumulator_value=0.1, epsilon=1e-7, embedding_updates="dense",
+                 repeated_ids="per_occurrence", lazy_embeddings=None):
+        super().__init__(learning_rate, embedding_updates, repeated_ids, lazy_embeddings)
         self.initial_accumulator_value = _check_number("initial_accumulator_value", initial_accumulator_value, 0.0)
         self.epsilon = _check_number("epsilon", epsilon, 0.0)
         self._freeze()
 
     def _sparse_kwargs(self):
-        return {"initial_accumulator_value": self.initial_accumulator_value, "epsilon": self.epsilon}
+        # Keras divides by sqrt(acc + epsilon).
+        return {"initial_accumulator_value": self.initial_accumulator_value, "epsilon": self.epsilon,
+                "epsilon_inside_sqrt": True}
 
     def get_config(self):
         return dict(super().get_config(), initial_accumulator_value=self.initial_accumulator_value,
@@ -178,34 +227,36 @@ class Adagrad(Optimizer):
 
 
 class RMSprop(Optimizer):
-    """RMSprop: ``v = rho * v + (1 - rho) * g**2``, ``w -= lr * g / (sqrt(v) + epsilon)``.
+    """RMSprop, as Keras: ``v = rho * v + (1 - rho) * g**2``, ``w -= lr * g / sqrt(v + epsilon)``.
 
     Parameters
     ----------
     learning_rate : float, default 0.001
     rho : float, default 0.9
     epsilon : float, default 1e-7
-    lazy_embeddings : bool, default True
+    embedding_updates, repeated_ids, lazy_embeddings :
+        See :class:`Optimizer`.
     """
 
     name = "rmsprop"
     sparse_class = SparseRMSprop
 
-    def __init__(self, learning_rate=0.001, rho=0.9, epsilon=1e-7, lazy_embeddings=True):
-        super().__init__(learning_rate, lazy_embeddings)
+    def __init__(self, learning_rate=0.001, rho=0.9, epsilon=1e-7, embedding_updates="dense",
+                 repeated_ids="per_occurrence", lazy_embeddings=None):
+        super().__init__(learning_rate, embedding_updates, repeated_ids, lazy_embeddings)
         self.rho = _check_number("rho", rho, 0.0, 1.0, high_open=True)
         self.epsilon = _check_number("epsilon", epsilon, 0.0)
         self._freeze()
 
     def _sparse_kwargs(self):
-        return {"rho": self.rho, "epsilon": self.epsilon}
+        return {"rho": self.rho, "epsilon": self.epsilon, "epsilon_inside_sqrt": True}
 
     def get_config(self):
         return dict(super().get_config(), rho=self.rho, epsilon=self.epsilon)
 
 
 class Adam(Optimizer):
-    """Adam, Keras' defaults (``epsilon=1e-7``); lazy on embedding tables.
+    """Adam, Keras' defaults (``epsilon=1e-7``) and its semantics on embedding tables.
 
     Parameters
     ----------
@@ -213,14 +264,16 @@ class Adam(Optimizer):
     beta_1 : float, default 0.9
     beta_2 : float, default 0.999
     epsilon : float, default 1e-7
-    lazy_embeddings : bool, default True
+    embedding_updates, repeated_ids, lazy_embeddings :
+        See :class:`Optimizer`.
     """
 
     name = "adam"
     sparse_class = SparseAdam
 
-    def __init__(self, learning_rate=0.001, beta_1=0.9, beta_2=0.999, epsilon=1e-7, lazy_embeddings=True):
-        super().__init__(learning_rate, lazy_embeddings)
+    def __init__(self, learning_rate=0.001, beta_1=0.9, beta_2=0.999, epsilon=1e-7, embedding_updates="dense",
+                 repeated_ids="per_occurrence", lazy_embeddings=None):
+        super().__init__(learning_rate, embedding_updates, repeated_ids, lazy_embeddings)
         self.beta_1 = _check_number("beta_1", beta_1, 0.0, 1.0, high_open=True)
         self.beta_2 = _check_number("beta_2", beta_2, 0.0, 1.0, high_open=True)
         self.epsilon = _check_number("epsilon", epsilon, 0.0)

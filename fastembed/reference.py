@@ -17,6 +17,7 @@ from ._validation import (
     check_ids,
     check_same_table,
     check_sparse_rows,
+    check_squares,
     numpy_check_ids,
     numpy_first_non_finite,
     prepare_bag,
@@ -144,12 +145,22 @@ def embedding_lookup_backward(grad, ids, num_rows=None):
     return _sum_rows(flat, grad2d, num_rows)
 
 
-def _apply_rule(table, rows, values, optimizer, params):
-    """One optimizer step on ``table[rows]`` in NumPy, the same arithmetic as the kernel."""
+def _denominator(optimizer, acc, dtype):
+    eps = dtype.type(optimizer.epsilon)
+    return np.sqrt(acc + eps) if getattr(optimizer, "epsilon_inside_sqrt", False) else np.sqrt(acc) + eps
+
+
+def _apply_rule(table, rows, values, optimizer, params, squares=None):
+    """One optimizer step on ``table[rows]`` in NumPy, the same arithmetic as the kernel.
+    ``squares`` (or None: ``g * g``) is what the accumulators take."""
     w = table[rows]
     g = values.astype(table.dtype, copy=True)
+    sq = None if squares is None else squares.astype(table.dtype, copy=True)
     if optimizer.weight_decay:
         g += table.dtype.type(optimizer.weight_decay) * w
+        sq = None  # Keras: an L2 penalty makes the gradient dense, duplicates summed
+    if sq is None:
+        sq = g * g
     lr = table.dtype.type(optimizer.learning_rate)
     kind = optimizer.rule_name
     if kind == "sgd":
@@ -161,25 +172,25 @@ def _apply_rule(table, rows, values, optimizer, params):
             step = g
         w -= lr * step
     elif kind == "adagrad":
-        acc = optimizer.state1[rows] + g * g
+        acc = optimizer.state1[rows] + sq
         optimizer.state1[rows] = acc
-        w -= lr * g / (np.sqrt(acc) + table.dtype.type(optimizer.epsilon))
+        w -= lr * g / _denominator(optimizer, acc, table.dtype)
     elif kind == "rmsprop":
         rho = table.dtype.type(optimizer.rho)
-        acc = rho * optimizer.state1[rows] + table.dtype.type(1 - optimizer.rho) * g * g
+        acc = rho * optimizer.state1[rows] + table.dtype.type(1 - optimizer.rho) * sq
         optimizer.state1[rows] = acc
-        w -= lr * g / (np.sqrt(acc) + table.dtype.type(optimizer.epsilon))
+        w -= lr * g / _denominator(optimizer, acc, table.dtype)
     elif kind == "rowwise_adagrad":
-        acc = optimizer.row_state[rows] + (g * g).mean(axis=1) if g.shape[1] else optimizer.row_state[rows]
+        acc = optimizer.row_state[rows] + sq.mean(axis=1) if g.shape[1] else optimizer.row_state[rows]
         optimizer.row_state[rows] = acc
-        w -= (lr / (np.sqrt(acc) + table.dtype.type(optimizer.epsilon)))[:, None] * g
+        w -= (lr / _denominator(optimizer, acc, table.dtype))[:, None] * g
     elif kind == "adam":
         b1 = table.dtype.type(1 - optimizer.beta_1)
         b2 = table.dtype.type(1 - optimizer.beta_2)
         m = optimizer.state1[rows]
         v = optimizer.state2[rows]
         m = m + b1 * (g - m)
-        v = v + b2 * (g * g - v)
+        v = v + b2 * (sq - v)
         optimizer.state1[rows] = m
         optimizer.state2[rows] = v
         w -= table.dtype.type(params["step_size"]) * m / (np.sqrt(v) + table.dtype.type(optimizer.epsilon))
@@ -190,12 +201,13 @@ def _apply_rule(table, rows, values, optimizer, params):
     table[rows] = w
 
 
-def sparse_update(weights, grad, optimizer):
+def sparse_update(weights, grad, optimizer, squares=None):
     """NumPy twin of :func:`fastembed.ops.sparse_update`."""
     table = as_writeable_table(weights)
     rows, values = check_sparse_rows(grad, table, _numpy_increasing_check, numpy_first_non_finite, None)
+    squares = check_squares(squares, values, numpy_first_non_finite, None)
     params = optimizer.begin_step(table)
-    _apply_rule(table, rows, values, optimizer, params)
+    _apply_rule(table, rows, values, optimizer, params, squares)
 
 
 def embedding_bag_backward_update(weights, grad, ids, offsets=None, mode="mean", padding_idx=None,
@@ -216,12 +228,13 @@ def embedding_lookup_backward_update(weights, grad, ids, *, optimizer):
     _apply_rule(table, grads.indices, grads.values, optimizer, params)
 
 
-def dense_update(weights, grad, optimizer):
+def dense_update(weights, grad, optimizer, squares=None):
     """NumPy twin of :func:`fastembed.ops.dense_update`."""
     table, values = prepare_dense_update(weights, grad)
     check_finite(values.reshape(-1), values.shape, "grad", numpy_first_non_finite, None)
+    squares = check_squares(squares, values, numpy_first_non_finite, None)
     params = optimizer.begin_step(table)
-    _apply_rule(table, np.arange(table.shape[0]), values, optimizer, params)
+    _apply_rule(table, np.arange(table.shape[0]), values, optimizer, params, squares)
 
 
 def top_k_similar(table, terms, k, *, inv_norms=None, n_positive=1, n_negative=0, cosmul=False,

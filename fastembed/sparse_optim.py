@@ -245,6 +245,8 @@ class SparseAdagrad(SparseOptimizer):
     learning_rate : float, default 0.01
     initial_accumulator_value : float, default 0
     epsilon : float, default 1e-10
+    epsilon_inside_sqrt : bool, default False
+        Divide by ``sqrt(acc + epsilon)`` (Keras) instead of ``sqrt(acc) + epsilon`` (PyTorch).
     weight_decay, max_norm :
         See :class:`SparseOptimizer`.
     """
@@ -253,22 +255,23 @@ class SparseAdagrad(SparseOptimizer):
     state_names = ("state1",)
 
     def __init__(self, learning_rate=0.01, initial_accumulator_value=0.0, epsilon=1e-10,
-                 weight_decay=0.0, max_norm=None):
+                 weight_decay=0.0, max_norm=None, epsilon_inside_sqrt=False):
         super().__init__(learning_rate, weight_decay, max_norm)
         self.initial_accumulator_value = _check_number("initial_accumulator_value", initial_accumulator_value, 0.0)
         self.epsilon = _check_number("epsilon", epsilon, 0.0)
+        self.epsilon_inside_sqrt = bool(epsilon_inside_sqrt)
         self._freeze()
 
     def _initial_state(self, name, shape, dtype):
         return np.full(shape, self.initial_accumulator_value, dtype=dtype)
 
     def _hyperparameters(self):
-        return {"epsilon": self.epsilon}
+        return {"epsilon": self.epsilon, "eps_in_sqrt": self.epsilon_inside_sqrt}
 
     def get_config(self):
         """Return the constructor arguments as a dict (JSON-serialisable)."""
         return dict(super().get_config(), initial_accumulator_value=self.initial_accumulator_value,
-                    epsilon=self.epsilon)
+                    epsilon=self.epsilon, epsilon_inside_sqrt=self.epsilon_inside_sqrt)
 
 
 class SparseRowwiseAdagrad(SparseAdagrad):
@@ -290,6 +293,8 @@ class SparseRMSprop(SparseOptimizer):
     learning_rate : float, default 1e-3
     rho : float, default 0.9
     epsilon : float, default 1e-7
+    epsilon_inside_sqrt : bool, default False
+        Divide by ``sqrt(v + epsilon)`` (Keras) instead of ``sqrt(v) + epsilon`` (PyTorch).
     weight_decay, max_norm :
         See :class:`SparseOptimizer`.
     """
@@ -297,18 +302,21 @@ class SparseRMSprop(SparseOptimizer):
     rule_name = "rmsprop"
     state_names = ("state1",)
 
-    def __init__(self, learning_rate=1e-3, rho=0.9, epsilon=1e-7, weight_decay=0.0, max_norm=None):
+    def __init__(self, learning_rate=1e-3, rho=0.9, epsilon=1e-7, weight_decay=0.0, max_norm=None,
+                 epsilon_inside_sqrt=False):
         super().__init__(learning_rate, weight_decay, max_norm)
         self.rho = _check_number("rho", rho, 0.0, 1.0, high_open=True)
         self.epsilon = _check_number("epsilon", epsilon, 0.0)
+        self.epsilon_inside_sqrt = bool(epsilon_inside_sqrt)
         self._freeze()
 
     def _hyperparameters(self):
-        return {"rho": self.rho, "epsilon": self.epsilon}
+        return {"rho": self.rho, "epsilon": self.epsilon, "eps_in_sqrt": self.epsilon_inside_sqrt}
 
     def get_config(self):
         """Return the constructor arguments as a dict (JSON-serialisable)."""
-        return dict(super().get_config(), rho=self.rho, epsilon=self.epsilon)
+        return dict(super().get_config(), rho=self.rho, epsilon=self.epsilon,
+                    epsilon_inside_sqrt=self.epsilon_inside_sqrt)
 
 
 class SparseAdam(SparseOptimizer):

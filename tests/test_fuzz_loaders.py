@@ -74,3 +74,13 @@ def test_unterminated_npy_header_is_a_value_error(tmp_path):
         archive.writestr("config.npy", member)
     with pytest.raises(ValueError, match="not a"):
         load_bytes("model.fe", buffer.getvalue(), str(tmp_path), strict=True)
+
+
+@pytest.mark.parametrize("version", ["{}", '"1"', "true", "-1", "1.5"])
+def test_encoder_version_of_another_type_is_a_value_error(tmp_path, version):
+    # Found by the atheris target: a version that is not an integer was compared with one.
+    document = VALID["encoder.json"].decode("utf-8")
+    damaged = document.replace('"version": 1', '"version": %s' % version)
+    assert damaged != document
+    with pytest.raises(ValueError, match="not a saved TextVectorizer"):
+        load_bytes("encoder.json", damaged.encode("utf-8"), str(tmp_path), strict=True)

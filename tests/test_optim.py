@@ -242,7 +242,8 @@ def test_hyperparameters_are_fixed_after_construction():
     np.testing.assert_array_equal(table[1], [-0.5, -0.5, -0.5])
     for optimizer, name in ((fastembed.SparseAdam(), "beta_1"), (fastembed.SparseRMSprop(), "rho"),
                             (fastembed.SparseAdagrad(), "epsilon"), (fastembed.optimizers.SGD(), "nesterov"),
-                            (fastembed.optimizers.Adam(), "lazy_embeddings")):
+                            (fastembed.optimizers.Adam(), "embedding_updates"),
+                            (fastembed.optimizers.Adam(), "repeated_ids")):
         with pytest.raises(AttributeError, match="fixed at construction"):
             setattr(optimizer, name, getattr(optimizer, name))
     keras_adam = fastembed.optimizers.Adam()
@@ -264,3 +265,56 @@ def test_rule_codes_come_from_the_kernel():
                 fastembed.SparseRMSprop, fastembed.SparseAdam):
         assert cls().kind == _optim.RULE_CODES[cls.rule_name]
     assert len(set(_optim.RULE_CODES.values())) == 5
+
+
+_SQUARE_RULES = {
+    "adam": lambda: fastembed.SparseAdam(1e-2),
+    "rmsprop": lambda: fastembed.SparseRMSprop(1e-2, epsilon_inside_sqrt=True),
+    "adagrad": lambda: fastembed.SparseAdagrad(1e-2, initial_accumulator_value=0.1, epsilon_inside_sqrt=True),
+    "rowwise_adagrad": lambda: fastembed.SparseRowwiseAdagrad(1e-2),
+    "adam_decay": lambda: fastembed.SparseAdam(1e-2, weight_decay=0.1),
+}
+
+
+@pytest.mark.parametrize("name", sorted(_SQUARE_RULES))
+def test_per_occurrence_squares_match_the_twin(rng, name, num_threads):
+    """ops.sparse_update / dense_update with ``squares`` (Keras' rule for repeated ids)
+    against the NumPy twin, over three steps; squares >= g**2 / n as real ones are."""
+    table = rng.standard_normal((20, 8)).astype(np.float32)
+    twin_table = table.copy()
+    kernel_rule, twin_rule = _SQUARE_RULES[name](), _SQUARE_RULES[name]()
+    for _ in range(3):
+        rows = np.sort(rng.choice(20, size=7, replace=False))
+        values = rng.standard_normal((7, 8)).astype(np.float32)
+        squares = (values ** 2 * rng.uniform(0.3, 1.0, size=(7, 1))).astype(np.float32)
+        grad = fastembed.SparseRows(rows, values, 20)
+        ops.sparse_update(table, grad, kernel_rule, squares=squares)
+        reference.sparse_update(twin_table, grad, twin_rule, squares=squares)
+        np.testing.assert_allclose(table, twin_table, rtol=1e-5, atol=1e-6)
+    dense_grad = rng.standard_normal((20, 8)).astype(np.float32)
+    ops.dense_update(table, dense_grad, kernel_rule, squares=dense_grad ** 2 * 0.5)
+    reference.dense_update(twin_table, dense_grad, twin_rule, squares=dense_grad ** 2 * 0.5)
+    np.testing.assert_allclose(table, twin_table, rtol=1e-5, atol=1e-6)
+
+
+def test_squares_change_the_step_and_are_checked(rng):
+    table = np.zeros((4, 2), np.float32)
+    grad = fastembed.SparseRows([1], np.array([[1.0, 1.0]], np.float32), 4)
+    ops.sparse_update(table, grad, fastembed.SparseAdam(1e-3), squares=np.array([[0.25, 1.0]], np.float32))
+    # First Adam step: lr * m_hat / sqrt(v_hat) = lr * g / sqrt(sq).
+    np.testing.assert_allclose(table[1], [-2e-3, -1e-3], rtol=1e-4)
+    for bad, message in ((np.array([[-1.0, 1.0]], np.float32), "negative"),
+                         (np.array([[np.nan, 1.0]], np.float32), "squares contains nan"),
+                         (np.ones((2, 2), np.float32), "must match"),
+                         (np.ones((1, 2), np.float64), "must match")):
+        with pytest.raises(ValueError, match=message):
+            ops.sparse_update(table, grad, fastembed.SparseAdam(), squares=bad)
+
+
+def test_epsilon_inside_sqrt_is_keras_placement():
+    """Keras' RMSprop and Adagrad divide by sqrt(v + eps); PyTorch's by sqrt(v) + eps."""
+    for inside in (False, True):
+        table = np.zeros((1, 1), np.float32)
+        rule = fastembed.SparseRMSprop(1.0, rho=0.0, epsilon=0.5, epsilon_inside_sqrt=inside)
+        ops.dense_update(table, np.ones((1, 1), np.float32), rule)
+        np.testing.assert_allclose(table[0, 0], -1 / (np.sqrt(1.5) if inside else 1.5), rtol=1e-6)

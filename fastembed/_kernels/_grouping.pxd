@@ -217,13 +217,17 @@ cdef struct SegmentPlan:
 
 
 cdef inline void segment_row(floating* acc, Py_ssize_t dim, const floating* grad,
-                             Py_ssize_t s, const SegmentPlan* plan) noexcept nogil:
+                             Py_ssize_t s, const SegmentPlan* plan, floating* sq=NULL) noexcept nogil:
     """Sum the gradient contributions of the entries of segment ``s`` (one id) into
     ``acc``, in entry order, so the floating-point result never depends on scheduling.
+    With ``sq`` (not NULL), also sum the square of every occurrence's contribution into
+    it: the per-occurrence second moment of Keras' sparse updates (IndexedSlices are
+    squared before duplicates are summed).
 
     Sum and mean bags: the entries of one bag are consecutive in a segment (the sort is
-    stable), so a run of ``r`` of them adds ``(r * scale) * grad[bag]`` once; padding and
-    repeated words cost one row operation per bag, not one per occurrence.
+    stable), so a run of ``r`` of them adds ``(r * scale) * grad[bag]`` once (and
+    ``(r * scale * scale) * grad[bag]**2``); padding and repeated words cost one row
+    operation per bag, not one per occurrence.
     """
     cdef Py_ssize_t k, d, run, end = plan.segments[s + 1]
     cdef int64_t e, b, pos
@@ -231,8 +235,10 @@ cdef inline void segment_row(floating* acc, Py_ssize_t dim, const floating* grad
     cdef const int64_t* arg
     cdef const floating* bag_scale = <const floating*> plan.bag_scale
     cdef const floating* sample_weights = <const floating*> plan.sample_weights
-    cdef floating scale
+    cdef floating scale, sq_scale, contribution
     memset(acc, 0, dim * sizeof(floating))
+    if sq != NULL:
+        memset(sq, 0, dim * sizeof(floating))
     k = plan.segments[s]
     while k < end:
         e = plan.order[k]
@@ -245,11 +251,16 @@ cdef inline void segment_row(floating* acc, Py_ssize_t dim, const floating* grad
             for d in range(dim):
                 if arg[d] == pos:
                     acc[d] += g[d]
+                    if sq != NULL:
+                        sq[d] += g[d] * g[d]
             k += 1
         elif sample_weights != NULL:
             scale = sample_weights[plan.entry_pos[e]]
             for d in range(dim):
-                acc[d] += scale * g[d]
+                contribution = scale * g[d]
+                acc[d] += contribution
+                if sq != NULL:
+                    sq[d] += contribution * contribution
             k += 1
         else:
             run = 1
@@ -258,4 +269,8 @@ cdef inline void segment_row(floating* acc, Py_ssize_t dim, const floating* grad
             scale = (<floating> run) * bag_scale[b]
             for d in range(dim):
                 acc[d] += scale * g[d]
+            if sq != NULL:
+                sq_scale = scale * bag_scale[b]
+                for d in range(dim):
+                    sq[d] += sq_scale * (g[d] * g[d])
             k += run

@@ -30,6 +30,7 @@ cdef OptimConfig make_config(dict params):
     cfg.weight_decay = params.get("weight_decay", 0.0)
     max_norm = params.get("max_norm")
     cfg.max_norm = max_norm if max_norm is not None else 0.0
+    cfg.eps_in_sqrt = params.get("eps_in_sqrt", False)
     return cfg
 
 
@@ -53,12 +54,15 @@ cdef StatePointers state_pointers(object state1, object state2, object row_state
 
 def sparse_update(floating[:, ::1] table, const int64_t[::1] indices,
                   const floating[:, ::1] values, object state1, object state2,
-                  object row_state, dict params, int num_threads):
+                  object row_state, dict params, object squares, int num_threads):
     """Apply an optimizer step to ``table[indices]`` with gradient rows ``values``.
 
     ``indices`` must be unique (validated by fastembed.ops): each row is then written by
     one thread only. ``state1``/``state2`` (``(num_rows, dim)``) and ``row_state``
     (``(num_rows,)``) are the optimizer's state arrays, None when the rule has none.
+    ``squares`` (like ``values``, or None) is what the accumulators take instead of
+    ``values**2``: the per-occurrence squares of Keras' rule for repeated ids (validated
+    by fastembed.ops).
     """
     cdef OptimConfig cfg = make_config(params)
     cdef Py_ssize_t n = indices.shape[0], dim = table.shape[1], i
@@ -74,6 +78,11 @@ def sparse_update(floating[:, ::1] table, const int64_t[::1] indices,
     # must stay untouched for the caller.
     cdef floating[:, ::1] scratch = np.empty((max(num_threads, 1), max(dim, 1)),
                                              dtype=np.float32 if floating is float else np.float64)
+    cdef const floating[:, ::1] sq_values
+    cdef bint with_squares = squares is not None
+    cdef floating* sq
+    if with_squares:
+        sq_values = squares
     if n == 0 or dim == 0:
         return
     with nogil:
@@ -84,8 +93,11 @@ def sparse_update(floating[:, ::1] table, const int64_t[::1] indices,
                 prefetch_update(table_ptr, s1, s2, indices[ahead], dim)
             row = indices[i]
             memcpy(&scratch[tid, 0], &values[i, 0], dim * sizeof(floating))
+            sq = NULL
+            if with_squares:
+                sq = <floating*> &sq_values[i, 0]  # read only
             update_row(&table[row, 0], &scratch[tid, 0],
                        s1 + row * dim if s1 != NULL else NULL,
                        s2 + row * dim if s2 != NULL else NULL,
                        rs + row if rs != NULL else NULL,
-                       dim, &cfg)
+                       dim, &cfg, sq)

@@ -35,8 +35,8 @@ from fastembed._kernels._threads cimport threads_for
 from fastembed._kernels._bag cimport max_bag, set_bag_simd, sum_bag
 from fastembed._kernels._grouping cimport (GroupBuffers, MAX_RADIX, SegmentPlan, group_entries,
                                            segment_row)
-from fastembed._kernels._optim cimport (OptimConfig, OPT_ADAM, adam_row, make_config, prefetch_update,
-                                        update_row)
+from fastembed._kernels._optim cimport (CatchUp, OptimConfig, OPT_ADAM, OPT_RMSPROP, OPT_SGD, adam_row, catch_up_row,
+                                        make_config, prefetch_update, update_row)
 
 
 def set_rowsum_simd(bint avx2):
@@ -82,6 +82,12 @@ STATUS = {"ok": STATUS_OK, "non_finite_loss": STATUS_NON_FINITE_LOSS, "bad_id": 
 # _table_update_slots): at dim 128, 32,768 distinct ids per batch (a batch of IMDB's large
 # configuration has about 8,000).
 SLOTS_BUDGET = 16 << 20
+
+cdef enum:
+    # Catching up (Keras' dense updates applied lazily): the longest gap summed step by
+    # step, and the powers of the decay factors kept in a table (pow() beyond).
+    CATCH_UP_MAX_HORIZON = 4096
+    CATCH_UP_POWERS = 4096
 
 cdef enum:
     SLOTS_BAD_ID = 1
@@ -151,6 +157,12 @@ cdef struct Stack:
     float* table_s1
     float* table_s2
     float* table_rs
+    bint per_occurrence          # Keras' rule for repeated ids: squares summed per occurrence
+    int64_t* row_step            # (num_rows,) the step each row was last updated at, or NULL (lazy)
+    CatchUp catch_up             # the skipped steps' tables (row_step != NULL)
+    int64_t* catch_rows          # (max_threads, catch_capacity) rows to catch up before a step
+    int64_t* catch_gaps          # (max_threads, catch_capacity) their skipped steps
+    Py_ssize_t catch_capacity    # the most entries one batch holds
     # Dense layers; the trainable weights are views into one flat buffer, updated by one
     # rule call (every Keras rule is element-wise).
     DenseSpec* layers
@@ -173,11 +185,13 @@ cdef struct Stack:
     int64_t* stops
     float* bag_scale             # (batch,)
     float* scratch               # (max_threads, dim)
+    float* scratch_sq            # (max_threads, dim) per-occurrence squares (sorted path), or NULL
     GroupBuffers group
     int32_t* slot_of             # (num_rows,) slot path: id -> slot, -1 when free; or NULL
     Py_ssize_t slot_capacity     # slots in all (each of nt owners gets capacity // nt)
     int64_t* slot_rows           # (capacity,) the id of each slot
     float* slot_grads            # (capacity, dim) the summed gradient of each slot
+    float* slot_sq               # (capacity, dim) its summed per-occurrence squares, or NULL
     int64_t* slot_mark           # (capacity,) last bag that touched a slot << 32 | count in it
     Py_ssize_t longest_bag
     int32_t* bag_slots           # (max_threads, longest bag) the slots one bag touches
@@ -457,8 +471,11 @@ cdef bint _gradients_finite(const Stack* st, Py_ssize_t n) noexcept nogil:
 
 
 cdef Py_ssize_t _bag_forward(Stack* st, const int64_t* samples, Py_ssize_t n, int limit,
-                             Py_ssize_t min_work) noexcept nogil:
-    """Pool the bags of the batch into ``h0``; returns the number of invalid ids seen."""
+                             Py_ssize_t min_work, int64_t catch_up_to=-1) noexcept nogil:
+    """Pool the bags of the batch into ``h0``; returns the number of invalid ids seen.
+    With ``catch_up_to >= 0`` (training with Keras' dense updates), the rows read are
+    first brought up to that step (_catch_up_rows). Doing it bag by bag inside this loop
+    measured slower on one thread: the separate pass prefetches the scattered rows."""
     cdef Py_ssize_t b, d, count, bag_invalid, n_invalid = 0, entries = 0, dim = st.dim
     cdef int64_t idx
     cdef float* row
@@ -472,6 +489,8 @@ cdef Py_ssize_t _bag_forward(Stack* st, const int64_t* samples, Py_ssize_t n, in
             st.stops[b] = st.offsets[idx + 1]
         entries += st.stops[b] - st.starts[b]
     cdef int nt = _team(entries * dim, limit, min_work)
+    if catch_up_to >= 0:
+        _catch_up_rows(st, n, catch_up_to, limit, min_work)
     for b in prange(n, schedule="guided", num_threads=nt):
         row = st.h0 + b * dim
         memset(row, 0, dim * sizeof(float))
@@ -519,9 +538,10 @@ cdef int _slots_of_thread(Stack* st, const index_t* ids, Py_ssize_t n, int t, in
     cdef Py_ssize_t capacity = st.slot_capacity // nt, first = t * capacity
     cdef index_t value
     cdef int32_t slot
-    cdef float scale
+    cdef float scale, sq_scale
     cdef const float* g
     cdef float* acc
+    cdef float* acc_sq
     cdef int32_t* bag_slots = st.bag_slots + t * st.longest_bag
     for b in range(n):
         touched = 0
@@ -545,6 +565,8 @@ cdef int _slots_of_thread(Stack* st, const index_t* ids, Py_ssize_t n, int t, in
                 st.slot_rows[slot] = value
                 st.slot_mark[slot] = -1
                 memset(st.slot_grads + slot * dim, 0, dim * sizeof(float))
+                if st.slot_sq != NULL:
+                    memset(st.slot_sq + slot * dim, 0, dim * sizeof(float))
                 u += 1
             # One word per slot: the last bag that touched it (high half) and how often
             # (low half), so counting costs one memory access per entry.
@@ -559,16 +581,93 @@ cdef int _slots_of_thread(Stack* st, const index_t* ids, Py_ssize_t n, int t, in
             slot = bag_slots[k]
             scale = (<float> <int32_t> st.slot_mark[slot]) * st.bag_scale[b]  # the count
             acc = st.slot_grads + slot * dim
-            for d in range(dim):
-                acc[d] += scale * g[d]
+            if st.slot_sq != NULL:
+                # Each of the r occurrences contributes (bag_scale * g)**2 (segment_row's rule).
+                sq_scale = scale * st.bag_scale[b]
+                acc_sq = st.slot_sq + slot * dim
+                for d in range(dim):
+                    acc[d] += scale * g[d]
+                    acc_sq[d] += sq_scale * (g[d] * g[d])
+            else:
+                for d in range(dim):
+                    acc[d] += scale * g[d]
     used[0] = u
     return 0
 
 
-cdef void _update_slots_of_thread(Stack* st, int t, Py_ssize_t capacity, Py_ssize_t u) noexcept nogil:
-    """Apply the table's rule to the rows of thread ``t``'s slots."""
+cdef inline void _catch_up(Stack* st, int64_t row, int64_t iteration) noexcept nogil:
+    """Before row ``row`` takes step ``iteration``: apply the steps it skipped."""
+    if st.row_step != NULL:
+        catch_up_row(st.table + row * st.dim, st.table_s1 + row * st.dim if st.table_s1 != NULL else <float*> NULL,
+                     st.table_s2 + row * st.dim if st.table_s2 != NULL else <float*> NULL, st.dim,
+                     iteration - 1 - st.row_step[row], &st.table_rule, &st.catch_up)
+        st.row_step[row] = iteration
+
+
+cdef void _catch_up_batch_of_thread(Stack* st, const index_t* ids, Py_ssize_t n, int t, int nt,
+                                    int64_t done) noexcept nogil:
+    """Thread ``t`` of ``nt``: bring the rows of the batch it owns (by the slot path's hash)
+    up to step ``done``, so the forward pass reads them as Keras' dense updates left them.
+
+    Two passes: the ids are scanned for rows behind (a row seen twice is listed once: its
+    step is set as it is listed), then the listed rows are caught up with their rows and
+    state prefetched ahead, as the update loops do: the rows are scattered and each one
+    costs three cache misses otherwise."""
+    cdef Py_ssize_t b, j, stop, listed = 0, dim = st.dim
+    cdef index_t value
+    cdef int64_t row, last
+    cdef int64_t* rows = st.catch_rows + t * st.catch_capacity
+    cdef int64_t* gaps = st.catch_gaps + t * st.catch_capacity
+    # Locals: the stores into row_step could alias the Stack's fields, which the compiler
+    # would then reload for every entry.
+    cdef int64_t* row_step = st.row_step
+    cdef int64_t num_rows = st.num_rows, padding_idx = st.padding_idx
+    cdef const int64_t* starts = st.starts
+    cdef const int64_t* stops = st.stops
+    for b in range(n):
+        stop = stops[b]
+        for j in range(starts[b], stop):
+            value = ids[j]
+            if value < 0 or value >= num_rows or value == padding_idx:
+                continue  # bad ids are reported by the forward pass
+            if nt > 1 and <int> ((<uint64_t> (<uint32_t> value * <uint32_t> 2654435761u) * <uint64_t> nt) >> 32) != t:
+                continue
+            last = row_step[value]
+            if last < done:
+                rows[listed] = value
+                gaps[listed] = done - last
+                row_step[value] = done
+                listed += 1
+    for j in range(listed):
+        if j + UPDATE_PREFETCH_DISTANCE < listed:
+            prefetch_update(st.table, st.table_s1, st.table_s2, rows[j + UPDATE_PREFETCH_DISTANCE], dim)
+        row = rows[j]
+        catch_up_row(st.table + row * dim, st.table_s1 + row * dim if st.table_s1 != NULL else <float*> NULL,
+                     st.table_s2 + row * dim if st.table_s2 != NULL else <float*> NULL, dim, gaps[j],
+                     &st.table_rule, &st.catch_up)
+
+
+cdef void _catch_up_rows(Stack* st, Py_ssize_t n, int64_t done, int limit, Py_ssize_t min_work) noexcept nogil:
+    """Before step ``done + 1``: catch up every row the batch's bags (``starts`` /
+    ``stops``) read (see catch_up_row), in parallel when the work is large."""
+    cdef Py_ssize_t b, entries = 0
+    cdef int t, nt
+    for b in range(n):
+        entries += st.stops[b] - st.starts[b]
+    nt = _team(entries * 4, limit, min_work)
+    for t in prange(nt, schedule="static", num_threads=nt):
+        if st.ids_int64:
+            _catch_up_batch_of_thread(st, <const int64_t*> st.ids, n, t, nt, done)
+        else:
+            _catch_up_batch_of_thread(st, <const int32_t*> st.ids, n, t, nt, done)
+
+
+cdef void _update_slots_of_thread(Stack* st, int t, Py_ssize_t capacity, Py_ssize_t u,
+                                  int64_t iteration) noexcept nogil:
+    """Apply the table's rule to the rows of thread ``t``'s slots (step ``iteration``)."""
     cdef Py_ssize_t k, first = t * capacity, dim = st.dim
     cdef int64_t row
+    cdef float* sq
     cdef const OptimConfig* cfg = &st.table_rule
     # Plain Adam (no decay, no max-norm: the tutorial's case) skips update_row's dispatch.
     cdef bint plain_adam = cfg.kind == OPT_ADAM and cfg.weight_decay == 0 and cfg.max_norm <= 0
@@ -579,18 +678,20 @@ cdef void _update_slots_of_thread(Stack* st, int t, Py_ssize_t capacity, Py_ssiz
         if k + UPDATE_PREFETCH_DISTANCE < first + u:
             prefetch_update(st.table, st.table_s1, st.table_s2, st.slot_rows[k + UPDATE_PREFETCH_DISTANCE], dim)
         row = st.slot_rows[k]
+        _catch_up(st, row, iteration)
+        sq = st.slot_sq + k * dim if st.slot_sq != NULL else <float*> NULL
         if plain_adam:
             adam_row(st.table + row * dim, st.slot_grads + k * dim, st.table_s1 + row * dim,
-                     st.table_s2 + row * dim, dim, one_minus_b1, one_minus_b2, step, eps)
+                     st.table_s2 + row * dim, dim, one_minus_b1, one_minus_b2, step, eps, sq)
             continue
         update_row(st.table + row * dim, st.slot_grads + k * dim,
                    st.table_s1 + row * dim if st.table_s1 != NULL else <float*> NULL,
                    st.table_s2 + row * dim if st.table_s2 != NULL else <float*> NULL,
                    st.table_rs + row if st.table_rs != NULL else <float*> NULL,
-                   dim, &st.table_rule)
+                   dim, &st.table_rule, sq)
 
 
-cdef int _table_update_slots(Stack* st, Py_ssize_t n, int nt) noexcept nogil:
+cdef int _table_update_slots(Stack* st, Py_ssize_t n, int nt, int64_t iteration) noexcept nogil:
     """The table update without a sort: each of ``nt`` threads owns the ids that hash to it
     and sums them in slots (``slot_of``: id -> slot, -1 when free), then updates their
     rows. Owners touch disjoint rows and slots: no race, no atomics. Returns 0, or
@@ -606,14 +707,15 @@ cdef int _table_update_slots(Stack* st, Py_ssize_t n, int nt) noexcept nogil:
         status |= thread_status  # a prange reduction
     if status == 0:
         for t in prange(nt, schedule="static", num_threads=nt):
-            _update_slots_of_thread(st, t, capacity, used[t])
+            _update_slots_of_thread(st, t, capacity, used[t], iteration)
     for t in range(nt):
         for k in range(t * capacity, t * capacity + used[t]):
             st.slot_of[st.slot_rows[k]] = -1
     return status
 
 
-cdef Py_ssize_t _table_update(Stack* st, Py_ssize_t n, int limit, Py_ssize_t min_work) noexcept nogil:
+cdef Py_ssize_t _table_update(Stack* st, Py_ssize_t n, int64_t iteration, int limit,
+                              Py_ssize_t min_work) noexcept nogil:
     """Sum the batch's gradient per id and apply the table's rule to each touched row;
     returns the number of invalid ids (nothing is written then).
 
@@ -624,6 +726,7 @@ cdef Py_ssize_t _table_update(Stack* st, Py_ssize_t n, int limit, Py_ssize_t min
     cdef Py_ssize_t s, b, dim = st.dim, entries = 0
     cdef int64_t row
     cdef int tid
+    cdef float* sq
     cdef GroupBuffers* g = &st.group
     for b in range(n):
         entries += st.stops[b] - st.starts[b]
@@ -632,7 +735,7 @@ cdef Py_ssize_t _table_update(Stack* st, Py_ssize_t n, int limit, Py_ssize_t min
     cdef int slots_status
     cdef Py_ssize_t n_invalid
     if st.slot_of != NULL:
-        slots_status = _table_update_slots(st, n, nt)
+        slots_status = _table_update_slots(st, n, nt, iteration)
         if slots_status == 0:
             return 0
         if slots_status & SLOTS_BAD_ID:
@@ -664,13 +767,31 @@ cdef Py_ssize_t _table_update(Stack* st, Py_ssize_t n, int limit, Py_ssize_t min
         if s + UPDATE_PREFETCH_DISTANCE < g.u:
             prefetch_update(st.table, st.table_s1, st.table_s2, g.unique_ids[s + UPDATE_PREFETCH_DISTANCE], dim)
         row = g.unique_ids[s]
-        segment_row(st.scratch + tid * dim, dim, <const float*> st.g0, s, &plan)
+        sq = st.scratch_sq + tid * dim if st.scratch_sq != NULL else <float*> NULL
+        segment_row(st.scratch + tid * dim, dim, <const float*> st.g0, s, &plan, sq)
+        _catch_up(st, row, iteration)
         update_row(st.table + row * dim, st.scratch + tid * dim,
                    st.table_s1 + row * dim if st.table_s1 != NULL else <float*> NULL,
                    st.table_s2 + row * dim if st.table_s2 != NULL else <float*> NULL,
                    st.table_rs + row if st.table_rs != NULL else <float*> NULL,
-                   dim, &st.table_rule)
+                   dim, &st.table_rule, sq)
     return 0
+
+
+cdef void _advance_catch_up(Stack* st) noexcept nogil:
+    """After a step: the skipped-step sums now end at it. ``sums[k]`` becomes
+    ``sums[k - 1] + rate * ratio**k`` with this step's rate (Adam's bias-corrected step
+    size, SGD's learning rate): ``horizon`` operations per step."""
+    cdef CatchUp* cu = &st.catch_up
+    cdef double rate = st.table_rule.step_size if st.table_rule.kind == OPT_ADAM else st.table_rule.learning_rate
+    cdef double power = pow(cu.ratio, <double> cu.horizon)
+    cdef Py_ssize_t k
+    if st.row_step == NULL or cu.sums == NULL:
+        return
+    for k in range(cu.horizon, 0, -1):
+        cu.sums[k] = cu.sums[k - 1] + rate * power
+        power = power / cu.ratio if cu.ratio != 0 else 0
+    cu.sums[0] = 0
 
 
 cdef inline void _set_step(OptimConfig* cfg, int64_t t) noexcept nogil:
@@ -695,7 +816,10 @@ cdef void _run(Stack* st, const int64_t* order, Py_ssize_t n_order, Py_ssize_t f
             break
         n = hi - lo
         samples = order + lo
-        if _bag_forward(st, samples, n, limit, min_work):
+        # Keras' dense updates, caught up: the rows this batch reads first take the steps
+        # they skipped (through the last one, `iteration`).
+        if _bag_forward(st, samples, n, limit, min_work,
+                        iteration if training and st.row_step != NULL else -1):
             totals.status = STATUS_BAD_ID
             totals.bad_step = step
             return
@@ -723,10 +847,11 @@ cdef void _run(Stack* st, const int64_t* order, Py_ssize_t n_order, Py_ssize_t f
             iteration += 1
             if st.train_embedding:
                 _set_step(&st.table_rule, iteration)
-                if _table_update(st, n, limit, min_work):
+                if _table_update(st, n, iteration, limit, min_work):
                     totals.status = STATUS_BAD_ID
                     totals.bad_step = step
                     return
+                _advance_catch_up(st)
             if st.dense_size:
                 _set_step(&st.dense_rule, iteration)
                 update_row(st.dense_flat, st.dense_grad_flat,
@@ -784,6 +909,14 @@ cdef class StackTrainer:
         ``(params dict, state1, state2, row_state)`` of the optimizer rules.
     dense_flat, dense_grad_flat : float32 arrays or None
         The packed trainable Dense weights and their gradient buffer.
+    per_occurrence : bool
+        Keras' rule for repeated ids: the table's accumulators take the sum of each
+        occurrence's squared gradient, not the square of the per-id sum.
+    catch_up : bool
+        Keras' dense table updates, applied lazily: a row's skipped steps are applied when
+        it is next touched, and for every row by :meth:`settle`.
+    iteration : int
+        The optimizer's step count when the trainer is made (every row is up to date then).
     """
 
     cdef Stack st
@@ -798,7 +931,8 @@ cdef class StackTrainer:
     def __init__(self, ids, Py_ssize_t seq, offsets, y, labels, sample_weight, Py_ssize_t batch_size,
                  Py_ssize_t max_entries, Py_ssize_t longest_bag, table, int mode, int64_t padding_idx, list layers, int loss,
                  int metric, bint raw_outputs, bint training, int max_threads, table_rule=None, dense_rule=None,
-                 dense_flat=None, dense_grad_flat=None):
+                 dense_flat=None, dense_grad_flat=None, bint per_occurrence=False, bint catch_up=False,
+                 int64_t iteration=0):
         cdef Stack* st = &self.st
         cdef Py_ssize_t l, n_layers = len(layers), dim = table.shape[1]
         cdef Py_ssize_t width = max(dim, max([spec["kernel"].shape[1] for spec in layers] or [1]))
@@ -864,6 +998,20 @@ cdef class StackTrainer:
             st.table_rule = make_config(params)
             st.table_s1, st.table_s2, st.table_rs = _ptr(s1), _ptr(s2), _ptr(rs)
             keep += [s1, s2, rs]
+            # Only rules that keep a sum of squares see the difference.
+            st.per_occurrence = per_occurrence and st.table_rule.kind != OPT_SGD
+            if st.per_occurrence:
+                scratch_sq = np.zeros((max_threads, dim), dtype=np.float32)
+                keep.append(scratch_sq)
+                st.scratch_sq = _ptr(scratch_sq)
+            if catch_up:
+                keep += self._catch_up_tables(iteration)
+                if st.row_step != NULL:
+                    catch_lists = np.zeros((2, max_threads, max(max_entries, 1)), dtype=np.int64)
+                    keep.append(catch_lists)
+                    st.catch_rows = _iptr(catch_lists[0])
+                    st.catch_gaps = _iptr(catch_lists[1])
+                    st.catch_capacity = max(max_entries, 1)
             cap = max(max_entries, 1)
             per_bag = np.zeros((3, batch_size + 1), dtype=np.int64)
             per_entry = np.zeros((7 if mode == MODE_MAX else 6, cap), dtype=np.int64)
@@ -898,6 +1046,10 @@ cdef class StackTrainer:
                 bag_slots = np.zeros((max_threads, max(1, longest_bag)), dtype=np.int32)
                 slots_used = np.zeros(max_threads, dtype=np.intp)
                 keep += [slot_of, slot_rows, slot_grads, slot_mark, bag_slots, slots_used]
+                if st.per_occurrence:
+                    slot_sq = np.zeros((capacity, dim), dtype=np.float32)
+                    keep.append(slot_sq)
+                    st.slot_sq = _ptr(slot_sq)
                 st.slot_of = <int32_t*> <size_t> slot_of.ctypes.data
                 st.slot_capacity = capacity
                 st.slot_rows = _iptr(slot_rows)
@@ -912,6 +1064,57 @@ cdef class StackTrainer:
             st.dense_s1, st.dense_s2, st.dense_rs = _ptr(s1), _ptr(s2), _ptr(rs)
             keep += [s1, s2, rs]
         self._keep = keep
+
+    def _catch_up_tables(self, int64_t iteration):
+        """Allocate what catching up needs for the table's rule (nothing for rules whose
+        skipped steps change nothing: Adagrad, SGD without momentum); return the arrays."""
+        cdef Stack* st = &self.st
+        cdef OptimConfig* cfg = &st.table_rule
+        cdef CatchUp* cu = &st.catch_up
+        if cfg.kind == OPT_ADAM:
+            cu.ratio, cu.base1, cu.base2 = cfg.beta_1 / sqrt(cfg.beta_2), cfg.beta_1, cfg.beta_2
+        elif cfg.kind == OPT_SGD and cfg.momentum != 0:
+            cu.ratio, cu.base1, cu.base2 = cfg.momentum, cfg.momentum, 0.0
+        elif cfg.kind == OPT_RMSPROP:
+            cu.ratio, cu.base1, cu.base2 = 0.0, 0.0, cfg.rho
+        else:
+            return []
+        # After `horizon` skipped steps the moment has decayed below 1e-12 of itself (ratio**k):
+        # longer gaps use the sum up to the horizon. Capped for ratios near 1.
+        if 0 < cu.ratio < 1:
+            cu.horizon = min(CATCH_UP_MAX_HORIZON, max(1, <Py_ssize_t> (log(1e-12) / log(cu.ratio)) + 1))
+        else:
+            cu.horizon = 1 if cu.ratio <= 0 else CATCH_UP_MAX_HORIZON
+        cu.powers = CATCH_UP_POWERS
+        k = np.arange(cu.powers, dtype=np.float64)
+        decay1 = np.power(cu.base1, k)
+        decay2 = np.power(cu.base2, k)
+        sums = np.zeros(cu.horizon + 1, dtype=np.float64)
+        row_step = np.full(st.num_rows, iteration, dtype=np.int64)
+        cu.decay1 = <double*> <size_t> decay1.ctypes.data
+        cu.decay2 = <double*> <size_t> decay2.ctypes.data
+        cu.sums = <double*> <size_t> sums.ctypes.data
+        st.row_step = _iptr(row_step)
+        return [decay1, decay2, sums, row_step]
+
+    def settle(self, int64_t iteration, int limit, Py_ssize_t min_work):
+        """Bring every row up to step ``iteration`` (the optimizer's step count): apply
+        the steps each row skipped since it was last updated, as Keras' dense update would
+        have. Costs one pass over the table; a no-op without catching up."""
+        cdef Stack* st = &self.st
+        cdef Py_ssize_t row
+        cdef int nt
+        if st.row_step == NULL:
+            return
+        nt = _team(st.num_rows * st.dim * 4, max(1, min(limit, st.max_threads)), min_work)
+        with nogil:
+            for row in prange(st.num_rows, schedule="static", num_threads=nt):
+                # Every step after the row's last one was skipped.
+                catch_up_row(st.table + row * st.dim,
+                             st.table_s1 + row * st.dim if st.table_s1 != NULL else <float*> NULL,
+                             st.table_s2 + row * st.dim if st.table_s2 != NULL else <float*> NULL, st.dim,
+                             iteration - st.row_step[row], &st.table_rule, &st.catch_up)
+                st.row_step[row] = iteration
 
     def set_learning_rates(self, double table_rate, double dense_rate):
         """Take a changed learning rate (a callback may set one between runs)."""

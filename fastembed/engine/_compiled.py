@@ -83,8 +83,10 @@ def compiled_stack(model, fused, metrics, training, packed):
         return None
     if training:
         optimizer = model.optimizer
-        if bag.trainable and not optimizer.lazy_embeddings:
-            return None  # Keras' dense table updates: the layer path does them
+        if bag.trainable and not optimizer.lazy_embeddings and bag.weight_decay:
+            # Catching up the skipped steps cannot decay the rows as Keras' dense L2 does
+            # every step: the layer path updates the whole table instead.
+            return None
         if any(layer.trainable for layer in dense) and packed is None:
             return None
     metric = metric_code(metrics[0], loss) if metrics else None
@@ -176,8 +178,17 @@ class CompiledRunner:
             bag.embeddings, MODES[bag.mode], -1 if bag.padding_idx is None else bag.padding_idx, layers,
             _train.LOSSES[spec.loss], _train.METRICS[spec.metric], spec.raw_outputs, training, self.max_threads,
             table_rule, dense_rule, packed[0] if packed is not None else None,
-            packed[1] if packed is not None else None)
+            packed[1] if packed is not None else None,
+            per_occurrence=training and model.optimizer.occurrence_squares,
+            catch_up=training and not model.optimizer.lazy_embeddings,
+            iteration=model.optimizer.iterations if training else 0)
         self.output_dim = spec.dense[-1].units
+
+    def settle(self, limit):
+        """Bring every table row up to the optimizer's step (Keras' dense updates, caught
+        up lazily): before weights are read, at the end of an epoch and of fit."""
+        if self.training:
+            self._trainer.settle(self.plan.model.optimizer.iterations, limit, _config.PARALLEL_MIN_WORK)
 
     def run(self, order, first_step, n_steps, limit, probs=None):
         """Run ``n_steps`` batches of ``order`` from ``first_step``; ``probs`` (rows for

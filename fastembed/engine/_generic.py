@@ -97,6 +97,9 @@ class GenericRunner:
         weights = [w for layer in plan.layers for w in layer.weights]
         self.output_dtype = weights[-1].dtype if weights else np.float32
 
+    def settle(self, limit):
+        """Nothing to catch up: this path updates whole tables when updates are dense."""
+
     def run(self, order, first_step, n_steps, limit, probs=None):
         model, inputs, batch = self.plan.model, self.inputs, self.batch_size
         steps = samples = 0

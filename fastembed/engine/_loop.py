@@ -226,6 +226,7 @@ def _fit_epochs(model, plan, runner, inputs, batch_size, epochs, verbose, callba
             view = order[position:]
             done, samples, loss_sum = _run_chunks(runner, view, wanted, advisor, callback_list, "train", tracker,
                                                   inputs.y, on_chunk, guard=model._guard)
+            _settle(model, runner)  # validation and the epoch's callbacks see every row up to date
             position += samples
             if steps_per_epoch is None or position >= n:
                 if steps_per_epoch is not None and done < steps:
@@ -246,8 +247,15 @@ def _fit_epochs(model, plan, runner, inputs, batch_size, epochs, verbose, callba
             if model.stop_training:
                 break
     finally:
+        _settle(model, runner)
         callback_list.call("on_train_end", logs)
     return history
+
+
+def _settle(model, runner):
+    """Apply the steps that table rows skipped (dense updates caught up lazily)."""
+    with model._guard.writing():
+        runner.settle(get_num_threads())
 
 
 def _evaluate(model, runner, tracker, inputs, callback_list, steps, advisor):

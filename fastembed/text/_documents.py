@@ -19,7 +19,10 @@ def check(document, format_name, version, source, what):
     """Raise ``ValueError`` unless ``document`` is a ``what`` this code can read."""
     if not isinstance(document, dict) or document.get("format") != format_name:
         raise ValueError("%s is not a saved %s" % (source, what))
-    if document.get("version", 0) > version:
+    found = document.get("version", 0)
+    if not isinstance(found, int) or isinstance(found, bool) or found < 0:
+        raise ValueError("%s is not a saved %s (version %r)" % (source, what, found))
+    if found > version:
         raise ValueError("%s was written by a newer fastembed (format %s)" % (source, document.get("version")))
 
 
