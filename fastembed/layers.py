@@ -597,8 +597,12 @@ class Flatten(Layer):
         return grad.reshape(self._shape)
 
 
+# Keras' preprocessing layer, defined with the text code (it wraps TextVectorizer). The
+# import sits here, after Layer exists, because that module subclasses it.
+from .text.layer import TextVectorization  # noqa: E402
+
 LAYER_CLASSES = {cls.__name__: cls for cls in (Embedding, EmbeddingBag, GlobalAveragePooling1D, GlobalMaxPooling1D,
-                                                Dense, Dropout, Activation, Flatten)}
+                                                Dense, Dropout, Activation, Flatten, TextVectorization)}
 
 
 def deserialize(description):

@@ -87,6 +87,45 @@ def as_ids(x):
                     % type(x).__name__)
 
 
+def _takes_ids(model):
+    """Does the first layer the engine runs take token ids (rather than feature rows)?"""
+    first = model._layers[0]
+    return hasattr(first, "input_dim")
+
+
+def _as_texts(x):
+    """Raw strings for a model that starts with TextVectorization."""
+    if isinstance(x, str):
+        raise TypeError("x is one string: give a list (or array) of texts")
+    if isinstance(x, np.ndarray) and x.dtype.kind in "US" or isinstance(x, np.ndarray) and x.dtype == object:
+        texts = x.reshape(-1).tolist()
+    elif isinstance(x, (list, tuple)):
+        texts = list(x)
+    else:
+        raise TypeError("this model starts with TextVectorization: x must be texts (a list or array of strings), "
+                        "got %s" % type(x).__name__)
+    for position, text in enumerate(texts):
+        if isinstance(text, bytes):
+            texts[position] = text.decode("utf-8", errors="replace")
+        elif not isinstance(text, str):
+            raise TypeError("x must be texts: item %d is %s, not a string" % (position, type(text).__name__))
+    return texts
+
+
+def as_features(x):
+    """Feature rows (a model starting with Dense: bag-of-words output, for instance):
+    a finite 2-D float array."""
+    features = np.asarray(x)
+    if features.dtype.kind not in "biuf" or features.ndim != 2:
+        raise TypeError("x must be a 2-D array of numbers for a model that starts with %s, got %s %s"
+                        % ("a Dense layer", features.dtype, features.shape))
+    if features.dtype.kind != "f":
+        features = features.astype(np.float32)
+    if not np.all(np.isfinite(features)):
+        raise ValueError("x contains NaN or infinity")
+    return np.ascontiguousarray(features)
+
+
 def check_id_range(ids, num_rows):
     """IndexError naming the sample and position of the first id outside ``[0, num_rows)``
     (one pass, threaded by the thread policy)."""
@@ -172,7 +211,9 @@ def prepare(model, x, y=None, sample_weight=None, class_weight=None):
     -------
     Inputs
     """
-    ids = as_ids(x)
+    if model._preprocessing:
+        x = model._preprocess(_as_texts(x))
+    ids = as_ids(x) if _takes_ids(model) else as_features(x)
     model._ensure_built(ids)
     table_rows = model._input_rows()
     if table_rows is not None:

@@ -77,7 +77,7 @@ def backward_and_update(plan, grad):
             np.copyto(view, layer.grads[j])
         optimizer.apply_dense("dense", flat, grad_flat)
         return
-    for index, layer in enumerate(model.layers):
+    for index, layer in enumerate(model._layers):
         if hasattr(layer, "backward_update") or not layer.trainable or not layer.weights:
             continue
         for name, param, g in zip(layer.weight_names, layer.weights, layer.grads):

@@ -40,7 +40,7 @@ def pack_dense_weights(model):
     rule is element-wise, so this equals separate calls. Returns ``(flat, grad_flat,
     views)`` or None (nothing to pack, or mixed dtypes). Re-packs when a layer's arrays
     were replaced."""
-    entries = [(layer, j, name) for layer in model.layers
+    entries = [(layer, j, name) for layer in model._layers
                if layer.trainable and not hasattr(layer, "backward_update")
                for j, name in enumerate(layer.weight_names)]
     packed = model._packed
@@ -86,7 +86,7 @@ class Plan:
     def __init__(self, model, training, ragged=False):
         self.model = model
         self.training = training
-        self.layers = fuse_layers(model.layers)
+        self.layers = fuse_layers(model._layers)  # the preprocessing layer ran in prepare()
         if ragged and not isinstance(self.layers[0], layers_module.EmbeddingBag):
             raise ValueError("ragged input (rows of different lengths) needs a model that starts with an "
                              "EmbeddingBag, or Embedding followed by a global pooling layer; pad it first")

@@ -19,7 +19,7 @@ def save_model(model, path):
     """Write ``model`` to ``path`` (atomically: see fastembed._files.atomic_write)."""
     config = {"format": FORMAT, "version": FORMAT_VERSION, "model": model.get_config()}
     arrays = {}
-    for i, layer in enumerate(model.layers):
+    for i, layer in enumerate(model._layers):  # a preprocessing layer has no weights
         for name, weight in zip(layer.weight_names, layer.weights):
             arrays["weights/%d/%s" % (i, name)] = weight
     if model.optimizer is not None:
@@ -77,9 +77,9 @@ def _check_against_file(model, spec, headers, path):
     must hold nothing else: checked before anything is built (allocated)."""
     shape = spec.get("build_input_shape")
     # As Sequential.build() with no shape: ids of the first layer's input_length.
-    shape = tuple(shape) if shape else (None, getattr(model.layers[0], "input_length", None))
+    shape = tuple(shape) if shape else (None, getattr(model._layers[0], "input_length", None))
     expected = {"config"}
-    for i, layer in enumerate(model.layers):
+    for i, layer in enumerate(model._layers):
         for name, weight_shape in layer.weight_shapes(shape).items():
             key = "weights/%d/%s" % (i, name)
             if key not in headers:
@@ -141,7 +141,11 @@ def _model_from(config, headers, archive, path):
     spec = config["model"]
     from ._sequential import Sequential
 
-    model = Sequential([layers_module.deserialize(layer) for layer in spec["layers"]], name=spec.get("name"))
+    preprocessing = spec.get("preprocessing") or []
+    if not isinstance(preprocessing, list) or len(preprocessing) > 1:
+        raise ValueError("%s: the model configuration's preprocessing is not a list of one layer" % path)
+    model = Sequential([layers_module.deserialize(layer) for layer in preprocessing + spec["layers"]],
+                       name=spec.get("name"))
     _check_against_file(model, spec, headers, path)
     try:
         arrays = {key: archive[key] for key in archive.files if key != "config"}
@@ -149,7 +153,7 @@ def _model_from(config, headers, archive, path):
         raise ValueError("%s is not a readable fastembed model file (%s)" % (path, exc)) from None
     shape = spec.get("build_input_shape")
     model.build(tuple(shape) if shape else None)
-    for i, layer in enumerate(model.layers):
+    for i, layer in enumerate(model._layers):
         values = []
         for name in layer.weight_names:
             key = "weights/%d/%s" % (i, name)
@@ -164,3 +168,64 @@ def _model_from(config, headers, archive, path):
         state = {key[len("optimizer/"):]: value for key, value in arrays.items() if key.startswith("optimizer/")}
         model.optimizer.set_state(state)
     return model
+
+
+WEIGHTS_FORMAT = "fastembed.weights"
+
+
+def save_weights(model, path):
+    """Write the weights of ``model`` (no architecture, no optimizer state): Keras'
+    ``save_weights``, as an ``.npz`` layout; atomically."""
+    arrays = {}
+    names = []
+    for i, layer in enumerate(model._layers):
+        for name, weight in zip(layer.weight_names, layer.weights):
+            arrays["weights/%d/%s" % (i, name)] = weight
+        names.append(type(layer).__name__)
+    config = {"format": WEIGHTS_FORMAT, "version": FORMAT_VERSION, "layers": names}
+    arrays["config"] = np.frombuffer(json.dumps(config).encode("utf-8"), dtype=np.uint8)
+    with atomic_write(path, "wb") as stream:
+        np.savez(stream, **arrays)
+
+
+def load_weights(model, path):
+    """Set the weights of ``model`` from a :func:`save_weights` file (or a whole model
+    file): every array is checked against the layers before any is copied.
+
+    Raises
+    ------
+    ValueError
+        Not a weights file, another architecture, or arrays of other shapes.
+    """
+    try:
+        headers = _array_headers(path)
+        if "config" not in headers:
+            raise ValueError("no configuration inside")
+        config_shape, config_dtype = headers["config"]
+        if config_dtype != np.uint8 or len(config_shape) != 1 or config_shape[0] > _MAX_CONFIG_BYTES:
+            raise ValueError("the configuration is not a JSON text of at most %d bytes" % _MAX_CONFIG_BYTES)
+        with np.load(path, allow_pickle=False) as archive:
+            config = json.loads(archive["config"].tobytes().decode("utf-8"))
+            if not isinstance(config, dict) or config.get("format") not in (WEIGHTS_FORMAT, FORMAT):
+                raise ValueError("not a fastembed weights or model file")
+            expected = {}
+            for i, layer in enumerate(model._layers):
+                for name, weight in zip(layer.weight_names, layer.weights):
+                    key = "weights/%d/%s" % (i, name)
+                    if key not in headers:
+                        raise ValueError("it has no weight %s for layer %d (%s)" % (name, i, layer.name))
+                    if headers[key][0] != weight.shape:
+                        raise ValueError("weight %s of layer %s is %s in the file but %s in the model"
+                                         % (name, layer.name, headers[key][0], weight.shape))
+                    expected[key] = (layer, name)
+            extra = sorted(k for k in headers if k.startswith("weights/") and k not in expected)
+            if extra:
+                raise ValueError("it holds weights this model does not have: %s" % extra[:5])
+            values = {key: archive[key] for key in expected}
+    except _ARCHIVE_ERRORS + (KeyError, RecursionError) as exc:
+        if isinstance(exc, FileNotFoundError):
+            raise
+        raise ValueError("%s cannot be loaded into this model: %s" % (path, exc)) from None
+    for i, layer in enumerate(model._layers):
+        if layer.weight_names:
+            layer.set_weights([values["weights/%d/%s" % (i, name)] for name in layer.weight_names])

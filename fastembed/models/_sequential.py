@@ -35,6 +35,9 @@ class Sequential:
 
     def __init__(self, layers=None, name=None):
         self.name = name or _unique_name("sequential")
+        # A leading preprocessing layer (TextVectorization) runs on each call's raw inputs
+        # before the engine plans the others; _layers are the layers the engine runs.
+        self._preprocessing = []
         self._layers = []
         self.built = False
         self.optimizer = self.loss = None
@@ -54,8 +57,14 @@ class Sequential:
         """Append a layer."""
         if not isinstance(layer, Layer):
             raise TypeError("Sequential.add takes a fastembed layer, got %r" % (layer,))
-        if any(existing is layer for existing in self._layers):
+        if any(existing is layer for existing in self.layers):
             raise ValueError("layer %s is already in this model" % layer.name)
+        if getattr(layer, "preprocessing", False):
+            if self.layers:
+                raise ValueError("%s must be the first layer (it takes the raw inputs)" % type(layer).__name__)
+            self._preprocessing.append(layer)
+            self.built = False
+            return
         if isinstance(layer, _ID_LAYERS) and self._layers:
             raise ValueError("%s must be the first layer (it takes token ids)" % type(layer).__name__)
         self._layers.append(layer)
@@ -63,8 +72,13 @@ class Sequential:
 
     @property
     def layers(self):
-        """list of Layer: the model's layers, in order."""
-        return list(self._layers)
+        """list of Layer: the model's layers, in order (a TextVectorization first)."""
+        return self._preprocessing + self._layers
+
+    def _preprocess(self, x):
+        """Raw inputs through the leading preprocessing layer (ids or bag-of-words rows);
+        other inputs unchanged."""
+        return self._preprocessing[0](x) if self._preprocessing else x
 
     def get_layer(self, name=None, index=None):
         """A layer by name or by position, as Keras' ``Model.get_layer``.
@@ -77,10 +91,10 @@ class Sequential:
         if (name is None) == (index is None):
             raise ValueError("give exactly one of name and index")
         if index is not None:
-            if not -len(self._layers) <= index < len(self._layers):
-                raise ValueError("index %d is out of range: the model has %d layers" % (index, len(self._layers)))
-            return self._layers[index]
-        for layer in self._layers:
+            if not -len(self.layers) <= index < len(self.layers):
+                raise ValueError("index %d is out of range: the model has %d layers" % (index, len(self.layers)))
+            return self.layers[index]
+        for layer in self.layers:
             if layer.name == name:
                 return layer
         raise ValueError("no layer named %r; the layers are %s" % (name, [layer.name for layer in self._layers]))
@@ -96,6 +110,12 @@ class Sequential:
         """
         if not self._layers:
             raise ValueError("the model has no layers")
+        self._preprocessing_shapes = []
+        for layer in self._preprocessing:
+            if not layer.built:
+                layer.build((None,))
+            input_shape = layer.compute_output_shape((None,))
+            self._preprocessing_shapes.append(input_shape)
         if input_shape is None:
             if not isinstance(self._layers[0], _ID_LAYERS):
                 raise ValueError("build() needs an input_shape unless the first layer is an Embedding")
@@ -142,14 +162,15 @@ class Sequential:
         width, cols = 65, (29, 26, 10)
         lines = ['Model: "%s"' % self.name, "_" * width,
                  " %-*s%-*s%s" % (cols[0] - 1, "Layer (type)", cols[1], "Output Shape", "Param #"), "=" * width]
-        for i, (layer, shape) in enumerate(zip(self._layers, self._output_shapes)):
+        shapes = getattr(self, "_preprocessing_shapes", []) + self._output_shapes
+        for i, (layer, shape) in enumerate(zip(self.layers, shapes)):
             label = "%s (%s)" % (layer.name, type(layer).__name__)
             # Long labels wrap inside their column, as tf.keras 2 prints them.
             room = cols[0] - 3
             chunks = [label[j:j + room] for j in range(0, len(label), room)] or [""]
             lines.append(" %-*s%-*s%s" % (cols[0] - 1, chunks[0], cols[1], str(shape), layer.count_params()))
             lines.extend(" %s" % chunk for chunk in chunks[1:])
-            lines.append("" if i == len(self._layers) - 1 else " " * width)
+            lines.append("" if i == len(self.layers) - 1 else " " * width)
         total = self.count_params()
         trainable = sum(layer.count_params() for layer in self._layers if layer.trainable)
         lines[-1:] = ["=" * width, "Total params: {:,}".format(total), "Trainable params: {:,}".format(trainable),
@@ -253,7 +274,7 @@ class Sequential:
                           shuffle, class_weight, sample_weight, initial_epoch, steps_per_epoch, validation_steps,
                           validation_batch_size, validation_freq)
 
-    def evaluate(self, x, y, batch_size=None, verbose=0, sample_weight=None, steps=None, callbacks=None,
+    def evaluate(self, x, y=None, batch_size=None, verbose=0, sample_weight=None, steps=None, callbacks=None,
                  return_dict=False):
         """Return the loss and metrics on ``(x, y)``: ``[loss, *metrics]`` (a dict with
         ``return_dict=True``; just the loss when there are no metrics, as Keras)."""
@@ -276,10 +297,28 @@ class Sequential:
     # -- saving ------------------------------------------------------------------------
     def get_config(self):
         """The architecture as a JSON-serialisable dict."""
-        return {"name": self.name,
-                "layers": [{"class_name": type(layer).__name__, "config": layer.get_config()}
-                           for layer in self._layers],
-                "build_input_shape": list(self._input_shape) if self._input_shape else None}
+        config = {"name": self.name,
+                  "layers": [{"class_name": type(layer).__name__, "config": layer.get_config()}
+                             for layer in self._layers],
+                  "build_input_shape": list(self._input_shape) if self._input_shape else None}
+        if self._preprocessing:
+            config["preprocessing"] = [{"class_name": type(layer).__name__, "config": layer.get_config()}
+                                       for layer in self._preprocessing]
+        return config
+
+    def save_weights(self, path):
+        """Save the weights only (Keras' ``save_weights``; an ``.npz`` layout, written
+        atomically). :meth:`load_weights` reads them into a model of the same layers."""
+        self._ensure_built()
+        with self._guard.reading():
+            _saving.save_weights(self, path)
+
+    def load_weights(self, path):
+        """Set the weights from a :meth:`save_weights` (or :meth:`save`) file; every array
+        is checked before any is copied. The optimizer state is not touched."""
+        self._ensure_built()
+        with self._guard.writing():
+            _saving.load_weights(self, path)
 
     def save(self, path):
         """Save architecture, weights and optimizer state to one file (``.npz`` layout,

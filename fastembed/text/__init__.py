@@ -6,5 +6,14 @@ from .sequence import pad_sequences
 from .subword import SubwordEncoder
 from .vectorizer import TextVectorizer
 
+
+def __getattr__(name):
+    # layer.py subclasses fastembed.layers.Layer, and fastembed.layers imports this
+    # package: loaded on first use to keep the import order one-way.
+    if name in ("TextVectorization", "register_text_function"):
+        from . import layer
+        return getattr(layer, name)
+    raise AttributeError(name)
+
 __all__ = ["TextVectorizer", "SubwordEncoder", "pad_sequences", "lower_ascii", "strip_punctuation", "strip_html",
-           "split_whitespace"]
+           "split_whitespace", "TextVectorization", "register_text_function"]
