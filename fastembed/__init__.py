@@ -12,6 +12,8 @@ from . import ops, reference
 from ._random import set_random_seed
 from . import activations, callbacks, initializers, layers, losses, metrics, optimizers, regularizers
 from . import datasets, embeddings, engine, search, text
+from . import data, keras, utils
+from .data import constant
 from .models import Sequential, load_model
 from .ragged import Ragged
 from .sparse import SparseRows

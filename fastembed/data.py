@@ -25,6 +25,28 @@ INFINITE = -1
 UNKNOWN = -2
 
 
+class Tensor(np.ndarray):
+    """A NumPy array with ``tf.Tensor``'s ``.numpy()`` (batches, ``fastembed.constant``
+    and layer calls return it), so tutorial code written for TensorFlow runs as it is.
+    Indexing keeps it a Tensor (a single number is a 0-d one, as in TensorFlow); an
+    element of a batch of texts is the ``str``."""
+
+    def numpy(self):
+        """The plain NumPy array."""
+        return np.asarray(self)
+
+    def __getitem__(self, key):
+        item = super().__getitem__(key)
+        if isinstance(item, np.ndarray) or self.dtype == object:
+            return item  # an element of a batch of texts is the str itself
+        return np.asarray(item).view(Tensor)
+
+
+def constant(value, dtype=None):
+    """``tf.constant``: ``value`` as a :class:`Tensor`."""
+    return np.asarray(value, dtype=dtype).view(Tensor)
+
+
 def _to_numpy(element):
     """An element as NumPy values: tuples and dicts element-wise, strings kept as str."""
     if isinstance(element, tuple):
@@ -80,10 +102,10 @@ def _stack(values):
     if isinstance(first, (str, bytes)):
         batch = np.empty(len(values), dtype=object)
         batch[:] = values
-        return batch
+        return batch.view(Tensor)
     arrays = [np.asarray(v) for v in values]
     if all(a.shape == arrays[0].shape for a in arrays):
-        return np.stack(arrays)
+        return np.stack(arrays).view(Tensor)
     return arrays  # rows of unequal length (a ragged batch)
 
 
@@ -96,9 +118,7 @@ def _unstack(batch):
         parts = {key: list(_unstack(value)) for key, value in batch.items()}
         n = len(next(iter(parts.values()))) if parts else 0
         return [{key: value[i] for key, value in parts.items()} for i in range(n)]
-    if isinstance(batch, np.ndarray) and batch.dtype == object:
-        return list(batch)
-    return list(batch)
+    return list(np.asarray(batch))
 
 
 class Dataset:

@@ -36,6 +36,13 @@ def _unique_name(base):
     return base if count == 0 else "%s_%d" % (base, count)
 
 
+def _as_tensor(value):
+    """Layer calls return fastembed.data.Tensor (an ndarray with tf's ``.numpy()``)."""
+    from .data import Tensor
+
+    return value.view(Tensor) if isinstance(value, np.ndarray) else value
+
+
 def _snake_case(name):
     """Keras' default layer names: GlobalAveragePooling1D -> global_average_pooling1d."""
     name = re.sub(r"(.)([A-Z][a-z0-9]+)", r"\1_\2", name)
@@ -137,7 +144,7 @@ class Layer:
         inputs = np.asarray(inputs)
         if not self.built:
             self.build((None,) + inputs.shape[1:])
-        return self.forward(inputs, mask=mask, training=False)
+        return _as_tensor(self.forward(inputs, mask=mask, training=False))
 
     def get_config(self):
         """Return the constructor arguments (JSON-serialisable)."""

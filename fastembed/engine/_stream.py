@@ -119,8 +119,12 @@ def _concatenate(parts):
         return None
     if isinstance(first, Ragged):
         return Ragged.from_rows([row for part in parts for row in part])
-    if isinstance(first, np.ndarray) and first.dtype != object:
-        return np.concatenate(parts) if len(parts) > 1 else first
+    if isinstance(first, np.ndarray):
+        # Plain arrays (a Dataset's Tensor would wrap every element it yields).
+        parts = [np.asarray(part) for part in parts]
+        if first.dtype == object:
+            return [row for part in parts for row in part.tolist()]
+        return np.concatenate(parts) if len(parts) > 1 else parts[0]
     return [row for part in parts for row in part]
 
 

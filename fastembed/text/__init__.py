@@ -4,6 +4,9 @@
 from ._standardize import lower_ascii, split_whitespace, strip_html, strip_punctuation
 from .sequence import pad_sequences
 from .subword import SubwordEncoder
+
+#: TFDS' name (``tfds.deprecated.text.SubwordTextEncoder``): the same class.
+SubwordTextEncoder = SubwordEncoder
 from .vectorizer import TextVectorizer
 
 
@@ -15,5 +18,5 @@ def __getattr__(name):
         return getattr(layer, name)
     raise AttributeError(name)
 
-__all__ = ["TextVectorizer", "SubwordEncoder", "pad_sequences", "lower_ascii", "strip_punctuation", "strip_html",
+__all__ = ["TextVectorizer", "SubwordEncoder", "SubwordTextEncoder", "pad_sequences", "lower_ascii", "strip_punctuation", "strip_html",
            "split_whitespace", "TextVectorization", "register_text_function"]
