@@ -18,6 +18,7 @@ a call (fastembed/engine).
 
 import math
 import re
+import warnings
 
 import numpy as np
 
@@ -296,8 +297,13 @@ class EmbeddingBag(Layer):
 
     @classmethod
     def _sharing(cls, embedding, mode):
-        """The bag over ``embedding``'s own table (the weights are the same array)."""
-        bag = cls(embedding.input_dim, embedding.output_dim, mode=mode, padding_idx=embedding.padding_idx,
+        """The bag over ``embedding``'s own table (the weights are the same array). A
+        max bag keeps padding in, as Keras' GlobalMaxPooling1D ignores the mask."""
+        padding_idx = embedding.padding_idx
+        if mode == "max" and padding_idx is not None:
+            warnings.warn(_MAX_POOLING_MASK_WARNING, stacklevel=4)
+            padding_idx = None
+        bag = cls(embedding.input_dim, embedding.output_dim, mode=mode, padding_idx=padding_idx,
                   embeddings_regularizer=embedding.embeddings_regularizer, trainable=embedding.trainable,
                   name=embedding.name)
         bag.embeddings = embedding.embeddings
@@ -419,15 +425,26 @@ class GlobalAveragePooling1D(_GlobalPooling1D):
         return out
 
 
+_MAX_POOLING_MASK_WARNING = (
+    "GlobalMaxPooling1D does not support masking, as in Keras: the padding steps of a mask_zero Embedding take "
+    "part in the max. Use EmbeddingBag(mode='max', padding_idx=0) to leave them out.")
+
+
 class GlobalMaxPooling1D(_GlobalPooling1D):
-    """Max over the steps; masked steps are left out (a fully masked row gives zeros). The
-    gradient goes to the first step holding the maximum."""
+    """Max over the steps. As in Keras, a mask is not supported: padding steps take part
+    (Keras warns and drops the mask; so does this layer). ``EmbeddingBag(mode='max',
+    padding_idx=0)`` leaves padding out. The gradient goes to the first step holding the
+    maximum."""
 
     bag_mode = "max"
+    supports_masking = False
 
     def forward(self, inputs, mask=None, training=False):
         x = np.asarray(inputs)
-        masked = x if mask is None else np.where(mask[:, :, None], x, -np.inf)
+        if mask is not None:
+            warnings.warn(_MAX_POOLING_MASK_WARNING, stacklevel=3)
+            mask = None
+        masked = x
         if x.shape[1] == 0:
             out, argmax = np.zeros((x.shape[0], x.shape[2]), x.dtype), None
         else:

@@ -103,6 +103,15 @@ def load_model(path):
     ValueError
         The file is truncated, is not a fastembed model, or comes from a newer format.
     """
+    from ._keras_format import is_keras_file, load_keras
+
+    if is_keras_file(path):
+        try:
+            return load_keras(path)
+        except (KeyError, TypeError, AttributeError, IndexError, zipfile.BadZipFile, OSError) as exc:
+            if isinstance(exc, FileNotFoundError):
+                raise
+            raise ValueError("%s is not a readable .keras model (%s: %s)" % (path, type(exc).__name__, exc)) from None
     try:
         headers = _array_headers(path)
         if "config" not in headers:

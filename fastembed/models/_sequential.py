@@ -326,4 +326,8 @@ class Sequential:
         temporary name and renamed, so an interrupted save never leaves a broken file."""
         self._ensure_built()
         with self._guard.reading():
-            _saving.save_model(self, path)
+            if str(path).endswith(".keras"):
+                from ._keras_format import save_keras
+                save_keras(self, path)  # Keras 3's format (needs h5py)
+            else:
+                _saving.save_model(self, path)
