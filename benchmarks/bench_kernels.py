@@ -28,6 +28,7 @@ import fastembed
 from fastembed import ops, reference
 from fastembed._kernels import _forward
 
+
 def torch_available():
     """True when PyTorch can be imported (checked without importing it here)."""
     import importlib.util
@@ -56,8 +57,13 @@ def make_workload(num_rows=100_000, dim=64, batch=256, seq=256, min_len=64, zipf
     # kernel collapsing fresh pages into huge pages.
     weights += 0
     grad = rng.standard_normal((batch, dim)).astype(np.float32)
-    return {"weights": weights, "ids": ids.astype(np.int64), "flat": flat.astype(np.int64),
-            "offsets": offsets.astype(np.int64), "grad": grad}
+    return {
+        "weights": weights,
+        "ids": ids.astype(np.int64),
+        "flat": flat.astype(np.int64),
+        "offsets": offsets.astype(np.int64),
+        "grad": grad,
+    }
 
 
 def median_time(fn, repeats, setup=None, warmup=3):
@@ -88,9 +94,12 @@ def machine_description():
                     break
     except OSError:
         pass
-    parts = ["%s, %d cores" % (cpu, os.cpu_count() or 1), "Python %s" % platform.python_version(),
-             "NumPy %s (%s)" % (cfg["numpy"], cfg["blas"]),
-             "fastembed %s (compiled=%s, openmp=%s)" % (cfg["version"], cfg["compiled"], cfg["openmp"])]
+    parts = [
+        "%s, %d cores" % (cpu, os.cpu_count() or 1),
+        "Python %s" % platform.python_version(),
+        "NumPy %s (%s)" % (cfg["numpy"], cfg["blas"]),
+        "fastembed %s (compiled=%s, openmp=%s)" % (cfg["version"], cfg["compiled"], cfg["openmp"]),
+    ]
     if torch_available():
         from importlib.metadata import version
 
@@ -128,49 +137,79 @@ def bench_dim(dim, repeats, all_threads, table):
     op = "%s bag mean forward" % label
     for n in sorted({1, all_threads}):
         with fastembed.threads(n):
-            table.add(op, "fastembed padded int64, %d thr" % n,
-                      median_time(lambda: ops.embedding_bag(weights, ids, padding_idx=0), repeats))
+            table.add(
+                op,
+                "fastembed padded int64, %d thr" % n,
+                median_time(lambda: ops.embedding_bag(weights, ids, padding_idx=0), repeats),
+            )
     with fastembed.threads(all_threads):
-        table.add(op, "fastembed padded int32, %d thr" % all_threads,
-                  median_time(lambda: ops.embedding_bag(weights, ids32, padding_idx=0), repeats))
-        table.add(op, "fastembed ragged, %d thr" % all_threads,
-                  median_time(lambda: ops.embedding_bag(weights, flat, offsets), repeats))
+        table.add(
+            op,
+            "fastembed padded int32, %d thr" % all_threads,
+            median_time(lambda: ops.embedding_bag(weights, ids32, padding_idx=0), repeats),
+        )
+        table.add(
+            op,
+            "fastembed ragged, %d thr" % all_threads,
+            median_time(lambda: ops.embedding_bag(weights, flat, offsets), repeats),
+        )
     # The fused AVX2 bag sum (_bagsum.h) against the generic path it replaces where it applies.
     previous = _forward.set_fused_bag_sum(False)
     try:
         for n in sorted({1, all_threads}):
             with fastembed.threads(n):
-                table.add(op, "fastembed padded, generic bag sum, %d thr" % n,
-                          median_time(lambda: ops.embedding_bag(weights, ids, padding_idx=0), repeats))
+                table.add(
+                    op,
+                    "fastembed padded, generic bag sum, %d thr" % n,
+                    median_time(lambda: ops.embedding_bag(weights, ids, padding_idx=0), repeats),
+                )
     finally:
         _forward.set_fused_bag_sum(previous)
-    table.add(op, "numpy twin padded",
-              median_time(lambda: reference.embedding_bag(weights, ids, padding_idx=0), max(3, repeats // 5)))
+    table.add(
+        op,
+        "numpy twin padded",
+        median_time(lambda: reference.embedding_bag(weights, ids, padding_idx=0), max(3, repeats // 5)),
+    )
     # -- forward: lookup ---------------------------------------------------------------
     op = "%s lookup forward" % label
     with fastembed.threads(all_threads):
-        table.add(op, "fastembed, %d thr" % all_threads,
-                  median_time(lambda: ops.embedding_lookup(weights, ids), repeats))
+        table.add(
+            op, "fastembed, %d thr" % all_threads, median_time(lambda: ops.embedding_lookup(weights, ids), repeats)
+        )
     table.add(op, "numpy twin", median_time(lambda: reference.embedding_lookup(weights, ids), repeats))
     # -- backward alone ----------------------------------------------------------------
     op = "%s bag mean backward" % label
     for n in sorted({1, all_threads}):
         with fastembed.threads(n):
-            table.add(op, "fastembed -> SparseRows, %d thr" % n, median_time(
-                lambda: ops.embedding_bag_backward(grad, ids, padding_idx=0, num_rows=weights.shape[0]),
-                repeats))
-    table.add(op, "numpy twin", median_time(
-        lambda: reference.embedding_bag_backward(grad, ids, padding_idx=0, num_rows=weights.shape[0]),
-        max(3, repeats // 5)))
+            table.add(
+                op,
+                "fastembed -> SparseRows, %d thr" % n,
+                median_time(
+                    lambda: ops.embedding_bag_backward(grad, ids, padding_idx=0, num_rows=weights.shape[0]), repeats
+                ),
+            )
+    table.add(
+        op,
+        "numpy twin",
+        median_time(
+            lambda: reference.embedding_bag_backward(grad, ids, padding_idx=0, num_rows=weights.shape[0]),
+            max(3, repeats // 5),
+        ),
+    )
 
     # -- backward + lazy Adam ----------------------------------------------------------
     op = "%s bag backward + lazy Adam" % label
     for n in sorted({1, all_threads}):
         with fastembed.threads(n):
             table_copy, adam = weights.copy(), fastembed.SparseAdam()
-            table.add(op, "fastembed fused, %d thr" % n, median_time(
-                lambda: ops.embedding_bag_backward_update(table_copy, grad, ids, padding_idx=0,
-                                                          optimizer=adam), repeats))
+            table.add(
+                op,
+                "fastembed fused, %d thr" % n,
+                median_time(
+                    lambda: ops.embedding_bag_backward_update(table_copy, grad, ids, padding_idx=0, optimizer=adam),
+                    repeats,
+                ),
+            )
     with fastembed.threads(all_threads):
         table_copy, adam = weights.copy(), fastembed.SparseAdam()
 
@@ -180,9 +219,14 @@ def bench_dim(dim, repeats, all_threads, table):
 
         table.add(op, "fastembed backward + sparse_update, %d thr" % all_threads, median_time(unfused, repeats))
     table_copy, adam = weights.copy(), fastembed.SparseAdam()
-    table.add(op, "numpy twin", median_time(
-        lambda: reference.embedding_bag_backward_update(table_copy, grad, ids, padding_idx=0, optimizer=adam),
-        max(3, repeats // 5)))
+    table.add(
+        op,
+        "numpy twin",
+        median_time(
+            lambda: reference.embedding_bag_backward_update(table_copy, grad, ids, padding_idx=0, optimizer=adam),
+            max(3, repeats // 5),
+        ),
+    )
 
 
 def torch_timings(dim, repeats, num_threads):
@@ -199,9 +243,11 @@ def torch_timings(dim, repeats, num_threads):
     out = {}
     with torch.no_grad():
         out[(label + " bag mean forward", "torch F.embedding_bag ragged")] = median_time(
-            lambda: F.embedding_bag(t_flat, tw, t_off, mode="mean"), repeats)
+            lambda: F.embedding_bag(t_flat, tw, t_off, mode="mean"), repeats
+        )
         out[(label + " bag mean forward", "torch F.embedding_bag padded+padding_idx")] = median_time(
-            lambda: F.embedding_bag(t_ids, tw, mode="mean", padding_idx=0), repeats)
+            lambda: F.embedding_bag(t_ids, tw, mode="mean", padding_idx=0), repeats
+        )
         out[(label + " lookup forward", "torch F.embedding")] = median_time(lambda: F.embedding(t_ids, tw), repeats)
 
     param = torch.nn.Parameter(torch.from_numpy(weights.copy()))
@@ -228,8 +274,16 @@ def run_torch_worker(dims, repeats, num_threads):
     """Time PyTorch in a fresh process and return its rows, or {} without PyTorch."""
     if not torch_available():
         return {}
-    command = [sys.executable, os.path.abspath(__file__), "--torch-worker", "--repeats", str(repeats),
-               "--threads", str(num_threads), "--dims"] + [str(d) for d in dims]
+    command = [
+        sys.executable,
+        os.path.abspath(__file__),
+        "--torch-worker",
+        "--repeats",
+        str(repeats),
+        "--threads",
+        str(num_threads),
+        "--dims",
+    ] + [str(d) for d in dims]
     result = subprocess.run(command, capture_output=True, text=True, check=True)
     rows = {}
     for line in result.stdout.splitlines():
@@ -241,19 +295,42 @@ def run_torch_worker(dims, repeats, num_threads):
 
 TARGETS = [
     # (description, numerator (slower), denominator (fastembed), required ratio)
-    ("bag forward padded >= 15x NumPy twin",
-     ("bag mean forward", "numpy twin padded"), ("bag mean forward", "fastembed padded int64, {all} thr"), 15.0),
-    ("bag forward padded >= torch ragged",
-     ("bag mean forward", "torch F.embedding_bag ragged"), ("bag mean forward", "fastembed padded int64, {all} thr"), 1.0),
-    ("bag forward ragged >= torch ragged",
-     ("bag mean forward", "torch F.embedding_bag ragged"), ("bag mean forward", "fastembed ragged, {all} thr"), 1.0),
-    ("backward + Adam >= 5x torch sparse + SparseAdam",
-     ("bag backward + lazy Adam", "torch sparse backward + SparseAdam (ragged)"),
-     ("bag backward + lazy Adam", "fastembed fused, {all} thr"), 5.0),
-    ("backward + Adam >= 20x NumPy twin",
-     ("bag backward + lazy Adam", "numpy twin"), ("bag backward + lazy Adam", "fastembed fused, {all} thr"), 20.0),
-    ("forward 1 -> {all} threads >= 1.6x",
-     ("bag mean forward", "fastembed padded int64, 1 thr"), ("bag mean forward", "fastembed padded int64, {all} thr"), 1.6),
+    (
+        "bag forward padded >= 15x NumPy twin",
+        ("bag mean forward", "numpy twin padded"),
+        ("bag mean forward", "fastembed padded int64, {all} thr"),
+        15.0,
+    ),
+    (
+        "bag forward padded >= torch ragged",
+        ("bag mean forward", "torch F.embedding_bag ragged"),
+        ("bag mean forward", "fastembed padded int64, {all} thr"),
+        1.0,
+    ),
+    (
+        "bag forward ragged >= torch ragged",
+        ("bag mean forward", "torch F.embedding_bag ragged"),
+        ("bag mean forward", "fastembed ragged, {all} thr"),
+        1.0,
+    ),
+    (
+        "backward + Adam >= 5x torch sparse + SparseAdam",
+        ("bag backward + lazy Adam", "torch sparse backward + SparseAdam (ragged)"),
+        ("bag backward + lazy Adam", "fastembed fused, {all} thr"),
+        5.0,
+    ),
+    (
+        "backward + Adam >= 20x NumPy twin",
+        ("bag backward + lazy Adam", "numpy twin"),
+        ("bag backward + lazy Adam", "fastembed fused, {all} thr"),
+        20.0,
+    ),
+    (
+        "forward 1 -> {all} threads >= 1.6x",
+        ("bag mean forward", "fastembed padded int64, 1 thr"),
+        ("bag mean forward", "fastembed padded int64, {all} thr"),
+        1.6,
+    ),
 ]
 
 
@@ -277,16 +354,26 @@ def report_ratios(table, all_threads):
 
 MARKDOWN_COLUMNS = [
     # (column title, implementation names that fill it, first match wins)
-    ("fastembed, {all} threads", ["fastembed padded int64, {all} thr", "fastembed, {all} thr",
-                                  "fastembed -> SparseRows, {all} thr", "fastembed fused, {all} thr"]),
-    ("fastembed, 1 thread", ["fastembed padded int64, 1 thr", "fastembed -> SparseRows, 1 thr",
-                             "fastembed fused, 1 thr"]),
+    (
+        "fastembed, {all} threads",
+        [
+            "fastembed padded int64, {all} thr",
+            "fastembed, {all} thr",
+            "fastembed -> SparseRows, {all} thr",
+            "fastembed fused, {all} thr",
+        ],
+    ),
+    (
+        "fastembed, 1 thread",
+        ["fastembed padded int64, 1 thr", "fastembed -> SparseRows, 1 thr", "fastembed fused, 1 thr"],
+    ),
     ("fastembed ragged", ["fastembed ragged, {all} thr"]),
     ("NumPy twin", ["numpy twin padded", "numpy twin"]),
-    ("PyTorch ragged", ["torch F.embedding_bag ragged", "torch F.embedding",
-                        "torch sparse backward + SparseAdam (ragged)"]),
-    ("PyTorch padded", ["torch F.embedding_bag padded+padding_idx",
-                        "torch sparse backward + SparseAdam (padded)"]),
+    (
+        "PyTorch ragged",
+        ["torch F.embedding_bag ragged", "torch F.embedding", "torch sparse backward + SparseAdam (ragged)"],
+    ),
+    ("PyTorch padded", ["torch F.embedding_bag padded+padding_idx", "torch sparse backward + SparseAdam (padded)"]),
 ]
 
 
@@ -350,9 +437,11 @@ def main(argv=None):
                 print(json.dumps({"op": op, "impl": impl, "seconds": seconds}))
         return 0
     print(machine_description())
-    print("Workload: V=100,000, batch 256 x seq 256 padded with 0, lengths U[64, 256], ids Zipf(1.1); "
-          "medians of %d runs, median over %d interleaved rounds; PyTorch in its own process."
-          % (args.repeats, args.rounds))
+    print(
+        "Workload: V=100,000, batch 256 x seq 256 padded with 0, lengths U[64, 256], ids Zipf(1.1); "
+        "medians of %d runs, median over %d interleaved rounds; PyTorch in its own process."
+        % (args.repeats, args.rounds)
+    )
     table = Table()
     for round_number in range(args.rounds):
         print("round %d/%d ..." % (round_number + 1, args.rounds), flush=True)

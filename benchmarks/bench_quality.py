@@ -47,10 +47,24 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 DATA = os.path.normpath(os.path.join(HERE, os.pardir, os.pardir, "shared", "data"))
 
 DATASETS = {
-    "r8": dict(train="reuters_r8/train.tsv", test="reuters_r8/test.tsv", vocab=20_000, seq=400, mask_zero=True,
-               epochs=5, standardize="lower_and_strip_punctuation"),
-    "imdb": dict(train="imdb/imdb_train.csv", test="imdb/imdb_test.csv", vocab=10_000, seq=256, mask_zero=False,
-                 epochs=3, standardize="lower_and_strip_html_and_punctuation"),
+    "r8": dict(
+        train="reuters_r8/train.tsv",
+        test="reuters_r8/test.tsv",
+        vocab=20_000,
+        seq=400,
+        mask_zero=True,
+        epochs=5,
+        standardize="lower_and_strip_punctuation",
+    ),
+    "imdb": dict(
+        train="imdb/imdb_train.csv",
+        test="imdb/imdb_test.csv",
+        vocab=10_000,
+        seq=256,
+        mask_zero=False,
+        epochs=3,
+        standardize="lower_and_strip_html_and_punctuation",
+    ),
 }
 RULES = {
     "default": dict(),
@@ -71,10 +85,17 @@ def encoded(name):
 
         train = load_text_dataset(os.path.join(DATA, spec["train"]), shuffle=False)
         test = load_text_dataset(os.path.join(DATA, spec["test"]), shuffle=False, class_names=train.class_names)
-        vectorizer = TextVectorizer(max_tokens=spec["vocab"], standardize=spec["standardize"],
-                                    output_sequence_length=spec["seq"]).adapt(train.texts)
-        np.savez(cache + ".tmp.npz", x_train=vectorizer(train.texts), y_train=train.labels,
-                 x_test=vectorizer(test.texts), y_test=test.labels, classes=len(train.class_names))
+        vectorizer = TextVectorizer(
+            max_tokens=spec["vocab"], standardize=spec["standardize"], output_sequence_length=spec["seq"]
+        ).adapt(train.texts)
+        np.savez(
+            cache + ".tmp.npz",
+            x_train=vectorizer(train.texts),
+            y_train=train.labels,
+            x_test=vectorizer(test.texts),
+            y_test=test.labels,
+            classes=len(train.class_names),
+        )
         os.replace(cache + ".tmp.npz", cache)
     with np.load(cache) as data:
         return (data["x_train"], data["y_train"], data["x_test"], data["y_test"], int(data["classes"]))
@@ -85,11 +106,14 @@ def _fastembed_model(name, classes):
     from fastembed import layers
 
     spec, binary = DATASETS[name], classes == 2
-    return fastembed.Sequential([
-        layers.Embedding(spec["vocab"], DIM, mask_zero=spec["mask_zero"]),
-        layers.GlobalAveragePooling1D(),
-        layers.Dense(HIDDEN, activation="relu"),
-        layers.Dense(1 if binary else classes, activation="sigmoid" if binary else "softmax")])
+    return fastembed.Sequential(
+        [
+            layers.Embedding(spec["vocab"], DIM, mask_zero=spec["mask_zero"]),
+            layers.GlobalAveragePooling1D(),
+            layers.Dense(HIDDEN, activation="relu"),
+            layers.Dense(1 if binary else classes, activation="sigmoid" if binary else "softmax"),
+        ]
+    )
 
 
 def initial_weights(name, seed):
@@ -119,15 +143,17 @@ def _load_weights(path):
 
 
 def run_fastembed(name, rule, seed):
-    import fastembed
     from fastembed.optimizers import Adam
 
     spec = DATASETS[name]
     x, y, x_test, y_test, classes = encoded(name)
     binary = classes == 2
     model = _fastembed_model(name, classes)
-    model.compile(Adam(LEARNING_RATE, **RULES[rule]), "binary_crossentropy" if binary else
-                  "sparse_categorical_crossentropy", ["accuracy"])
+    model.compile(
+        Adam(LEARNING_RATE, **RULES[rule]),
+        "binary_crossentropy" if binary else "sparse_categorical_crossentropy",
+        ["accuracy"],
+    )
     model.build((None, spec["seq"]))
     model.set_weights(_load_weights(initial_weights(name, seed)))
     y = y.astype(np.float32) if binary else y
@@ -150,14 +176,20 @@ def run_keras(name, seed):
     keras.utils.set_random_seed(seed)
     binary = classes == 2
     y = y.astype(np.float32) if binary else y
-    model = keras.Sequential([
-        keras.Input((spec["seq"],), dtype="int32"),
-        keras.layers.Embedding(spec["vocab"], DIM, mask_zero=spec["mask_zero"]),
-        keras.layers.GlobalAveragePooling1D(),
-        keras.layers.Dense(HIDDEN, activation="relu"),
-        keras.layers.Dense(1 if binary else classes, activation="sigmoid" if binary else "softmax")])
-    model.compile(optimizer=keras.optimizers.Adam(LEARNING_RATE), metrics=["accuracy"],
-                  loss="binary_crossentropy" if binary else "sparse_categorical_crossentropy")
+    model = keras.Sequential(
+        [
+            keras.Input((spec["seq"],), dtype="int32"),
+            keras.layers.Embedding(spec["vocab"], DIM, mask_zero=spec["mask_zero"]),
+            keras.layers.GlobalAveragePooling1D(),
+            keras.layers.Dense(HIDDEN, activation="relu"),
+            keras.layers.Dense(1 if binary else classes, activation="sigmoid" if binary else "softmax"),
+        ]
+    )
+    model.compile(
+        optimizer=keras.optimizers.Adam(LEARNING_RATE),
+        metrics=["accuracy"],
+        loss="binary_crossentropy" if binary else "sparse_categorical_crossentropy",
+    )
     model.set_weights(_load_weights(initial_weights(name, seed)))
     x = x.astype(np.int32)
     epoch_times = []
@@ -165,8 +197,7 @@ def run_keras(name, seed):
         started = time.perf_counter()
         model.fit(x[order], y[order], batch_size=BATCH, epochs=1, verbose=0, shuffle=False)
         epoch_times.append(time.perf_counter() - started)
-    _, accuracy = model.evaluate(x_test.astype(np.int32), y_test.astype(np.float32) if binary else y_test,
-                                 verbose=0)
+    _, accuracy = model.evaluate(x_test.astype(np.int32), y_test.astype(np.float32) if binary else y_test, verbose=0)
     return {"accuracy": float(accuracy), "epoch_seconds": statistics.median(epoch_times)}
 
 
@@ -181,8 +212,12 @@ def keras_results(python, name, seeds, cache_path):
         if key not in cache:
             if not python:
                 return None
-            out = subprocess.run([python, os.path.abspath(__file__), "--worker", "keras", "--datasets", name,
-                                  "--seed", str(seed)], check=True, capture_output=True, text=True)
+            out = subprocess.run(
+                [python, os.path.abspath(__file__), "--worker", "keras", "--datasets", name, "--seed", str(seed)],
+                check=True,
+                capture_output=True,
+                text=True,
+            )
             cache[key] = json.loads(out.stdout.strip().splitlines()[-1])
             with open(cache_path + ".tmp", "w") as handle:
                 json.dump(cache, handle, indent=1)
@@ -193,9 +228,14 @@ def keras_results(python, name, seeds, cache_path):
 
 def summary(results):
     accuracies = [r["accuracy"] for r in results]
-    return {"mean": statistics.mean(accuracies), "min": min(accuracies), "max": max(accuracies),
-            "std": statistics.pstdev(accuracies), "epoch_seconds": statistics.median(r["epoch_seconds"] for r in results),
-            "accuracies": accuracies}
+    return {
+        "mean": statistics.mean(accuracies),
+        "min": min(accuracies),
+        "max": max(accuracies),
+        "std": statistics.pstdev(accuracies),
+        "epoch_seconds": statistics.median(r["epoch_seconds"] for r in results),
+        "accuracies": accuracies,
+    }
 
 
 def main():
@@ -236,9 +276,18 @@ def main():
         print("| implementation | mean | min - max | std | s/epoch | seeds |")
         print("|---|---|---|---|---|---|")
         for label, row in rows.items():
-            print("| %s | %.4f | %.4f - %.4f | %.4f | %.3f | %s |" % (
-                label, row["mean"], row["min"], row["max"], row["std"], row["epoch_seconds"],
-                " ".join("%.3f" % a for a in row["accuracies"])))
+            print(
+                "| %s | %.4f | %.4f - %.4f | %.4f | %.3f | %s |"
+                % (
+                    label,
+                    row["mean"],
+                    row["min"],
+                    row["max"],
+                    row["std"],
+                    row["epoch_seconds"],
+                    " ".join("%.3f" % a for a in row["accuracies"]),
+                )
+            )
         if "keras" in rows and "fastembed default" in rows:
             keras_row, ours = rows["keras"], rows["fastembed default"]
             gap = (keras_row["mean"] - ours["mean"]) * 100
@@ -246,16 +295,25 @@ def main():
             # 0.05 points of slack: paired runs agree seed by seed to a few test examples
             # (float32 sums in another order), which can move the extremes by 1e-4.
             slack = 0.0005
-            verdicts.append(("%s: spread no wider than Keras' (range %.4f vs %.4f)" % (
-                name, ours["max"] - ours["min"], keras_row["max"] - keras_row["min"]),
-                ours["max"] - ours["min"] <= keras_row["max"] - keras_row["min"] + slack))
+            verdicts.append(
+                (
+                    "%s: spread no wider than Keras' (range %.4f vs %.4f)"
+                    % (name, ours["max"] - ours["min"], keras_row["max"] - keras_row["min"]),
+                    ours["max"] - ours["min"] <= keras_row["max"] - keras_row["min"] + slack,
+                )
+            )
         for other in ("lazy", "torch"):
             if "fastembed default" in rows and "fastembed " + other in rows:
                 ratio = rows["fastembed default"]["epoch_seconds"] / rows["fastembed " + other]["epoch_seconds"]
                 print("time per epoch, default / %s: %.3f" % (other, ratio))
                 if other == "torch" and name == "imdb":  # the tutorial configuration (issue 13: <= 1.15)
-                    verdicts.append(("imdb (tutorial configuration): default update costs %.1f%% more time per "
-                                     "epoch than the 0.1 lazy update" % ((ratio - 1) * 100), ratio <= 1.15))
+                    verdicts.append(
+                        (
+                            "imdb (tutorial configuration): default update costs %.1f%% more time per "
+                            "epoch than the 0.1 lazy update" % ((ratio - 1) * 100),
+                            ratio <= 1.15,
+                        )
+                    )
     for text, ok in verdicts:
         print("%s %s" % ("PASS" if ok else "MISS", text))
     return 0

@@ -59,21 +59,35 @@ def main():
     kv = KeyedVectors(vectors, words)
     kv.fill_norms()
     queries = [words[i] for i in rng.choice(args.rows, args.queries, replace=False)]
-    print("fastembed %s, %d threads; table %d x %d float32, %d queries, topn %d; medians of %d runs"
-          % (fastembed.__version__, fastembed.get_num_threads(), args.rows, args.dim, args.queries, args.topn,
-             args.repeats))
+    print(
+        "fastembed %s, %d threads; table %d x %d float32, %d queries, topn %d; medians of %d runs"
+        % (
+            fastembed.__version__,
+            fastembed.get_num_threads(),
+            args.rows,
+            args.dim,
+            args.queries,
+            args.topn,
+            args.repeats,
+        )
+    )
 
     results = {}
-    results["fastembed, all threads"] = median_time(lambda: kv.most_similar_batch(queries, topn=args.topn),
-                                                    args.repeats)
+    results["fastembed, all threads"] = median_time(
+        lambda: kv.most_similar_batch(queries, topn=args.topn), args.repeats
+    )
     with fastembed.threads(1):
-        results["fastembed, 1 thread"] = median_time(lambda: kv.most_similar_batch(queries, topn=args.topn),
-                                                     args.repeats)
+        results["fastembed, 1 thread"] = median_time(
+            lambda: kv.most_similar_batch(queries, topn=args.topn), args.repeats
+        )
     rows = np.array([kv.get_index(w) for w in queries])
     unit_queries = vectors[rows] * kv.fill_norms()[rows][:, None]
     results["NumPy twin"] = median_time(
-        lambda: reference.top_k_similar(vectors, unit_queries, args.topn, inv_norms=kv.fill_norms(),
-                                        exclude=rows[:, None]), max(1, args.repeats // 2))
+        lambda: reference.top_k_similar(
+            vectors, unit_queries, args.topn, inv_norms=kv.fill_norms(), exclude=rows[:, None]
+        ),
+        max(1, args.repeats // 2),
+    )
     if installed("gensim"):
         from gensim.models import KeyedVectors as GensimKeyedVectors
 
@@ -81,7 +95,8 @@ def main():
         theirs.add_vectors(words, vectors)
         theirs.fill_norms()
         results["gensim most_similar, one query at a time"] = median_time(
-            lambda: [theirs.most_similar(w, topn=args.topn) for w in queries], max(1, args.repeats // 2))
+            lambda: [theirs.most_similar(w, topn=args.topn) for w in queries], max(1, args.repeats // 2)
+        )
     if installed("torch"):
         import torch
 
@@ -99,8 +114,10 @@ def main():
     print("\n| %d most_similar queries | median s | fastembed is |" % args.queries)
     print("|---|---:|---:|")
     for name, seconds in results.items():
-        print("| %s | %.3f | %s |" % (name, seconds, "-" if name == "fastembed, all threads"
-                                      else "%.1fx faster" % (seconds / best)))
+        print(
+            "| %s | %.3f | %s |"
+            % (name, seconds, "-" if name == "fastembed, all threads" else "%.1fx faster" % (seconds / best))
+        )
 
     path, temporary = analogy_file(words, 2000, rng)
     try:
@@ -111,12 +128,13 @@ def main():
                 if not line.startswith(":"):
                     file_words.extend(line.split())
         file_words = list(dict.fromkeys(file_words))
-        analogy_kv = KeyedVectors(vectors, file_words + words[len(file_words):])
+        analogy_kv = KeyedVectors(vectors, file_words + words[len(file_words) :])
         seconds = median_time(lambda: analogy_kv.evaluate_word_analogies(path), max(1, args.repeats // 2))
         _, sections = analogy_kv.evaluate_word_analogies(path)
         n_questions = len(sections[-1]["correct"]) + len(sections[-1]["incorrect"])
-        print("\nevaluate_word_analogies: %d questions over %d rows: fastembed %.2f s" % (n_questions, args.rows,
-                                                                                       seconds))
+        print(
+            "\nevaluate_word_analogies: %d questions over %d rows: fastembed %.2f s" % (n_questions, args.rows, seconds)
+        )
         if installed("gensim"):
             from gensim.models import KeyedVectors as GensimKeyedVectors
 
@@ -125,8 +143,10 @@ def main():
             start = time.perf_counter()
             theirs.evaluate_word_analogies(path)
             their_seconds = time.perf_counter() - start
-            print("gensim evaluate_word_analogies (one run): %.2f s, %.1fx slower" % (their_seconds,
-                                                                                    their_seconds / seconds))
+            print(
+                "gensim evaluate_word_analogies (one run): %.2f s, %.1fx slower"
+                % (their_seconds, their_seconds / seconds)
+            )
     finally:
         if temporary:
             os.unlink(temporary)

@@ -20,8 +20,9 @@ from fastembed.text import SubwordEncoder, TextVectorizer
 
 from _timing import median_time  # benchmarks/, first on sys.path when a script runs
 
-DATA = os.path.normpath(os.path.join(os.path.dirname(__file__), os.pardir, os.pardir, "shared", "data", "imdb",
-                                     "imdb_train.csv"))
+DATA = os.path.normpath(
+    os.path.join(os.path.dirname(__file__), os.pardir, os.pardir, "shared", "data", "imdb", "imdb_train.csv")
+)
 CONFIG = dict(max_tokens=10_000, standardize="lower_and_strip_html_and_punctuation", output_sequence_length=256)
 
 
@@ -34,13 +35,15 @@ def adapt_and_encode(texts, compiled=True):
 
 
 def keras_adapt_and_encode(texts):
-    from keras.layers import TextVectorization  # noqa: imported only when TensorFlow is installed
+    from keras.layers import TextVectorization  # imported only when TensorFlow is installed
 
     def standardize(batch):
         import tensorflow as tf
+
         lower = tf.strings.lower(batch)
-        return tf.strings.regex_replace(tf.strings.regex_replace(lower, "<br />", " "),
-                                        r'[!"#$%&()\*\+,-\./:;<=>?@\[\\\]^_`{|}~\']', "")
+        return tf.strings.regex_replace(
+            tf.strings.regex_replace(lower, "<br />", " "), r'[!"#$%&()\*\+,-\./:;<=>?@\[\\\]^_`{|}~\']', ""
+        )
 
     layer = TextVectorization(max_tokens=10_000, standardize=standardize, output_sequence_length=256)
     layer.adapt(texts, batch_size=1024)
@@ -58,8 +61,10 @@ def main():
         return 0
     texts = load_text_dataset(DATA, shuffle=False).texts
     config = fastembed.show_config()
-    print("IMDB train: %d reviews, %.1f M characters; fastembed %s, %d threads, compiled=%s"
-          % (len(texts), sum(map(len, texts)) / 1e6, config["version"], config["num_threads"], config["compiled"]))
+    print(
+        "IMDB train: %d reviews, %.1f M characters; fastembed %s, %d threads, compiled=%s"
+        % (len(texts), sum(map(len, texts)) / 1e6, config["version"], config["num_threads"], config["compiled"])
+    )
     print("TextVectorizer(%s), adapt + encode, median of %d:" % (CONFIG, args.repeats))
     compiled = median_time(lambda: adapt_and_encode(texts), args.repeats)
     with fastembed.threads(1):
@@ -85,9 +90,10 @@ def main():
     start = time.perf_counter()
     ids = [encoder.encode(text) for text in texts[:5000]]
     encode = time.perf_counter() - start
-    print("SubwordEncoder: build on %d reviews %.1f s -> vocab_size %d; encode 5,000 reviews %.2f s "
-          "(%.0f ids per review)" % (len(sample), build, encoder.vocab_size, encode,
-                                     sum(map(len, ids)) / len(ids)))
+    print(
+        "SubwordEncoder: build on %d reviews %.1f s -> vocab_size %d; encode 5,000 reviews %.2f s "
+        "(%.0f ids per review)" % (len(sample), build, encoder.vocab_size, encode, sum(map(len, ids)) / len(ids))
+    )
     met = compiled < 3.0
     print("target: adapt + encode < 3 s: %.3f s  %s" % (compiled, "ok" if met else "MISSED"))
     return 1 if args.check and not met else 0

@@ -106,8 +106,14 @@ def run_fastembed(data, config, epochs, max_steps, twin, threads=None):
     if threads:
         fastembed.set_num_threads(threads)
     fastembed.set_random_seed(0)
-    model = fastembed.Sequential([layers.Embedding(config["vocab"], config["dim"]), layers.GlobalAveragePooling1D(),
-                                  layers.Dense(16, activation="relu"), layers.Dense(1, activation="sigmoid")])
+    model = fastembed.Sequential(
+        [
+            layers.Embedding(config["vocab"], config["dim"]),
+            layers.GlobalAveragePooling1D(),
+            layers.Dense(16, activation="relu"),
+            layers.Dense(1, activation="sigmoid"),
+        ]
+    )
     model.compile(optimizer="adam", loss="binary_crossentropy", metrics=["accuracy"])
     x, y = data["x_train"], data["y_train"]
     n = x.shape[0]
@@ -116,7 +122,7 @@ def run_fastembed(data, config, epochs, max_steps, twin, threads=None):
         if max_steps and max_steps < steps:
             # Time a prefix of an epoch and extrapolate (the twin is far too slow for more).
             count = max_steps * config["batch"]
-            model.fit(x[:config["batch"] * 2], y[:config["batch"] * 2], batch_size=config["batch"], verbose=0)
+            model.fit(x[: config["batch"] * 2], y[: config["batch"] * 2], batch_size=config["batch"], verbose=0)
             start = time.perf_counter()
             model.fit(x[:count], y[:count], batch_size=config["batch"], epochs=1, verbose=0)
             return {"seconds_per_epoch": (time.perf_counter() - start) * steps / max_steps, "extrapolated": True}
@@ -140,8 +146,9 @@ def run_torch(data, config, epochs, max_steps, sparse):
         def __init__(self):
             super().__init__()
             if sparse:
-                self.embedding = torch.nn.EmbeddingBag(config["vocab"], config["dim"], mode="mean", sparse=True,
-                                                       padding_idx=None)
+                self.embedding = torch.nn.EmbeddingBag(
+                    config["vocab"], config["dim"], mode="mean", sparse=True, padding_idx=None
+                )
             else:
                 self.embedding = torch.nn.Embedding(config["vocab"], config["dim"])
             torch.nn.init.uniform_(self.embedding.weight, -0.05, 0.05)
@@ -157,9 +164,10 @@ def run_torch(data, config, epochs, max_steps, sparse):
 
     model = Model()
     if sparse:
-        optimizers = [torch.optim.SparseAdam(list(model.embedding.parameters()), lr=1e-3),
-                      torch.optim.Adam(list(model.hidden.parameters()) + list(model.out.parameters()), lr=1e-3,
-                                       eps=1e-7)]
+        optimizers = [
+            torch.optim.SparseAdam(list(model.embedding.parameters()), lr=1e-3),
+            torch.optim.Adam(list(model.hidden.parameters()) + list(model.out.parameters()), lr=1e-3, eps=1e-7),
+        ]
     else:
         optimizers = [torch.optim.Adam(model.parameters(), lr=1e-3, eps=1e-7)]
     loss_fn = torch.nn.BCEWithLogitsLoss()
@@ -172,7 +180,7 @@ def run_torch(data, config, epochs, max_steps, sparse):
     def epoch(limit=None):
         order = torch.randperm(n, generator=generator)
         for step in range(limit or steps):
-            index = order[step * batch:(step + 1) * batch]
+            index = order[step * batch : (step + 1) * batch]
             for opt in optimizers:
                 opt.zero_grad(set_to_none=True)
             loss = loss_fn(model(x[index]), y[index])
@@ -202,16 +210,21 @@ def run_keras(data, config, epochs, max_steps):
     import keras
 
     keras.utils.set_random_seed(0)
-    model = keras.Sequential([keras.Input((config["seq"],), dtype="int32"),
-                              keras.layers.Embedding(config["vocab"], config["dim"]),
-                              keras.layers.GlobalAveragePooling1D(), keras.layers.Dense(16, activation="relu"),
-                              keras.layers.Dense(1, activation="sigmoid")])
+    model = keras.Sequential(
+        [
+            keras.Input((config["seq"],), dtype="int32"),
+            keras.layers.Embedding(config["vocab"], config["dim"]),
+            keras.layers.GlobalAveragePooling1D(),
+            keras.layers.Dense(16, activation="relu"),
+            keras.layers.Dense(1, activation="sigmoid"),
+        ]
+    )
     model.compile(optimizer="adam", loss="binary_crossentropy", metrics=["accuracy"])
     x, y = data["x_train"], data["y_train"]
     n, batch = x.shape[0], config["batch"]
     steps = (n + batch - 1) // batch
     if max_steps and max_steps < steps:
-        model.fit(x[:batch * 4], y[:batch * 4], batch_size=batch, verbose=0)
+        model.fit(x[: batch * 4], y[: batch * 4], batch_size=batch, verbose=0)
         count = max_steps * batch
         start = time.perf_counter()
         model.fit(x[:count], y[:count], batch_size=batch, epochs=1, verbose=0)
@@ -243,7 +256,7 @@ def epoch_bytes(x, config):
     distinct row once for the forward pass plus the row and its two Adam moments read
     and written by the update (in file order: the shuffled order touches as many)."""
     batch, row = config["batch"], config["dim"] * 4
-    distinct = sum(np.unique(x[i:i + batch]).size for i in range(0, x.shape[0], batch))
+    distinct = sum(np.unique(x[i : i + batch]).size for i in range(0, x.shape[0], batch))
     return 2 * x.nbytes + distinct * row * (1 + 3 * 2)
 
 
@@ -252,8 +265,14 @@ def worker(args):
     data = dict(np.load(data_file(config)))
     max_steps = args.max_steps if args.implementation in args.extrapolate else 0
     if args.implementation in ("fastembed", "fastembed-1thread", "numpy-twin"):
-        result = run_fastembed(data, config, args.epochs, max_steps, args.implementation == "numpy-twin",
-                               threads=1 if args.implementation == "fastembed-1thread" else None)
+        result = run_fastembed(
+            data,
+            config,
+            args.epochs,
+            max_steps,
+            args.implementation == "numpy-twin",
+            threads=1 if args.implementation == "fastembed-1thread" else None,
+        )
     elif args.implementation == "keras":
         result = run_keras(data, config, args.epochs, max_steps)
     else:
@@ -286,12 +305,17 @@ def main(argv=None):
     parser.add_argument("--implementations", nargs="+", default=IMPLEMENTATIONS, choices=IMPLEMENTATIONS)
     parser.add_argument("--epochs", type=int, default=2, help="timed epochs after one warm-up epoch")
     parser.add_argument("--max-steps", type=int, default=40, help="steps timed for extrapolated runs")
-    parser.add_argument("--extrapolate", nargs="*",
-                        default=["numpy-twin", "large:torch-dense", "large:torch-bag", "large:keras"],
-                        help="implementations (or config:implementation) timed on --max-steps steps only")
-    parser.add_argument("--busy", action="store_true",
-                        help="run beside two CPU-bound processes; checks fastembed <= %.1fx its 1-thread time"
-                        % BUSY_TARGET)
+    parser.add_argument(
+        "--extrapolate",
+        nargs="*",
+        default=["numpy-twin", "large:torch-dense", "large:torch-bag", "large:keras"],
+        help="implementations (or config:implementation) timed on --max-steps steps only",
+    )
+    parser.add_argument(
+        "--busy",
+        action="store_true",
+        help="run beside two CPU-bound processes; checks fastembed <= %.1fx its 1-thread time" % BUSY_TARGET,
+    )
     parser.add_argument("--keras-python", help="a Python with Keras 3 + TensorFlow (a throwaway virtualenv)")
     parser.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--config", help=argparse.SUPPRESS)
@@ -308,9 +332,17 @@ def main(argv=None):
     import fastembed
 
     cfg = fastembed.show_config()
-    print("fastembed %s (openmp=%s, simd=%s, %d threads); NumPy %s%s" % (
-        cfg["version"], cfg["openmp"], cfg["simd"], cfg["num_threads"], cfg["numpy"],
-        "; BUSY: two CPU-bound processes running" if args.busy else ""))
+    print(
+        "fastembed %s (openmp=%s, simd=%s, %d threads); NumPy %s%s"
+        % (
+            cfg["version"],
+            cfg["openmp"],
+            cfg["simd"],
+            cfg["num_threads"],
+            cfg["numpy"],
+            "; BUSY: two CPU-bound processes running" if args.busy else "",
+        )
+    )
     bandwidth = memory_bandwidth()
     print("memory bandwidth (NumPy copy): %.1f GB/s" % (bandwidth / 1e9))
     rows = []
@@ -318,8 +350,11 @@ def main(argv=None):
         for name in args.configs:
             config = CONFIGS[name]
             path = data_file(config)
-            print("\n== %s: vocab %d, dim %d, seq %d, batch %d ==" % (name, config["vocab"], config["dim"],
-                                                                      config["seq"], config["batch"]), flush=True)
+            print(
+                "\n== %s: vocab %d, dim %d, seq %d, batch %d =="
+                % (name, config["vocab"], config["dim"], config["seq"], config["batch"]),
+                flush=True,
+            )
             for impl in args.implementations:
                 if impl.startswith("torch") and not torch_available():
                     continue
@@ -329,26 +364,47 @@ def main(argv=None):
                         continue
                     python = args.keras_python
                 extrapolate = [e.split(":")[-1] for e in args.extrapolate if ":" not in e or e.startswith(name + ":")]
-                command = [python, os.path.abspath(__file__), "--worker", "--config", name, "--implementation",
-                           impl, "--epochs", str(args.epochs), "--max-steps", str(args.max_steps), "--extrapolate"]
+                command = [
+                    python,
+                    os.path.abspath(__file__),
+                    "--worker",
+                    "--config",
+                    name,
+                    "--implementation",
+                    impl,
+                    "--epochs",
+                    str(args.epochs),
+                    "--max-steps",
+                    str(args.max_steps),
+                    "--extrapolate",
+                ]
                 command += extrapolate
                 out = subprocess.run(command, capture_output=True, text=True)
-                line = [l for l in out.stdout.splitlines() if l.startswith("RESULT ")]
+                line = [text for text in out.stdout.splitlines() if text.startswith("RESULT ")]
                 if out.returncode or not line:
                     print("  %-17s failed: %s" % (impl, (out.stderr.strip().splitlines() or ["?"])[-1]))
                     continue
-                result = json.loads(line[-1][len("RESULT "):])
+                result = json.loads(line[-1][len("RESULT ") :])
                 rows.append((name, impl, result))
-                print("  %-17s %8.3f s/epoch%s  accuracy %s  peak RSS %6.0f MB" % (
-                    impl, result["seconds_per_epoch"], "*" if result.get("extrapolated") else " ",
-                    "%.4f" % result["test_accuracy"] if "test_accuracy" in result else "  –   ",
-                    result["peak_rss_mb"]), flush=True)
+                print(
+                    "  %-17s %8.3f s/epoch%s  accuracy %s  peak RSS %6.0f MB"
+                    % (
+                        impl,
+                        result["seconds_per_epoch"],
+                        "*" if result.get("extrapolated") else " ",
+                        "%.4f" % result["test_accuracy"] if "test_accuracy" in result else "  –   ",
+                        result["peak_rss_mb"],
+                    ),
+                    flush=True,
+                )
             base = next((r["seconds_per_epoch"] for n, i, r in rows if n == name and i == "fastembed"), None)
             if base:
                 x = np.load(path)["x_train"]
                 bound = epoch_bytes(x, config) / bandwidth
-                print("  tokens/s: fastembed %.1fM; memory-bandwidth bound %.1fM (%.3f s/epoch); fastembed is %.1fx "
-                      "the bound" % (x.size / base / 1e6, x.size / bound / 1e6, bound, base / bound))
+                print(
+                    "  tokens/s: fastembed %.1fM; memory-bandwidth bound %.1fM (%.3f s/epoch); fastembed is %.1fx "
+                    "the bound" % (x.size / base / 1e6, x.size / bound / 1e6, bound, base / bound)
+                )
     print("\n| config | implementation | s/epoch | vs fastembed | test accuracy | peak RSS |")
     print("|---|---|---|---|---|---|")
     seconds = {(n, i): r["seconds_per_epoch"] for n, i, r in rows}
@@ -357,22 +413,34 @@ def main(argv=None):
         for n, impl, r in rows:
             if n != name:
                 continue
-            print("| %s | %s | %.3f%s | %s | %s | %.0f MB |" % (
-                name, impl, r["seconds_per_epoch"], "*" if r.get("extrapolated") else "",
-                "%.1fx" % (r["seconds_per_epoch"] / base) if base else "–",
-                "%.4f" % r["test_accuracy"] if "test_accuracy" in r else "–", r["peak_rss_mb"]))
+            print(
+                "| %s | %s | %.3f%s | %s | %s | %.0f MB |"
+                % (
+                    name,
+                    impl,
+                    r["seconds_per_epoch"],
+                    "*" if r.get("extrapolated") else "",
+                    "%.1fx" % (r["seconds_per_epoch"] / base) if base else "–",
+                    "%.4f" % r["test_accuracy"] if "test_accuracy" in r else "–",
+                    r["peak_rss_mb"],
+                )
+            )
     print()
     for name, fast, slow, factor in TARGETS:
         if (name, fast) in seconds and (name, slow) in seconds:
             ratio = seconds[(name, slow)] / seconds[(name, fast)]
-            print("target %-8s %s >= %.0fx %s: %.1fx %s" % (name, fast, factor, slow, ratio,
-                                                           "PASS" if ratio >= factor else "MISS"))
+            print(
+                "target %-8s %s >= %.0fx %s: %.1fx %s"
+                % (name, fast, factor, slow, ratio, "PASS" if ratio >= factor else "MISS")
+            )
     if args.busy:
         for name in args.configs:
             if (name, "fastembed") in seconds and (name, "fastembed-1thread") in seconds:
                 ratio = seconds[(name, "fastembed")] / seconds[(name, "fastembed-1thread")]
-                print("target %-8s busy: default threads <= %.1fx 1 thread: %.2fx %s" % (
-                    name, BUSY_TARGET, ratio, "PASS" if ratio <= BUSY_TARGET else "MISS"))
+                print(
+                    "target %-8s busy: default threads <= %.1fx 1 thread: %.2fx %s"
+                    % (name, BUSY_TARGET, ratio, "PASS" if ratio <= BUSY_TARGET else "MISS")
+                )
     return 0
 
 

@@ -28,8 +28,14 @@ def load(max_tokens=10_000, seq_len=256):
     """Return ``(x_train, y_train, x_test, y_test, vocabulary)``; x are int32 (n, seq_len)."""
     train = load_text_dataset(os.path.join(DATA_DIR, "imdb_train.csv"), shuffle=False)
     test = load_text_dataset(os.path.join(DATA_DIR, "imdb_test.csv"), shuffle=False)
-    vectorizer = TextVectorizer(max_tokens=max_tokens, standardize="lower_and_strip_html_and_punctuation",
-                                output_sequence_length=seq_len)
+    vectorizer = TextVectorizer(
+        max_tokens=max_tokens, standardize="lower_and_strip_html_and_punctuation", output_sequence_length=seq_len
+    )
     vectorizer.adapt(train.texts)
-    return (vectorizer(train.texts), train.labels.astype(np.float32), vectorizer(test.texts),
-            test.labels.astype(np.float32), vectorizer.get_vocabulary())
+    return (
+        vectorizer(train.texts),
+        train.labels.astype(np.float32),
+        vectorizer(test.texts),
+        test.labels.astype(np.float32),
+        vectorizer.get_vocabulary(),
+    )

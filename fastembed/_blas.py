@@ -30,9 +30,11 @@ def _candidate_libraries():
     import numpy
 
     here = os.path.dirname(numpy.__file__)
-    patterns = [os.path.join(here, os.pardir, "numpy.libs", "*openblas*"),
-                os.path.join(here, ".dylibs", "*openblas*"),
-                os.path.join(here, "*openblas*")]
+    patterns = [
+        os.path.join(here, os.pardir, "numpy.libs", "*openblas*"),
+        os.path.join(here, ".dylibs", "*openblas*"),
+        os.path.join(here, "*openblas*"),
+    ]
     paths = [p for pattern in patterns for p in glob.glob(pattern)]
     try:
         with open("/proc/self/maps") as maps:  # whatever OpenBLAS this process has loaded

@@ -24,20 +24,58 @@ RATING_WORDS = [
     ["good", "enjoyable", "solid", "charming", "pleasant", "likeable"],
     ["excellent", "wonderful", "brilliant", "superb", "masterful", "amazing"],
 ]
-FILLER_WORDS = ["the", "movie", "film", "plot", "story", "actor", "actress", "scene", "director", "script",
-                "camera", "music", "ending", "character", "dialogue", "cast", "screen", "minutes", "sequel",
-                "audience", "was", "is", "and", "with", "a", "this", "it", "of", "quite", "really"]
+FILLER_WORDS = [
+    "the",
+    "movie",
+    "film",
+    "plot",
+    "story",
+    "actor",
+    "actress",
+    "scene",
+    "director",
+    "script",
+    "camera",
+    "music",
+    "ending",
+    "character",
+    "dialogue",
+    "cast",
+    "screen",
+    "minutes",
+    "sequel",
+    "audience",
+    "was",
+    "is",
+    "and",
+    "with",
+    "a",
+    "this",
+    "it",
+    "of",
+    "quite",
+    "really",
+]
 # (country, capital, the two ratings of the reviews that mention them). Each pair has its
 # own pair of ratings, unlike any sentiment word, so training gives it its own direction.
-PLANTED_PAIRS = [("france", "paris", (0, 2)), ("japan", "tokyo", (1, 3)), ("italy", "rome", (2, 4)),
-                 ("egypt", "cairo", (0, 3)), ("peru", "lima", (1, 4)), ("canada", "ottawa", (0, 4))]
+PLANTED_PAIRS = [
+    ("france", "paris", (0, 2)),
+    ("japan", "tokyo", (1, 3)),
+    ("italy", "rome", (2, 4)),
+    ("egypt", "cairo", (0, 3)),
+    ("peru", "lima", (1, 4)),
+    ("canada", "ottawa", (0, 4)),
+]
 _TEMPLATES = [
     "{filler} {sentiment} {filler} {sentiment} {filler}",
     "this {filler} was {sentiment} and {sentiment} {filler} {filler}",
     "{filler} {filler} {sentiment} {filler} {sentiment} {sentiment}",
 ]
-_PLACES = ["we saw it in {capital} {country}", "shot in {capital} the capital of {country}",
-           "a trip from {capital} across {country}"]
+_PLACES = [
+    "we saw it in {capital} {country}",
+    "shot in {capital} the capital of {country}",
+    "a trip from {capital} across {country}",
+]
 
 
 def make_demo_reviews(n_samples=5000, seed=0, pair_rate=0.4):

@@ -73,7 +73,8 @@ def encode_event(wall_time, step=0, file_version=None, scalars=None):
     if scalars:
         values = b"".join(
             _length_delimited(1, _length_delimited(1, tag.encode("utf-8")) + _field(2, 5, struct.pack("<f", value)))
-            for tag, value in scalars.items())
+            for tag, value in scalars.items()
+        )
         data += _length_delimited(5, values)
     return data
 
@@ -99,16 +100,16 @@ def read_records(path):
     while offset < len(data):
         if offset + 12 > len(data):
             raise ValueError("%s: record %d is truncated" % (path, len(records)))
-        length_bytes = data[offset:offset + 8]
+        length_bytes = data[offset : offset + 8]
         (length,) = struct.unpack("<Q", length_bytes)
-        (length_crc,) = struct.unpack("<I", data[offset + 8:offset + 12])
+        (length_crc,) = struct.unpack("<I", data[offset + 8 : offset + 12])
         if masked_crc32c(length_bytes) != length_crc:
             raise ValueError("%s: record %d has a bad length CRC" % (path, len(records)))
         end = offset + 12 + length
         if end + 4 > len(data):
             raise ValueError("%s: record %d is truncated" % (path, len(records)))
-        payload = data[offset + 12:end]
-        (payload_crc,) = struct.unpack("<I", data[end:end + 4])
+        payload = data[offset + 12 : end]
+        (payload_crc,) = struct.unpack("<I", data[end : end + 4])
         if masked_crc32c(payload) != payload_crc:
             raise ValueError("%s: record %d has a bad data CRC" % (path, len(records)))
         records.append(payload)
@@ -126,8 +127,9 @@ class EventFileWriter:
     def __init__(self, directory):
         os.makedirs(directory, exist_ok=True)
         now = time.time()
-        self.path = os.path.join(directory, "events.out.tfevents.%d.%s.%d.v2"
-                                 % (int(now), socket.gethostname(), os.getpid()))
+        self.path = os.path.join(
+            directory, "events.out.tfevents.%d.%s.%d.v2" % (int(now), socket.gethostname(), os.getpid())
+        )
         self._handle = open(self.path, "ab")
         self._append(encode_event(now, file_version="brain.Event:2"))
 

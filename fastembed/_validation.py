@@ -35,15 +35,15 @@ def as_table(weights, name="weights"):
 def as_writeable_table(weights, name="weights"):
     """Check that ``weights`` can be updated in place and return it."""
     if not isinstance(weights, np.ndarray):
-        raise TypeError("%s must be a NumPy array to be updated in place, got %s"
-                        % (name, type(weights).__name__))
+        raise TypeError("%s must be a NumPy array to be updated in place, got %s" % (name, type(weights).__name__))
     if weights.dtype not in FLOAT_DTYPES:
         raise TypeError("%s must be float32 or float64, got %s" % (name, weights.dtype))
     if weights.ndim != 2:
         raise ValueError("%s must be 2-D (num_rows, dim), got shape %s" % (name, weights.shape))
     if not weights.flags.c_contiguous:
-        raise ValueError("%s must be C-contiguous to be updated in place "
-                         "(use np.ascontiguousarray and keep that array)" % name)
+        raise ValueError(
+            "%s must be C-contiguous to be updated in place (use np.ascontiguousarray and keep that array)" % name
+        )
     if not weights.flags.writeable:
         raise ValueError("%s is read-only; in-place updates need a writeable array" % name)
     return weights
@@ -81,8 +81,7 @@ def as_ids(ids, name="ids"):
     if arr.dtype not in INDEX_DTYPES:
         if arr.dtype == np.uint64 and arr.size and int(arr.max()) > INT64_MAX:
             pos = np.unravel_index(int(arr.argmax()), arr.shape)
-            raise IndexError("%s: id %d at position %s does not fit in int64"
-                             % (name, int(arr.max()), pos))
+            raise IndexError("%s: id %d at position %s does not fit in int64" % (name, int(arr.max()), pos))
         arr = arr.astype(np.int64)
     # np.ascontiguousarray turns a 0-d array into shape (1,): a scalar id keeps shape ().
     return arr if arr.ndim == 0 else np.ascontiguousarray(arr)
@@ -100,10 +99,11 @@ def raise_bad_id(flat_ids, position, shape, num_rows, name="ids"):
     value = int(flat_ids[position])
     where = describe_position(position, shape)
     if num_rows is None:
-        raise IndexError("%s: id %d at position %s is negative; ids must be >= 0"
-                         % (name, value, where))
-    raise IndexError("%s: id %d at position %s is out of range for a table of %d rows "
-                     "(valid ids are 0..%d)" % (name, value, where, num_rows, num_rows - 1))
+        raise IndexError("%s: id %d at position %s is negative; ids must be >= 0" % (name, value, where))
+    raise IndexError(
+        "%s: id %d at position %s is out of range for a table of %d rows "
+        "(valid ids are 0..%d)" % (name, value, where, num_rows, num_rows - 1)
+    )
 
 
 def numpy_check_ids(flat_ids, lower, upper, num_threads=None):
@@ -149,8 +149,9 @@ def check_finite(flat_values, shape, name, finder, num_threads):
     """Raise ValueError naming the first NaN/inf of ``flat_values`` (found by ``finder``)."""
     position = finder(flat_values, num_threads)
     if position >= 0:
-        raise ValueError("%s contains %s at position %s" % (
-            name, flat_values[position], describe_position(position, shape)))
+        raise ValueError(
+            "%s contains %s at position %s" % (name, flat_values[position], describe_position(position, shape))
+        )
 
 
 def numpy_first_non_finite(flat_values, num_threads=None):
@@ -198,8 +199,9 @@ def as_offsets(offsets, n_ids):
     if arr.dtype.kind not in "iu":
         raise TypeError("offsets must be integers, got %s" % arr.dtype)
     if arr.ndim != 1 or arr.shape[0] < 1:
-        raise ValueError("offsets must be 1-D with n_bags + 1 entries (the last equal to "
-                         "len(ids)), got shape %s" % (arr.shape,))
+        raise ValueError(
+            "offsets must be 1-D with n_bags + 1 entries (the last equal to len(ids)), got shape %s" % (arr.shape,)
+        )
     arr = np.ascontiguousarray(arr, dtype=np.int64)
     if arr[0] != 0:
         raise ValueError("offsets must start at 0, got %d" % arr[0])
@@ -208,13 +210,13 @@ def as_offsets(offsets, n_ids):
     steps = np.diff(arr)
     if steps.size and steps.min() < 0:
         at = int(np.argmax(steps < 0))
-        raise ValueError("offsets must be non-decreasing: offsets[%d] = %d > offsets[%d] = %d"
-                         % (at, arr[at], at + 1, arr[at + 1]))
+        raise ValueError(
+            "offsets must be non-decreasing: offsets[%d] = %d > offsets[%d] = %d" % (at, arr[at], at + 1, arr[at + 1])
+        )
     return arr
 
 
-def prepare_bag(ids, offsets, mode, padding_idx, per_sample_weights, num_rows, dtype,
-                checker, finder, num_threads):
+def prepare_bag(ids, offsets, mode, padding_idx, per_sample_weights, num_rows, dtype, checker, finder, num_threads):
     """Validate the arguments of an embedding-bag op and describe its bags.
 
     Parameters
@@ -250,21 +252,20 @@ def prepare_bag(ids, offsets, mode, padding_idx, per_sample_weights, num_rows, d
             bag_offsets = None
     elif arr.ndim == 1:
         if offsets is None:
-            raise ValueError("1-D ids need offsets (n_bags + 1 bag boundaries); "
-                             "or pass 2-D (batch, seq) ids")
+            raise ValueError("1-D ids need offsets (n_bags + 1 bag boundaries); or pass 2-D (batch, seq) ids")
         bag_offsets = as_offsets(offsets, arr.shape[0])
         n_bags, seq = bag_offsets.shape[0] - 1, 0
     else:
-        raise ValueError("ids must be 2-D (batch, seq) or 1-D with offsets, got shape %s"
-                         % (arr.shape,))
+        raise ValueError("ids must be 2-D (batch, seq) or 1-D with offsets, got shape %s" % (arr.shape,))
     flat = arr.reshape(-1)
     max_id = check_ids(flat, arr.shape, num_rows, checker, num_threads)
     padding = normalize_padding_idx(padding_idx, num_rows)
     weights = None
     if per_sample_weights is not None:
         if mode != "sum":
-            raise ValueError("per_sample_weights is only supported with mode='sum' (as in "
-                             "PyTorch), got mode=%r" % (mode,))
+            raise ValueError(
+                "per_sample_weights is only supported with mode='sum' (as in PyTorch), got mode=%r" % (mode,)
+            )
         weights = as_float_like(per_sample_weights, dtype, arr.shape, "per_sample_weights")
         weights = weights.reshape(-1)
         check_finite(weights, arr.shape, "per_sample_weights", finder, num_threads)
@@ -274,8 +275,7 @@ def prepare_bag(ids, offsets, mode, padding_idx, per_sample_weights, num_rows, d
 def check_bag_grad(grad, n_bags, dim=None):
     """Check the gradient of an embedding-bag output: ``(n_bags, dim)``."""
     if grad.ndim != 2 or grad.shape[0] != n_bags:
-        raise ValueError("grad must have shape (n_bags, dim) = (%d, ...), got %s"
-                         % (n_bags, grad.shape))
+        raise ValueError("grad must have shape (n_bags, dim) = (%d, ...), got %s" % (n_bags, grad.shape))
     if dim is not None and grad.shape[1] != dim:
         raise ValueError("grad has %d columns but the table has dim %d" % (grad.shape[1], dim))
 
@@ -283,11 +283,9 @@ def check_bag_grad(grad, n_bags, dim=None):
 def check_same_table(table, grad_dtype, grad_dim, name="weights"):
     """The table and a gradient must agree on dtype and width."""
     if table.dtype != grad_dtype:
-        raise TypeError("%s is %s but the gradient is %s; use one float type"
-                        % (name, table.dtype, grad_dtype))
+        raise TypeError("%s is %s but the gradient is %s; use one float type" % (name, table.dtype, grad_dtype))
     if table.shape[1] != grad_dim:
-        raise ValueError("%s has dim %d but the gradient has %d columns"
-                         % (name, table.shape[1], grad_dim))
+        raise ValueError("%s has dim %d but the gradient has %d columns" % (name, table.shape[1], grad_dim))
 
 
 def check_sparse_rows(grad, table, increasing_checker, finder, num_threads):
@@ -299,8 +297,7 @@ def check_sparse_rows(grad, table, increasing_checker, finder, num_threads):
     from .sparse import SparseRows
 
     if not isinstance(grad, SparseRows):
-        raise TypeError("grad must be a SparseRows (from an *_backward op), got %s"
-                        % type(grad).__name__)
+        raise TypeError("grad must be a SparseRows (from an *_backward op), got %s" % type(grad).__name__)
     values = np.asarray(grad.values)
     indices = np.ascontiguousarray(grad.indices, dtype=np.int64)
     if values.ndim != 2 or values.shape[0] != indices.shape[0]:
@@ -311,16 +308,20 @@ def check_sparse_rows(grad, table, increasing_checker, finder, num_threads):
     if position >= 0:
         value = int(indices[position])
         if not 0 <= value < table.shape[0]:
-            raise IndexError("grad.indices[%d] = %d is out of range for a table of %d rows"
-                             % (position, value, table.shape[0]))
-        raise ValueError("grad.indices must be sorted and unique (found %d after %d at position "
-                         "%d); call grad.coalesce() first" % (value, int(indices[position - 1]), position))
+            raise IndexError(
+                "grad.indices[%d] = %d is out of range for a table of %d rows" % (position, value, table.shape[0])
+            )
+        raise ValueError(
+            "grad.indices must be sorted and unique (found %d after %d at position "
+            "%d); call grad.coalesce() first" % (value, int(indices[position - 1]), position)
+        )
     check_finite(values.reshape(-1), values.shape, "grad.values", finder, num_threads)
     return indices, values
 
 
-def prepare_bag_backward(grad, ids, offsets, mode, padding_idx, per_sample_weights, weights,
-                         num_rows, checker, finder, num_threads):
+def prepare_bag_backward(
+    grad, ids, offsets, mode, padding_idx, per_sample_weights, weights, num_rows, checker, finder, num_threads
+):
     """Validate the arguments of an embedding-bag backward op.
 
     Returns
@@ -338,8 +339,9 @@ def prepare_bag_backward(grad, ids, offsets, mode, padding_idx, per_sample_weigh
         num_rows = table.shape[0]
     elif num_rows is not None:
         num_rows = as_num_rows(num_rows)
-    bag = prepare_bag(ids, offsets, mode, padding_idx, per_sample_weights, num_rows, grad.dtype,
-                      checker, finder, num_threads)
+    bag = prepare_bag(
+        ids, offsets, mode, padding_idx, per_sample_weights, num_rows, grad.dtype, checker, finder, num_threads
+    )
     check_bag_grad(grad, bag.n_bags)
     if bag.mode == MODES["max"] and table is None:
         raise ValueError("mode='max' backward needs weights, to find where each maximum came from")
@@ -362,8 +364,7 @@ def prepare_lookup_backward(grad, ids, num_rows, checker, finder, num_threads):
     grad = as_grad(grad)
     ids = as_ids(ids)
     if grad.ndim != ids.ndim + 1 or grad.shape[:-1] != ids.shape:
-        raise ValueError("grad must have shape ids.shape + (dim,) = %s + (dim,), got %s"
-                         % (ids.shape, grad.shape))
+        raise ValueError("grad must have shape ids.shape + (dim,) = %s + (dim,), got %s" % (ids.shape, grad.shape))
     if num_rows is not None:
         num_rows = as_num_rows(num_rows)
     flat = ids.reshape(-1)
@@ -385,8 +386,10 @@ def check_squares(squares, values, finder, num_threads):
         squares = squares.values
     squares = np.asarray(squares)
     if squares.size != values.size or squares.dtype != values.dtype:
-        raise ValueError("squares must match the gradient's shape %s and dtype %s, got %s %s"
-                         % (values.shape, values.dtype, squares.shape, squares.dtype))
+        raise ValueError(
+            "squares must match the gradient's shape %s and dtype %s, got %s %s"
+            % (values.shape, values.dtype, squares.shape, squares.dtype)
+        )
     squares = np.ascontiguousarray(squares).reshape(values.shape)
     check_finite(squares.reshape(-1), squares.shape, "squares", finder, num_threads)
     if squares.size and squares.min() < 0:

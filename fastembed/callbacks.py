@@ -92,8 +92,11 @@ class CallbackList:
         """True when a callback overrides ``on_<kind>_batch_begin`` or ``..._end``."""
         names = ("on_%s_batch_begin" % kind, "on_%s_batch_end" % kind)
         # Looked up on the instance: a callback may hook batches only when configured to.
-        return any(getattr(getattr(callback, name), "__func__", None) is not getattr(Callback, name)
-                   for callback in self.callbacks for name in names)
+        return any(
+            getattr(getattr(callback, name), "__func__", None) is not getattr(Callback, name)
+            for callback in self.callbacks
+            for name in names
+        )
 
     def terminates_on_nan(self):
         """Does a callback (TerminateOnNaN) turn a non-finite loss into a clean stop?"""
@@ -155,8 +158,10 @@ class EarlyStopping(Callback):
     def on_epoch_end(self, epoch, logs=None):
         current = (logs or {}).get(self.monitor)
         if current is None:
-            raise KeyError("EarlyStopping monitors %r, which the logs do not have (available: %s)"
-                           % (self.monitor, sorted(logs or {})))
+            raise KeyError(
+                "EarlyStopping monitors %r, which the logs do not have (available: %s)"
+                % (self.monitor, sorted(logs or {}))
+            )
         if self._better(current, self.best):
             self.best, self.wait, self.best_epoch = current, 0, epoch
             if self.restore_best_weights:
@@ -190,8 +195,17 @@ class ModelCheckpoint(Callback):
         Keras' other choice (every N batches) is not supported.
     """
 
-    def __init__(self, filepath, monitor="val_loss", verbose=0, save_best_only=False, save_weights_only=False,
-                 mode="auto", save_freq="epoch", initial_value_threshold=None):
+    def __init__(
+        self,
+        filepath,
+        monitor="val_loss",
+        verbose=0,
+        save_best_only=False,
+        save_weights_only=False,
+        mode="auto",
+        save_freq="epoch",
+        initial_value_threshold=None,
+    ):
         super().__init__()
         if save_freq != "epoch":
             raise ValueError("ModelCheckpoint saves once per epoch (save_freq='epoch'), got %r" % (save_freq,))
@@ -209,8 +223,10 @@ class ModelCheckpoint(Callback):
         if self.save_best_only:
             current = logs.get(self.monitor)
             if current is None:
-                raise KeyError("ModelCheckpoint monitors %r, which the logs do not have (available: %s)"
-                               % (self.monitor, sorted(logs)))
+                raise KeyError(
+                    "ModelCheckpoint monitors %r, which the logs do not have (available: %s)"
+                    % (self.monitor, sorted(logs))
+                )
             if not self._better(current, self.best):
                 return
             self.best = current
@@ -278,8 +294,12 @@ class LearningRateScheduler(Callback):
             new = self.schedule(epoch, lr)
         except TypeError:  # Keras also takes a one-argument schedule
             new = self.schedule(epoch)
-        if isinstance(new, bool) or not isinstance(new, (float, int, np.floating, np.integer)) \
-                or not math.isfinite(new) or new <= 0:
+        if (
+            isinstance(new, bool)
+            or not isinstance(new, (float, int, np.floating, np.integer))
+            or not math.isfinite(new)
+            or new <= 0
+        ):
             raise ValueError("the schedule returned %r for epoch %d: it must return a positive number" % (new, epoch))
         self.model.optimizer.learning_rate = float(new)
         if self.verbose:
@@ -295,8 +315,17 @@ class ReduceLROnPlateau(Callback):
     ``patience`` epochs, then wait ``cooldown`` epochs; never below ``min_lr`` (Keras'
     rule, ``min_delta`` 1e-4 by default). Logs ``learning_rate``."""
 
-    def __init__(self, monitor="val_loss", factor=0.1, patience=10, verbose=0, mode="auto", min_delta=1e-4,
-                 cooldown=0, min_lr=0.0):
+    def __init__(
+        self,
+        monitor="val_loss",
+        factor=0.1,
+        patience=10,
+        verbose=0,
+        mode="auto",
+        min_delta=1e-4,
+        cooldown=0,
+        min_lr=0.0,
+    ):
         super().__init__()
         if not 0 < factor < 1:
             raise ValueError("ReduceLROnPlateau needs 0 < factor < 1, got %r" % (factor,))
@@ -313,8 +342,10 @@ class ReduceLROnPlateau(Callback):
         logs["learning_rate"] = float(optimizer.learning_rate)
         current = logs.get(self.monitor)
         if current is None:
-            raise KeyError("ReduceLROnPlateau monitors %r, which the logs do not have (available: %s)"
-                           % (self.monitor, sorted(logs)))
+            raise KeyError(
+                "ReduceLROnPlateau monitors %r, which the logs do not have (available: %s)"
+                % (self.monitor, sorted(logs))
+            )
         if self.cooldown_counter > 0:
             self.cooldown_counter -= 1
             self.wait = 0
@@ -373,14 +404,26 @@ class TensorBoard(Callback):
     embeddings_metadata : list of str, optional
     """
 
-    def __init__(self, log_dir="logs", histogram_freq=0, write_graph=True, write_images=False, write_steps_per_second=False,
-                 update_freq="epoch", profile_batch=0, embeddings_freq=0, embeddings_metadata=None):
+    def __init__(
+        self,
+        log_dir="logs",
+        histogram_freq=0,
+        write_graph=True,
+        write_images=False,
+        write_steps_per_second=False,
+        update_freq="epoch",
+        profile_batch=0,
+        embeddings_freq=0,
+        embeddings_metadata=None,
+    ):
         super().__init__()
         if histogram_freq:
-            raise ValueError("TensorBoard(histogram_freq=%r): weight histograms are not supported; use 0"
-                             % (histogram_freq,))
-        if update_freq != "epoch" and (isinstance(update_freq, bool) or not isinstance(update_freq, int)
-                                       or update_freq < 1):
+            raise ValueError(
+                "TensorBoard(histogram_freq=%r): weight histograms are not supported; use 0" % (histogram_freq,)
+            )
+        if update_freq != "epoch" and (
+            isinstance(update_freq, bool) or not isinstance(update_freq, int) or update_freq < 1
+        ):
             raise ValueError("update_freq must be 'epoch' or a positive int, got %r" % (update_freq,))
         self.log_dir, self.update_freq = str(log_dir), update_freq
         self.embeddings_freq = int(embeddings_freq)
@@ -424,15 +467,17 @@ class TensorBoard(Callback):
         vectors = layer.get_weights()[0]
         tokens = self.embeddings_metadata
         if tokens is None:
-            vectorizer = next((l for l in self.model.layers if hasattr(l, "get_vocabulary")), None)
+            vectorizer = next((each for each in self.model.layers if hasattr(each, "get_vocabulary")), None)
             tokens = vectorizer.get_vocabulary() if vectorizer is not None else [str(i) for i in range(len(vectors))]
-        tokens = list(tokens)[:len(vectors)]
+        tokens = list(tokens)[: len(vectors)]
         tokens += [str(i) for i in range(len(tokens), len(vectors))]
         keyed = KeyedVectors(vectors, [t if t else "[PAD]" for t in tokens])
         keyed.save_projector(os.path.join(self.log_dir, layer.name), config=True)
         with atomic_write(os.path.join(self.log_dir, "projector_config.pbtxt"), "w", encoding="utf-8") as handle:
-            handle.write('embeddings {\n  tensor_name: "%s"\n  tensor_path: "%s/vecs.tsv"\n'
-                         '  metadata_path: "%s/meta.tsv"\n}\n' % (layer.name, layer.name, layer.name))
+            handle.write(
+                'embeddings {\n  tensor_name: "%s"\n  tensor_path: "%s/vecs.tsv"\n'
+                '  metadata_path: "%s/meta.tsv"\n}\n' % (layer.name, layer.name, layer.name)
+            )
 
     def on_train_end(self, logs=None):
         for writer in self._writers.values():

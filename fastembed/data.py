@@ -88,8 +88,9 @@ def _slices(tensors):
         if array.ndim == 0:
             raise ValueError("from_tensor_slices needs at least one dimension to slice, got a scalar")
         return array.shape[0], array.__getitem__
-    raise TypeError("from_tensor_slices takes arrays, lists, or tuples / dicts of them, got %s"
-                    % type(tensors).__name__)
+    raise TypeError(
+        "from_tensor_slices takes arrays, lists, or tuples / dicts of them, got %s" % type(tensors).__name__
+    )
 
 
 def _stack(values):
@@ -144,8 +145,10 @@ class Dataset:
     def from_generator(generator, args=()):
         """Elements from ``generator(*args)``, called again for every iteration."""
         if not callable(generator):
-            raise TypeError("from_generator takes a callable that returns an iterator (as tf.data), got %s"
-                            % type(generator).__name__)
+            raise TypeError(
+                "from_generator takes a callable that returns an iterator (as tf.data), got %s"
+                % type(generator).__name__
+            )
         return Dataset(lambda: (_to_numpy(e) for e in generator(*args)), UNKNOWN)
 
     @staticmethod
@@ -168,8 +171,9 @@ class Dataset:
 
     def __len__(self):
         if self._cardinality < 0:
-            raise TypeError("the length of this dataset is %s" % (
-                "infinite" if self._cardinality == INFINITE else "unknown"))
+            raise TypeError(
+                "the length of this dataset is %s" % ("infinite" if self._cardinality == INFINITE else "unknown")
+            )
         return self._cardinality
 
     def __repr__(self):
@@ -192,6 +196,7 @@ class Dataset:
                 if not chunk or (drop_remainder and len(chunk) < batch_size):
                     return
                 yield _stack(chunk)
+
         n = self._cardinality
         if n >= 0:
             n = n // batch_size if drop_remainder else -(-n // batch_size)
@@ -199,8 +204,9 @@ class Dataset:
 
     def unbatch(self):
         """The elements of every batch, one by one."""
-        return self._derived(lambda: (e for b in self for e in _unstack(b)), UNKNOWN
-                             if self._cardinality != INFINITE else INFINITE)
+        return self._derived(
+            lambda: (e for b in self for e in _unstack(b)), UNKNOWN if self._cardinality != INFINITE else INFINITE
+        )
 
     def map(self, map_func, num_parallel_calls=None, deterministic=None):
         """``map_func`` applied to every element (a tuple element is passed unpacked, as
@@ -210,14 +216,18 @@ class Dataset:
 
         def apply(element):
             return _to_numpy(map_func(*element) if isinstance(element, tuple) else map_func(element))
+
         return self._derived(lambda: (apply(e) for e in self), self._cardinality)
 
     def filter(self, predicate):
         """The elements for which ``predicate`` is true."""
+
         def keep(element):
             return bool(predicate(*element) if isinstance(element, tuple) else predicate(element))
-        return self._derived(lambda: (e for e in self if keep(e)),
-                             INFINITE if self._cardinality == INFINITE else UNKNOWN)
+
+        return self._derived(
+            lambda: (e for e in self if keep(e)), INFINITE if self._cardinality == INFINITE else UNKNOWN
+        )
 
     def shuffle(self, buffer_size, seed=None, reshuffle_each_iteration=True):
         """Elements in a random order, drawn from a buffer of ``buffer_size`` (tf.data's
@@ -240,6 +250,7 @@ class Dataset:
             order = rng.permutation(len(buffer))
             for k in order:
                 yield buffer[k]
+
         return self._derived(make, self._cardinality)
 
     def take(self, count):
@@ -248,8 +259,9 @@ class Dataset:
         if count < 0:
             return self
         n = self._cardinality
-        return self._derived(lambda: itertools.islice(self, count),
-                             min(n, count) if n >= 0 else (count if n == INFINITE else UNKNOWN))
+        return self._derived(
+            lambda: itertools.islice(self, count), min(n, count) if n >= 0 else (count if n == INFINITE else UNKNOWN)
+        )
 
     def skip(self, count):
         """All but the first ``count`` elements."""
@@ -260,6 +272,7 @@ class Dataset:
     def repeat(self, count=None):
         """The dataset ``count`` times over (forever with None or -1)."""
         if count is None or count == -1:
+
             def forever():
                 while True:
                     empty = True
@@ -268,6 +281,7 @@ class Dataset:
                         yield element
                     if empty:
                         return
+
             return self._derived(forever, INFINITE if self._cardinality != 0 else 0)
         count = max(0, int(count))
         n = self._cardinality
@@ -291,6 +305,7 @@ class Dataset:
                 stored.append(element)
                 yield element
             complete.append(True)
+
         return self._derived(make, self._cardinality)
 
     def prefetch(self, buffer_size=AUTOTUNE):

@@ -20,8 +20,18 @@ LABEL_COLUMN_NAMES = ("label", "sentiment", "class", "category", "target", "labe
 _FASTTEXT_PREFIX = "__label__"
 
 
-def load_text_dataset(path, text_column=None, label_column=None, class_names=None, format="auto",
-                      validation_split=None, seed=None, shuffle=True, encoding="utf-8", errors="strict"):
+def load_text_dataset(
+    path,
+    text_column=None,
+    label_column=None,
+    class_names=None,
+    format="auto",
+    validation_split=None,
+    seed=None,
+    shuffle=True,
+    encoding="utf-8",
+    errors="strict",
+):
     """Load labelled texts from a class-folder tree, a CSV/TSV file or a fastText file.
 
     Parameters
@@ -76,14 +86,15 @@ def load_text_dataset(path, text_column=None, label_column=None, class_names=Non
         if kind == "fasttext":
             texts, raw_labels = _read_fasttext(content, path)
         else:
-            texts, raw_labels = _read_table(content, path, "\t" if kind == "tsv" else ",", text_column,
-                                            label_column)
+            texts, raw_labels = _read_table(content, path, "\t" if kind == "tsv" else ",", text_column, label_column)
         texts, raw_labels, classes = _select_classes(texts, raw_labels, class_names, path)
     index = {name: i for i, name in enumerate(classes)}
     labels = np.fromiter((index[label] for label in raw_labels), dtype=np.int64, count=len(raw_labels))
     if len(np.unique(labels)) < 2:
-        raise ValueError("%s holds a single class (%s): a classifier needs at least two"
-                         % (path, classes[labels[0]] if labels.size else "none"))
+        raise ValueError(
+            "%s holds a single class (%s): a classifier needs at least two"
+            % (path, classes[labels[0]] if labels.size else "none")
+        )
     rng = new_generator(seed)
     order = rng.permutation(len(texts)) if shuffle else np.arange(len(texts))
     if validation_split is None:
@@ -110,8 +121,14 @@ def split_dataset(dataset, validation_split, seed=None):
         raise ValueError("validation_split must be in (0, 1), got %r" % (validation_split,))
     labels = np.asarray(dataset.labels, dtype=np.int64)
     rng = new_generator(seed)
-    return _split(list(dataset.texts), labels, list(dataset.class_names), rng.permutation(len(labels)),
-                  float(validation_split), rng)
+    return _split(
+        list(dataset.texts),
+        labels,
+        list(dataset.class_names),
+        rng.permutation(len(labels)),
+        float(validation_split),
+        rng,
+    )
 
 
 def _split(texts, labels, classes, order, fraction, rng):
@@ -123,8 +140,10 @@ def _split(texts, labels, classes, order, fraction, rng):
         is_validation[members[: int(round(len(members) * fraction))]] = True
     train = order[~is_validation[order]]
     validation = order[is_validation[order]]
-    return (TextDataset([texts[i] for i in train], labels[train], classes),
-            TextDataset([texts[i] for i in validation], labels[validation], classes))
+    return (
+        TextDataset([texts[i] for i in train], labels[train], classes),
+        TextDataset([texts[i] for i in validation], labels[validation], classes),
+    )
 
 
 def _check_format(path, format):
@@ -152,8 +171,10 @@ def _sniff_file_format(path, content):
         raise ValueError("%s is empty" % path)
     if first.startswith(_FASTTEXT_PREFIX):
         return "fasttext"
-    raise ValueError("cannot tell the format of %s: name it .csv or .tsv, use the fastText "
-                     "'__label__<class> text' lines, or pass format=" % path)
+    raise ValueError(
+        "cannot tell the format of %s: name it .csv or .tsv, use the fastText "
+        "'__label__<class> text' lines, or pass format=" % path
+    )
 
 
 def _decode(path, encoding, errors):
@@ -165,8 +186,10 @@ def _decode(path, encoding, errors):
         return text[1:] if text.startswith("\ufeff") else text
     except UnicodeDecodeError as exc:
         line = data.count(b"\n", 0, exc.start) + 1
-        raise ValueError("%s, line %d: bytes %r are not valid %s (pass encoding='cp1252' or errors='replace' "
-                         "for such files)" % (path, line, data[exc.start:exc.end], encoding)) from None
+        raise ValueError(
+            "%s, line %d: bytes %r are not valid %s (pass encoding='cp1252' or errors='replace' "
+            "for such files)" % (path, line, data[exc.start : exc.end], encoding)
+        ) from None
     except LookupError:
         raise ValueError("unknown encoding %r" % encoding) from None
 
@@ -207,14 +230,15 @@ def _read_fasttext(content, path):
         if not line.strip():
             continue
         match = _ASCII_WHITESPACE.search(line)
-        head, text = (line[:match.start()], line[match.end():]) if match else (line, "")
+        head, text = (line[: match.start()], line[match.end() :]) if match else (line, "")
         if not head.startswith(_FASTTEXT_PREFIX) or head == _FASTTEXT_PREFIX:
             raise ValueError("%s, line %d: expected '__label__<class> text'" % (path, number))
         if text.startswith(_FASTTEXT_PREFIX):
-            raise ValueError("%s, line %d: several labels on one line (multi-label data) are not supported"
-                             % (path, number))
+            raise ValueError(
+                "%s, line %d: several labels on one line (multi-label data) are not supported" % (path, number)
+            )
         texts.append(text)
-        labels.append(head[len(_FASTTEXT_PREFIX):])
+        labels.append(head[len(_FASTTEXT_PREFIX) :])
     if not texts:
         raise ValueError("%s is empty" % path)
     return texts, labels
@@ -229,8 +253,7 @@ def _find_column(header, wanted, candidates, what, path):
     for candidate in candidates:
         if candidate in lowered:
             return lowered.index(candidate)
-    raise ValueError("%s: no %s column found among %s; name it with %s_column="
-                     % (path, what, header, what))
+    raise ValueError("%s: no %s column found among %s; name it with %s_column=" % (path, what, header, what))
 
 
 def _read_table(content, path, delimiter, text_column, label_column):
@@ -247,8 +270,9 @@ def _read_table(content, path, delimiter, text_column, label_column):
             if not row:
                 continue
             if len(row) != len(header):
-                raise ValueError("%s, line %d: %d fields, the header has %d"
-                                 % (path, reader.line_num, len(row), len(header)))
+                raise ValueError(
+                    "%s, line %d: %d fields, the header has %d" % (path, reader.line_num, len(row), len(header))
+                )
             texts.append(row[text_index])
             labels.append(row[label_index].strip())
     except csv.Error as exc:

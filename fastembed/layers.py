@@ -100,16 +100,19 @@ class Layer:
         for target, value, name in zip(current, weights, self.weight_names):
             value = np.asarray(value)
             if value.shape != target.shape:
-                raise ValueError("layer %s: %s must have shape %s, got %s"
-                                 % (self.name, name, target.shape, value.shape))
+                raise ValueError(
+                    "layer %s: %s must have shape %s, got %s" % (self.name, name, target.shape, value.shape)
+                )
             if value.dtype.kind not in "fiu":
                 raise TypeError("layer %s: %s must be numbers, got %s" % (self.name, name, value.dtype))
             # Checked after the cast: 1e300 is finite in float64 but inf in float32.
             with np.errstate(over="ignore"):
                 value = value.astype(target.dtype, copy=False)
             if not np.all(np.isfinite(value)):
-                raise ValueError("layer %s: %s contains NaN or infinity (or values too large for %s)"
-                                 % (self.name, name, target.dtype))
+                raise ValueError(
+                    "layer %s: %s contains NaN or infinity (or values too large for %s)"
+                    % (self.name, name, target.dtype)
+                )
             checked.append(value)
         for target, value in zip(current, checked):  # all checked first: all or nothing
             np.copyto(target, value)
@@ -178,12 +181,21 @@ class Embedding(Layer):
 
     weight_names = ("embeddings",)
 
-    def __init__(self, input_dim, output_dim, embeddings_initializer="uniform", embeddings_regularizer=None,
-                 mask_zero=False, weights=None, trainable=True, name=None, input_length=None):
+    def __init__(
+        self,
+        input_dim,
+        output_dim,
+        embeddings_initializer="uniform",
+        embeddings_regularizer=None,
+        mask_zero=False,
+        weights=None,
+        trainable=True,
+        name=None,
+        input_length=None,
+    ):
         super().__init__(name, trainable)
         if int(input_dim) < 1 or int(output_dim) < 1:
-            raise ValueError("Embedding needs input_dim >= 1 and output_dim >= 1, got %r, %r"
-                             % (input_dim, output_dim))
+            raise ValueError("Embedding needs input_dim >= 1 and output_dim >= 1, got %r, %r" % (input_dim, output_dim))
         self.input_dim, self.output_dim = int(input_dim), int(output_dim)
         self.embeddings_initializer = initializers.get(embeddings_initializer)
         self.embeddings_regularizer = regularizers.get(embeddings_regularizer)
@@ -248,10 +260,15 @@ class Embedding(Layer):
         return EmbeddingBag._sharing(self, mode)
 
     def get_config(self):
-        return dict(super().get_config(), input_dim=self.input_dim, output_dim=self.output_dim,
-                    embeddings_initializer=initializers.serialize(self.embeddings_initializer),
-                    embeddings_regularizer=regularizers.serialize(self.embeddings_regularizer),
-                    mask_zero=self.mask_zero, input_length=self.input_length)
+        return dict(
+            super().get_config(),
+            input_dim=self.input_dim,
+            output_dim=self.output_dim,
+            embeddings_initializer=initializers.serialize(self.embeddings_initializer),
+            embeddings_regularizer=regularizers.serialize(self.embeddings_regularizer),
+            mask_zero=self.mask_zero,
+            input_length=self.input_length,
+        )
 
 
 class EmbeddingBag(Layer):
@@ -275,12 +292,23 @@ class EmbeddingBag(Layer):
 
     weight_names = ("embeddings",)
 
-    def __init__(self, input_dim, output_dim, mode="mean", padding_idx=None, embeddings_initializer="uniform",
-                 embeddings_regularizer=None, weights=None, trainable=True, name=None):
+    def __init__(
+        self,
+        input_dim,
+        output_dim,
+        mode="mean",
+        padding_idx=None,
+        embeddings_initializer="uniform",
+        embeddings_regularizer=None,
+        weights=None,
+        trainable=True,
+        name=None,
+    ):
         super().__init__(name, trainable)
         if int(input_dim) < 1 or int(output_dim) < 1:
-            raise ValueError("EmbeddingBag needs input_dim >= 1 and output_dim >= 1, got %r, %r"
-                             % (input_dim, output_dim))
+            raise ValueError(
+                "EmbeddingBag needs input_dim >= 1 and output_dim >= 1, got %r, %r" % (input_dim, output_dim)
+            )
         self.input_dim, self.output_dim = int(input_dim), int(output_dim)
         check_mode(mode)
         self.mode = mode
@@ -303,9 +331,15 @@ class EmbeddingBag(Layer):
         if mode == "max" and padding_idx is not None:
             warnings.warn(_MAX_POOLING_MASK_WARNING, stacklevel=4)
             padding_idx = None
-        bag = cls(embedding.input_dim, embedding.output_dim, mode=mode, padding_idx=padding_idx,
-                  embeddings_regularizer=embedding.embeddings_regularizer, trainable=embedding.trainable,
-                  name=embedding.name)
+        bag = cls(
+            embedding.input_dim,
+            embedding.output_dim,
+            mode=mode,
+            padding_idx=padding_idx,
+            embeddings_regularizer=embedding.embeddings_regularizer,
+            trainable=embedding.trainable,
+            name=embedding.name,
+        )
         bag.embeddings = embedding.embeddings
         Layer.build(bag, (None, None))
         return bag
@@ -335,8 +369,9 @@ class EmbeddingBag(Layer):
         return out
 
     def backward(self, grad):
-        self.sparse_grad = ops.embedding_bag_backward(grad, self._ids, self._offsets, mode=self.mode,
-                                                      padding_idx=self.padding_idx, weights=self.embeddings)
+        self.sparse_grad = ops.embedding_bag_backward(
+            grad, self._ids, self._offsets, mode=self.mode, padding_idx=self.padding_idx, weights=self.embeddings
+        )
         self.grads = []
         return None  # ids have no gradient
 
@@ -344,9 +379,15 @@ class EmbeddingBag(Layer):
         """Backward pass and optimizer step of the table: one fused kernel for lazy rules
         without per-occurrence squares, else the gradient, its squares and the rule."""
         if optimizer.lazy_embeddings and not optimizer.occurrence_squares:
-            ops.embedding_bag_backward_update(self.embeddings, grad, self._ids, self._offsets, mode=self.mode,
-                                              padding_idx=self.padding_idx,
-                                              optimizer=optimizer.sparse_rule(key, self.weight_decay))
+            ops.embedding_bag_backward_update(
+                self.embeddings,
+                grad,
+                self._ids,
+                self._offsets,
+                mode=self.mode,
+                padding_idx=self.padding_idx,
+                optimizer=optimizer.sparse_rule(key, self.weight_decay),
+            )
             return
         self.backward(grad)
         squares = self._occurrence_squares(grad) if optimizer.occurrence_squares else None
@@ -361,15 +402,19 @@ class EmbeddingBag(Layer):
         if self.mode == "mean":
             ids = np.asarray(self._ids)  # flat values when ragged (forward keeps them so)
             if self._offsets is None:
-                counts = (np.full(ids.shape[0], ids.shape[1]) if self.padding_idx is None
-                          else np.count_nonzero(ids != self.padding_idx, axis=1))
+                counts = (
+                    np.full(ids.shape[0], ids.shape[1])
+                    if self.padding_idx is None
+                    else np.count_nonzero(ids != self.padding_idx, axis=1)
+                )
             else:
                 lengths = np.diff(self._offsets)
                 kept = (ids != self.padding_idx) if self.padding_idx is not None else np.ones(ids.shape, bool)
                 counts = np.bincount(np.repeat(np.arange(lengths.size), lengths)[kept], minlength=lengths.size)
             squared = squared / np.maximum(counts, 1).astype(squared.dtype)[:, None]
-        return ops.embedding_bag_backward(squared, self._ids, self._offsets, mode=self.mode,
-                                          padding_idx=self.padding_idx, weights=self.embeddings)
+        return ops.embedding_bag_backward(
+            squared, self._ids, self._offsets, mode=self.mode, padding_idx=self.padding_idx, weights=self.embeddings
+        )
 
     def __call__(self, inputs, mask=None):
         if not self.built:
@@ -379,10 +424,15 @@ class EmbeddingBag(Layer):
         return self.forward(inputs, mask=mask, training=False)
 
     def get_config(self):
-        return dict(super().get_config(), input_dim=self.input_dim, output_dim=self.output_dim, mode=self.mode,
-                    padding_idx=self.padding_idx,
-                    embeddings_initializer=initializers.serialize(self.embeddings_initializer),
-                    embeddings_regularizer=regularizers.serialize(self.embeddings_regularizer))
+        return dict(
+            super().get_config(),
+            input_dim=self.input_dim,
+            output_dim=self.output_dim,
+            mode=self.mode,
+            padding_idx=self.padding_idx,
+            embeddings_initializer=initializers.serialize(self.embeddings_initializer),
+            embeddings_regularizer=regularizers.serialize(self.embeddings_regularizer),
+        )
 
 
 class _GlobalPooling1D(Layer):
@@ -427,7 +477,8 @@ class GlobalAveragePooling1D(_GlobalPooling1D):
 
 _MAX_POOLING_MASK_WARNING = (
     "GlobalMaxPooling1D does not support masking, as in Keras: the padding steps of a mask_zero Embedding take "
-    "part in the max. Use EmbeddingBag(mode='max', padding_idx=0) to leave them out.")
+    "part in the max. Use EmbeddingBag(mode='max', padding_idx=0) to leave them out."
+)
 
 
 class GlobalMaxPooling1D(_GlobalPooling1D):
@@ -478,8 +529,17 @@ class Dense(Layer):
     kernel_regularizer : None, 'l2' or regularizers.l2(value)
     """
 
-    def __init__(self, units, activation=None, use_bias=True, kernel_initializer="glorot_uniform",
-                 bias_initializer="zeros", kernel_regularizer=None, trainable=True, name=None):
+    def __init__(
+        self,
+        units,
+        activation=None,
+        use_bias=True,
+        kernel_initializer="glorot_uniform",
+        bias_initializer="zeros",
+        kernel_regularizer=None,
+        trainable=True,
+        name=None,
+    ):
         super().__init__(name, trainable)
         if int(units) < 1:
             raise ValueError("Dense needs units >= 1, got %r" % (units,))
@@ -511,8 +571,9 @@ class Dense(Layer):
     def forward(self, inputs, mask=None, training=False, apply_activation=True):
         x = np.asarray(inputs)
         if x.shape[-1] != self.kernel.shape[0]:
-            raise ValueError("Dense %s expects %d input features, got shape %s"
-                             % (self.name, self.kernel.shape[0], x.shape))
+            raise ValueError(
+                "Dense %s expects %d input features, got shape %s" % (self.name, self.kernel.shape[0], x.shape)
+            )
         z = x @ self.kernel
         if self.use_bias:
             z += self.bias
@@ -540,10 +601,15 @@ class Dense(Layer):
         return float(self.kernel_regularizer.l2 * np.square(self.kernel, dtype=np.float64).sum())
 
     def get_config(self):
-        return dict(super().get_config(), units=self.units, activation=activations_module.serialize(self.activation),
-                    use_bias=self.use_bias, kernel_initializer=initializers.serialize(self.kernel_initializer),
-                    bias_initializer=initializers.serialize(self.bias_initializer),
-                    kernel_regularizer=regularizers.serialize(self.kernel_regularizer))
+        return dict(
+            super().get_config(),
+            units=self.units,
+            activation=activations_module.serialize(self.activation),
+            use_bias=self.use_bias,
+            kernel_initializer=initializers.serialize(self.kernel_initializer),
+            bias_initializer=initializers.serialize(self.bias_initializer),
+            kernel_regularizer=regularizers.serialize(self.kernel_regularizer),
+        )
 
 
 class Dropout(Layer):
@@ -625,8 +691,20 @@ class Flatten(Layer):
 # import sits here, after Layer exists, because that module subclasses it.
 from .text.layer import TextVectorization  # noqa: E402
 
-LAYER_CLASSES = {cls.__name__: cls for cls in (Embedding, EmbeddingBag, GlobalAveragePooling1D, GlobalMaxPooling1D,
-                                                Dense, Dropout, Activation, Flatten, TextVectorization)}
+LAYER_CLASSES = {
+    cls.__name__: cls
+    for cls in (
+        Embedding,
+        EmbeddingBag,
+        GlobalAveragePooling1D,
+        GlobalMaxPooling1D,
+        Dense,
+        Dropout,
+        Activation,
+        Flatten,
+        TextVectorization,
+    )
+}
 
 
 def deserialize(description):

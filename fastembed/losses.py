@@ -27,8 +27,10 @@ def _as_columns(y_true, output_dim, name):
     if y_true.ndim == 1:
         y_true = y_true[:, None]
     if y_true.ndim != 2 or y_true.shape[1] != output_dim:
-        raise ValueError("%s: labels have %d columns but the model outputs %d"
-                         % (name, y_true.shape[1] if y_true.ndim == 2 else -1, output_dim))
+        raise ValueError(
+            "%s: labels have %d columns but the model outputs %d"
+            % (name, y_true.shape[1] if y_true.ndim == 2 else -1, output_dim)
+        )
     return y_true
 
 
@@ -98,8 +100,9 @@ class BinaryCrossentropy(Loss):
     def check_targets(self, y_true, output_dim):
         y_true = _as_columns(y_true, output_dim, self.name)
         if y_true.size and (y_true.min() < 0 or y_true.max() > 1):
-            raise ValueError("binary_crossentropy needs labels in [0, 1], got values in [%g, %g]"
-                             % (y_true.min(), y_true.max()))
+            raise ValueError(
+                "binary_crossentropy needs labels in [0, 1], got values in [%g, %g]" % (y_true.min(), y_true.max())
+            )
         return y_true
 
 
@@ -127,9 +130,10 @@ class CategoricalCrossentropy(Loss):
 
     def check_targets(self, y_true, output_dim):
         if y_true.ndim != 2 or y_true.shape[1] != output_dim:
-            raise ValueError("categorical_crossentropy needs one-hot labels of shape (n, %d), got %s; "
-                             "use sparse_categorical_crossentropy for integer labels"
-                             % (output_dim, y_true.shape))
+            raise ValueError(
+                "categorical_crossentropy needs one-hot labels of shape (n, %d), got %s; "
+                "use sparse_categorical_crossentropy for integer labels" % (output_dim, y_true.shape)
+            )
         return y_true
 
 
@@ -160,14 +164,16 @@ class SparseCategoricalCrossentropy(Loss):
         if y_true.ndim == 2 and y_true.shape[1] == 1:
             y_true = y_true[:, 0]
         if y_true.ndim != 1:
-            raise ValueError("sparse_categorical_crossentropy needs integer class labels of shape (n,), "
-                             "got %s" % (y_true.shape,))
+            raise ValueError(
+                "sparse_categorical_crossentropy needs integer class labels of shape (n,), got %s" % (y_true.shape,)
+            )
         if y_true.size and not np.all(y_true == np.round(y_true)):
             raise ValueError("sparse_categorical_crossentropy needs integer class labels")
         labels = y_true.astype(np.int64)
         if labels.size and (labels.min() < 0 or labels.max() >= output_dim):
-            raise ValueError("class labels must lie in [0, %d), got values in [%d, %d]"
-                             % (output_dim, labels.min(), labels.max()))
+            raise ValueError(
+                "class labels must lie in [0, %d), got values in [%d, %d]" % (output_dim, labels.min(), labels.max())
+            )
         return labels
 
 

@@ -30,8 +30,7 @@ from ._validation import (
     prepare_lookup_backward,
 )
 from .sparse import SparseRows
-from .sparse_optim import (SparseAdagrad, SparseAdam, SparseOptimizer, SparseRMSprop, SparseRowwiseAdagrad,
-                           SparseSGD)
+from .sparse_optim import SparseAdagrad, SparseAdam, SparseOptimizer, SparseRMSprop, SparseRowwiseAdagrad, SparseSGD
 
 if COMPILED:
     from ._kernels import _backward, _forward, _optim, _parallel
@@ -56,17 +55,30 @@ __all__ = [
 MODE_MAX = MODES["max"]
 MODE_SUM = MODES["sum"]
 
+
 def _check_optimizer(optimizer):
     if not isinstance(optimizer, SparseOptimizer):
-        raise TypeError("optimizer must be a fastembed sparse optimizer (SparseSGD, SparseAdagrad, "
-                        "SparseRowwiseAdagrad, SparseRMSprop or SparseAdam), got %r" % (optimizer,))
+        raise TypeError(
+            "optimizer must be a fastembed sparse optimizer (SparseSGD, SparseAdagrad, "
+            "SparseRowwiseAdagrad, SparseRMSprop or SparseAdam), got %r" % (optimizer,)
+        )
 
 
 # The kernels check id ranges in the pass that reads the ids, so the ops hand
 # `checker=None` to the shared validation and only scan again to name a bad id.
 def _prepare(ids, offsets, mode, padding_idx, per_sample_weights, num_rows, dtype, num_threads):
-    return prepare_bag(ids, offsets, mode, padding_idx, per_sample_weights, num_rows, dtype,
-                       None, _parallel.first_non_finite, num_threads)
+    return prepare_bag(
+        ids,
+        offsets,
+        mode,
+        padding_idx,
+        per_sample_weights,
+        num_rows,
+        dtype,
+        None,
+        _parallel.first_non_finite,
+        num_threads,
+    )
 
 
 def _raise_invalid_ids(flat_ids, shape, num_rows, num_threads):
@@ -135,12 +147,23 @@ def embedding_bag(weights, ids, offsets=None, mode="mean", padding_idx=None, per
     if not COMPILED:
         return reference.embedding_bag(weights, ids, offsets, mode, padding_idx, per_sample_weights)
     table = as_table(weights)
-    bag = _prepare(ids, offsets, mode, padding_idx, per_sample_weights, table.shape[0], table.dtype,
-                   threads_for(np.size(ids)))
+    bag = _prepare(
+        ids, offsets, mode, padding_idx, per_sample_weights, table.shape[0], table.dtype, threads_for(np.size(ids))
+    )
     num_threads = threads_for(bag.flat_ids.shape[0] * table.shape[1])
     out = np.empty((bag.n_bags, table.shape[1]), dtype=table.dtype)
-    if _forward.embedding_bag(table, bag.flat_ids, bag.seq, bag.offsets, bag.mode, bag.padding_idx,
-                              bag.per_sample_weights, out, None, num_threads):
+    if _forward.embedding_bag(
+        table,
+        bag.flat_ids,
+        bag.seq,
+        bag.offsets,
+        bag.mode,
+        bag.padding_idx,
+        bag.per_sample_weights,
+        out,
+        None,
+        num_threads,
+    ):
         _raise_invalid_ids(bag.flat_ids, bag.shape, table.shape[0], num_threads)
     return out
 
@@ -149,16 +172,18 @@ def _max_positions(table, bag, num_threads):
     """Re-run the max forward to find, per bag and dimension, which entry was the max."""
     scratch = np.empty((bag.n_bags, table.shape[1]), dtype=table.dtype)
     argpos = np.empty((bag.n_bags, table.shape[1]), dtype=np.int64)
-    if _forward.embedding_bag(table, bag.flat_ids, bag.seq, bag.offsets, MODE_MAX, bag.padding_idx,
-                              None, scratch, argpos, num_threads):
+    if _forward.embedding_bag(
+        table, bag.flat_ids, bag.seq, bag.offsets, MODE_MAX, bag.padding_idx, None, scratch, argpos, num_threads
+    ):
         _raise_invalid_ids(bag.flat_ids, bag.shape, table.shape[0], num_threads)
     return argpos
 
 
 def _group(flat_ids, shape, n_bags, seq, offsets, padding_idx, num_rows, need_positions, num_threads):
     """Sort the entries of every bag by id (checking ids on the way)."""
-    n_invalid, grouping = _backward.group_by_id(flat_ids, n_bags, seq, offsets, padding_idx,
-                                                id_upper_bound(num_rows), need_positions, num_threads)
+    n_invalid, grouping = _backward.group_by_id(
+        flat_ids, n_bags, seq, offsets, padding_idx, id_upper_bound(num_rows), need_positions, num_threads
+    )
     if n_invalid:
         _raise_invalid_ids(flat_ids, shape, num_rows, num_threads)
     return grouping
@@ -166,12 +191,22 @@ def _group(flat_ids, shape, n_bags, seq, offsets, padding_idx, num_rows, need_po
 
 def _group_bags(bag, num_rows, num_threads):
     need_positions = bag.mode == MODE_MAX or bag.per_sample_weights is not None
-    return _group(bag.flat_ids, bag.shape, bag.n_bags, bag.seq, bag.offsets, bag.padding_idx,
-                  num_rows, need_positions, num_threads)
+    return _group(
+        bag.flat_ids,
+        bag.shape,
+        bag.n_bags,
+        bag.seq,
+        bag.offsets,
+        bag.padding_idx,
+        num_rows,
+        need_positions,
+        num_threads,
+    )
 
 
-def embedding_bag_backward(grad, ids, offsets=None, mode="mean", padding_idx=None,
-                           per_sample_weights=None, weights=None, num_rows=None):
+def embedding_bag_backward(
+    grad, ids, offsets=None, mode="mean", padding_idx=None, per_sample_weights=None, weights=None, num_rows=None
+):
     """Gradient of :func:`embedding_bag` w.r.t. the table, one row per distinct id.
 
     Parameters
@@ -194,16 +229,26 @@ def embedding_bag_backward(grad, ids, offsets=None, mode="mean", padding_idx=Non
         any thread count.
     """
     if not COMPILED:
-        return reference.embedding_bag_backward(grad, ids, offsets, mode, padding_idx,
-                                                per_sample_weights, weights, num_rows)
+        return reference.embedding_bag_backward(
+            grad, ids, offsets, mode, padding_idx, per_sample_weights, weights, num_rows
+        )
     grad, bag, table, num_rows = prepare_bag_backward(
-        grad, ids, offsets, mode, padding_idx, per_sample_weights, weights, num_rows,
-        None, _parallel.first_non_finite, threads_for(np.size(grad)))
+        grad,
+        ids,
+        offsets,
+        mode,
+        padding_idx,
+        per_sample_weights,
+        weights,
+        num_rows,
+        None,
+        _parallel.first_non_finite,
+        threads_for(np.size(grad)),
+    )
     num_threads = threads_for(bag.flat_ids.shape[0] * grad.shape[1])
     grouping = _group_bags(bag, num_rows, num_threads)
     argpos = _max_positions(table, bag, num_threads) if bag.mode == MODE_MAX else None
-    indices, values = _backward.sparse_grad(grad, grouping, bag.mode, bag.per_sample_weights,
-                                            argpos, num_threads)
+    indices, values = _backward.sparse_grad(grad, grouping, bag.mode, bag.per_sample_weights, argpos, num_threads)
     return SparseRows(indices, values, num_rows)
 
 
@@ -223,8 +268,9 @@ def embedding_lookup_backward(grad, ids, num_rows=None):
     """
     if not COMPILED:
         return reference.embedding_lookup_backward(grad, ids, num_rows)
-    grad, flat, shape = prepare_lookup_backward(grad, ids, num_rows, None,
-                                                _parallel.first_non_finite, threads_for(np.size(grad)))
+    grad, flat, shape = prepare_lookup_backward(
+        grad, ids, num_rows, None, _parallel.first_non_finite, threads_for(np.size(grad))
+    )
     num_threads = threads_for(grad.size)
     # A lookup is a bag of one id per position, summed.
     grouping = _group(flat, shape, flat.shape[0], 1, None, -1, num_rows, False, num_threads)
@@ -254,17 +300,24 @@ def sparse_update(weights, grad, optimizer, squares=None):
     if not COMPILED:
         return reference.sparse_update(weights, grad, optimizer, squares)
     table = as_writeable_table(weights)
-    indices, values = check_sparse_rows(grad, table, _parallel.check_strictly_increasing,
-                                        _parallel.first_non_finite, threads_for(np.size(getattr(grad, "values", ()))))
+    indices, values = check_sparse_rows(
+        grad,
+        table,
+        _parallel.check_strictly_increasing,
+        _parallel.first_non_finite,
+        threads_for(np.size(getattr(grad, "values", ()))),
+    )
     squares = check_squares(squares, values, _parallel.first_non_finite, threads_for(values.size))
     num_threads = threads_for(values.size * 8)  # an update costs several operations per element
     params = optimizer.begin_step(table)
-    _optim.sparse_update(table, indices, values, optimizer.state1, optimizer.state2,
-                         optimizer.row_state, params, squares, num_threads)
+    _optim.sparse_update(
+        table, indices, values, optimizer.state1, optimizer.state2, optimizer.row_state, params, squares, num_threads
+    )
 
 
-def embedding_bag_backward_update(weights, grad, ids, offsets=None, mode="mean", padding_idx=None,
-                                  per_sample_weights=None, *, optimizer):
+def embedding_bag_backward_update(
+    weights, grad, ids, offsets=None, mode="mean", padding_idx=None, per_sample_weights=None, *, optimizer
+):
     """Fused :func:`embedding_bag_backward` + :func:`sparse_update`.
 
     Each distinct row's gradient is summed into a per-thread buffer and applied at once,
@@ -280,19 +333,40 @@ def embedding_bag_backward_update(weights, grad, ids, offsets=None, mode="mean",
     """
     _check_optimizer(optimizer)
     if not COMPILED:
-        return reference.embedding_bag_backward_update(weights, grad, ids, offsets, mode, padding_idx,
-                                                       per_sample_weights, optimizer=optimizer)
+        return reference.embedding_bag_backward_update(
+            weights, grad, ids, offsets, mode, padding_idx, per_sample_weights, optimizer=optimizer
+        )
     table = as_writeable_table(weights)
     grad, bag, _, num_rows = prepare_bag_backward(
-        grad, ids, offsets, mode, padding_idx, per_sample_weights, table, None,
-        None, _parallel.first_non_finite, threads_for(np.size(grad)))
+        grad,
+        ids,
+        offsets,
+        mode,
+        padding_idx,
+        per_sample_weights,
+        table,
+        None,
+        None,
+        _parallel.first_non_finite,
+        threads_for(np.size(grad)),
+    )
     num_threads = threads_for(bag.flat_ids.shape[0] * grad.shape[1])
     grouping = _group_bags(bag, num_rows, num_threads)
     argpos = _max_positions(table, bag, num_threads) if bag.mode == MODE_MAX else None
     params = optimizer.begin_step(table)
-    _backward.sparse_grad_update(table, grad, grouping, bag.mode, bag.per_sample_weights, argpos,
-                                 optimizer.state1, optimizer.state2, optimizer.row_state,
-                                 params, num_threads)
+    _backward.sparse_grad_update(
+        table,
+        grad,
+        grouping,
+        bag.mode,
+        bag.per_sample_weights,
+        argpos,
+        optimizer.state1,
+        optimizer.state2,
+        optimizer.row_state,
+        params,
+        num_threads,
+    )
 
 
 def embedding_lookup_backward_update(weights, grad, ids, *, optimizer):
@@ -309,14 +383,26 @@ def embedding_lookup_backward_update(weights, grad, ids, *, optimizer):
     if not COMPILED:
         return reference.embedding_lookup_backward_update(weights, grad, ids, optimizer=optimizer)
     table = as_writeable_table(weights)
-    grad, flat, shape = prepare_lookup_backward(grad, ids, table.shape[0], None,
-                                                _parallel.first_non_finite, threads_for(np.size(grad)))
+    grad, flat, shape = prepare_lookup_backward(
+        grad, ids, table.shape[0], None, _parallel.first_non_finite, threads_for(np.size(grad))
+    )
     check_same_table(table, grad.dtype, grad.shape[1])
     num_threads = threads_for(grad.size)
     grouping = _group(flat, shape, flat.shape[0], 1, None, -1, table.shape[0], False, num_threads)
     params = optimizer.begin_step(table)
-    _backward.sparse_grad_update(table, grad, grouping, MODE_SUM, None, None, optimizer.state1,
-                                 optimizer.state2, optimizer.row_state, params, num_threads)
+    _backward.sparse_grad_update(
+        table,
+        grad,
+        grouping,
+        MODE_SUM,
+        None,
+        None,
+        optimizer.state1,
+        optimizer.state2,
+        optimizer.row_state,
+        params,
+        num_threads,
+    )
 
 
 _ALL_ROWS = {}
@@ -352,10 +438,18 @@ def dense_update(weights, grad, optimizer, squares=None):
     if not COMPILED:
         return reference.dense_update(weights, grad, optimizer, squares)
     table, values = prepare_dense_update(weights, grad)
-    check_finite(values.reshape(-1), values.shape, "grad", _parallel.first_non_finite,
-                 threads_for(values.size))
+    check_finite(values.reshape(-1), values.shape, "grad", _parallel.first_non_finite, threads_for(values.size))
     squares = check_squares(squares, values, _parallel.first_non_finite, threads_for(values.size))
     num_threads = threads_for(values.size * 8)
     params = optimizer.begin_step(table)
-    _optim.sparse_update(table, _all_rows(table.shape[0]), values, optimizer.state1, optimizer.state2,
-                         optimizer.row_state, params, squares, num_threads)
+    _optim.sparse_update(
+        table,
+        _all_rows(table.shape[0]),
+        values,
+        optimizer.state1,
+        optimizer.state2,
+        optimizer.row_state,
+        params,
+        squares,
+        num_threads,
+    )

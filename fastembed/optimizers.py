@@ -24,8 +24,7 @@ import numpy as np
 
 from . import ops
 from ._registry import resolve, serialize  # noqa: F401  (serialize is part of the API)
-from .sparse_optim import (FixedHyperparameters, SparseAdagrad, SparseAdam, SparseRMSprop, SparseSGD,
-                           _check_number)
+from .sparse_optim import FixedHyperparameters, SparseAdagrad, SparseAdam, SparseRMSprop, SparseSGD, _check_number
 
 
 EMBEDDING_UPDATES = ("dense", "lazy")
@@ -54,8 +53,7 @@ class Optimizer(FixedHyperparameters):
     # expect, and so do the step count and the state.
     _MUTABLE = frozenset({"learning_rate", "iterations", "_rules"})
 
-    def __init__(self, learning_rate, embedding_updates="dense", repeated_ids="per_occurrence",
-                 lazy_embeddings=None):
+    def __init__(self, learning_rate, embedding_updates="dense", repeated_ids="per_occurrence", lazy_embeddings=None):
         self.learning_rate = _check_number("learning_rate", learning_rate, 0.0, low_open=True)
         if lazy_embeddings is not None:
             embedding_updates = "lazy" if lazy_embeddings else "dense"
@@ -88,8 +86,11 @@ class Optimizer(FixedHyperparameters):
 
     def get_config(self):
         """Return the constructor arguments (JSON-serialisable)."""
-        return {"learning_rate": self.learning_rate, "embedding_updates": self.embedding_updates,
-                "repeated_ids": self.repeated_ids}
+        return {
+            "learning_rate": self.learning_rate,
+            "embedding_updates": self.embedding_updates,
+            "repeated_ids": self.repeated_ids,
+        }
 
     def __repr__(self):
         return "%s(%s)" % (type(self).__name__, ", ".join("%s=%r" % kv for kv in self.get_config().items()))
@@ -180,8 +181,15 @@ class SGD(Optimizer):
     name = "sgd"
     sparse_class = SparseSGD
 
-    def __init__(self, learning_rate=0.01, momentum=0.0, nesterov=False, embedding_updates="dense",
-                 repeated_ids="per_occurrence", lazy_embeddings=None):
+    def __init__(
+        self,
+        learning_rate=0.01,
+        momentum=0.0,
+        nesterov=False,
+        embedding_updates="dense",
+        repeated_ids="per_occurrence",
+        lazy_embeddings=None,
+    ):
         super().__init__(learning_rate, embedding_updates, repeated_ids, lazy_embeddings)
         self.momentum = _check_number("momentum", momentum, 0.0)
         self.nesterov = bool(nesterov)
@@ -209,8 +217,15 @@ class Adagrad(Optimizer):
     name = "adagrad"
     sparse_class = SparseAdagrad
 
-    def __init__(self, learning_rate=0.001, initial_accumulator_value=0.1, epsilon=1e-7, embedding_updates="dense",
-                 repeated_ids="per_occurrence", lazy_embeddings=None):
+    def __init__(
+        self,
+        learning_rate=0.001,
+        initial_accumulator_value=0.1,
+        epsilon=1e-7,
+        embedding_updates="dense",
+        repeated_ids="per_occurrence",
+        lazy_embeddings=None,
+    ):
         super().__init__(learning_rate, embedding_updates, repeated_ids, lazy_embeddings)
         self.initial_accumulator_value = _check_number("initial_accumulator_value", initial_accumulator_value, 0.0)
         self.epsilon = _check_number("epsilon", epsilon, 0.0)
@@ -218,12 +233,16 @@ class Adagrad(Optimizer):
 
     def _sparse_kwargs(self):
         # Keras divides by sqrt(acc + epsilon).
-        return {"initial_accumulator_value": self.initial_accumulator_value, "epsilon": self.epsilon,
-                "epsilon_inside_sqrt": True}
+        return {
+            "initial_accumulator_value": self.initial_accumulator_value,
+            "epsilon": self.epsilon,
+            "epsilon_inside_sqrt": True,
+        }
 
     def get_config(self):
-        return dict(super().get_config(), initial_accumulator_value=self.initial_accumulator_value,
-                    epsilon=self.epsilon)
+        return dict(
+            super().get_config(), initial_accumulator_value=self.initial_accumulator_value, epsilon=self.epsilon
+        )
 
 
 class RMSprop(Optimizer):
@@ -241,8 +260,15 @@ class RMSprop(Optimizer):
     name = "rmsprop"
     sparse_class = SparseRMSprop
 
-    def __init__(self, learning_rate=0.001, rho=0.9, epsilon=1e-7, embedding_updates="dense",
-                 repeated_ids="per_occurrence", lazy_embeddings=None):
+    def __init__(
+        self,
+        learning_rate=0.001,
+        rho=0.9,
+        epsilon=1e-7,
+        embedding_updates="dense",
+        repeated_ids="per_occurrence",
+        lazy_embeddings=None,
+    ):
         super().__init__(learning_rate, embedding_updates, repeated_ids, lazy_embeddings)
         self.rho = _check_number("rho", rho, 0.0, 1.0, high_open=True)
         self.epsilon = _check_number("epsilon", epsilon, 0.0)
@@ -271,8 +297,16 @@ class Adam(Optimizer):
     name = "adam"
     sparse_class = SparseAdam
 
-    def __init__(self, learning_rate=0.001, beta_1=0.9, beta_2=0.999, epsilon=1e-7, embedding_updates="dense",
-                 repeated_ids="per_occurrence", lazy_embeddings=None):
+    def __init__(
+        self,
+        learning_rate=0.001,
+        beta_1=0.9,
+        beta_2=0.999,
+        epsilon=1e-7,
+        embedding_updates="dense",
+        repeated_ids="per_occurrence",
+        lazy_embeddings=None,
+    ):
         super().__init__(learning_rate, embedding_updates, repeated_ids, lazy_embeddings)
         self.beta_1 = _check_number("beta_1", beta_1, 0.0, 1.0, high_open=True)
         self.beta_2 = _check_number("beta_2", beta_2, 0.0, 1.0, high_open=True)

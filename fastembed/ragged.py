@@ -108,15 +108,15 @@ class Ragged:
             i = int(key) + n if key < 0 else int(key)
             if not 0 <= i < n:
                 raise IndexError("row %d is out of range for %d rows" % (key, n))
-            return self.values[self.offsets[i]:self.offsets[i + 1]]
+            return self.values[self.offsets[i] : self.offsets[i + 1]]
         if isinstance(key, (float, np.floating)):
             raise IndexError("rows are indexed by integers, got %r" % (key,))
         if isinstance(key, slice):
             start, stop, step = key.indices(len(self))
             if step == 1:
                 stop = max(start, stop)
-                offsets = self.offsets[start:stop + 1]
-                return Ragged._trusted(self.values[offsets[0]:offsets[-1]], offsets - offsets[0])
+                offsets = self.offsets[start : stop + 1]
+                return Ragged._trusted(self.values[offsets[0] : offsets[-1]], offsets - offsets[0])
             key = np.arange(start, stop, step)
         return self.take(key)
 
@@ -126,8 +126,7 @@ class Ragged:
         n = len(self)
         if index.dtype.kind == "b":
             if index.shape != (n,):
-                raise IndexError("a boolean mask must have one entry per row (%d), got shape %s"
-                                 % (n, index.shape))
+                raise IndexError("a boolean mask must have one entry per row (%d), got shape %s" % (n, index.shape))
             index = np.flatnonzero(index)
         elif index.size and index.dtype.kind not in "iu":
             raise IndexError("rows are indexed by integers or a boolean mask, got %s" % index.dtype)
@@ -144,7 +143,7 @@ class Ragged:
 
     def __iter__(self):
         for i in range(len(self)):
-            yield self.values[self.offsets[i]:self.offsets[i + 1]]
+            yield self.values[self.offsets[i] : self.offsets[i + 1]]
 
     def to_list(self):
         """list of lists of int (as ``tf.RaggedTensor.to_list``)."""

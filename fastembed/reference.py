@@ -40,8 +40,18 @@ def _numpy_increasing_check(indices, upper):
 
 
 def _prepare(ids, offsets, mode, padding_idx, per_sample_weights, num_rows, dtype):
-    return prepare_bag(ids, offsets, mode, padding_idx, per_sample_weights, num_rows, dtype,
-                       numpy_check_ids, numpy_first_non_finite, None)
+    return prepare_bag(
+        ids,
+        offsets,
+        mode,
+        padding_idx,
+        per_sample_weights,
+        num_rows,
+        dtype,
+        numpy_check_ids,
+        numpy_first_non_finite,
+        None,
+    )
 
 
 def _bag_offsets(bag):
@@ -129,19 +139,29 @@ def _bag_contributions(grad, bag, table):
     return bag.flat_ids[keep], contributions[keep]
 
 
-def embedding_bag_backward(grad, ids, offsets=None, mode="mean", padding_idx=None,
-                           per_sample_weights=None, weights=None, num_rows=None):
+def embedding_bag_backward(
+    grad, ids, offsets=None, mode="mean", padding_idx=None, per_sample_weights=None, weights=None, num_rows=None
+):
     """NumPy twin of :func:`fastembed.ops.embedding_bag_backward`."""
     grad, bag, table, num_rows = prepare_bag_backward(
-        grad, ids, offsets, mode, padding_idx, per_sample_weights, weights, num_rows,
-        numpy_check_ids, numpy_first_non_finite, None)
+        grad,
+        ids,
+        offsets,
+        mode,
+        padding_idx,
+        per_sample_weights,
+        weights,
+        num_rows,
+        numpy_check_ids,
+        numpy_first_non_finite,
+        None,
+    )
     return _sum_rows(*_bag_contributions(grad, bag, table), num_rows)
 
 
 def embedding_lookup_backward(grad, ids, num_rows=None):
     """NumPy twin of :func:`fastembed.ops.embedding_lookup_backward`."""
-    grad2d, flat, _ = prepare_lookup_backward(grad, ids, num_rows, numpy_check_ids,
-                                              numpy_first_non_finite, None)
+    grad2d, flat, _ = prepare_lookup_backward(grad, ids, num_rows, numpy_check_ids, numpy_first_non_finite, None)
     return _sum_rows(flat, grad2d, num_rows)
 
 
@@ -210,8 +230,9 @@ def sparse_update(weights, grad, optimizer, squares=None):
     _apply_rule(table, rows, values, optimizer, params, squares)
 
 
-def embedding_bag_backward_update(weights, grad, ids, offsets=None, mode="mean", padding_idx=None,
-                                  per_sample_weights=None, *, optimizer):
+def embedding_bag_backward_update(
+    weights, grad, ids, offsets=None, mode="mean", padding_idx=None, per_sample_weights=None, *, optimizer
+):
     """NumPy twin of :func:`fastembed.ops.embedding_bag_backward_update`."""
     table = as_writeable_table(weights)
     grads = embedding_bag_backward(grad, ids, offsets, mode, padding_idx, per_sample_weights, weights=table)
@@ -237,18 +258,21 @@ def dense_update(weights, grad, optimizer, squares=None):
     _apply_rule(table, np.arange(table.shape[0]), values, optimizer, params, squares)
 
 
-def top_k_similar(table, terms, k, *, inv_norms=None, n_positive=1, n_negative=0, cosmul=False,
-                  exclude=None, stop=None):
+def top_k_similar(
+    table, terms, k, *, inv_norms=None, n_positive=1, n_negative=0, cosmul=False, exclude=None, stop=None
+):
     """Twin of :func:`fastembed.search.top_k_similar`: every score at once, then a full sort."""
     table, terms, k, inv_norms, n_terms, exclude, stop = prepare_top_k(
-        table, terms, k, inv_norms, n_positive, n_negative, cosmul, exclude, stop)
+        table, terms, k, inv_norms, n_positive, n_negative, cosmul, exclude, stop
+    )
     n_queries = terms.shape[0] // n_terms
     # (n_queries * n_terms, stop) cosines: the temporary the kernel's blocks avoid.
     cosines = (terms @ table[:stop].T) * inv_norms[:stop]
     if cosmul:
         shifted = ((1 + cosines) / 2).reshape(n_queries, n_terms, stop)
-        scores = (np.prod(shifted[:, :n_positive], axis=1)
-                  / (np.prod(shifted[:, n_positive:], axis=1) + table.dtype.type(1e-6)))
+        scores = np.prod(shifted[:, :n_positive], axis=1) / (
+            np.prod(shifted[:, n_positive:], axis=1) + table.dtype.type(1e-6)
+        )
     else:
         scores = cosines
     scores = scores.astype(table.dtype)
@@ -265,6 +289,6 @@ def top_k_similar(table, terms, k, *, inv_norms=None, n_positive=1, n_negative=0
             rows = rows[scores[q, rows] >= kth_best]
         # Best first: higher score, then lower row (lexsort sorts by the last key first).
         order = rows[np.lexsort((rows, -scores[q, rows]))][:k]
-        out_scores[q, :order.size] = scores[q, order]
-        out_rows[q, :order.size] = order
+        out_scores[q, : order.size] = scores[q, order]
+        out_rows[q, : order.size] = order
     return out_scores, out_rows

@@ -31,8 +31,9 @@ BLOCK_ELEMENTS = 1 << 22
 MIN_ROWS_PER_WORKER = 4096
 
 
-def top_k_similar(table, terms, k, *, inv_norms=None, n_positive=1, n_negative=0, cosmul=False,
-                  exclude=None, stop=None):
+def top_k_similar(
+    table, terms, k, *, inv_norms=None, n_positive=1, n_negative=0, cosmul=False, exclude=None, stop=None
+):
     """The ``k`` best rows of ``table`` for each query, best first.
 
     Parameters
@@ -61,10 +62,20 @@ def top_k_similar(table, terms, k, *, inv_norms=None, n_positive=1, n_negative=0
         -1 (score -inf) where fewer than ``k`` rows are eligible.
     """
     table, terms, k, inv_norms, n_terms, exclude, stop = prepare_top_k(
-        table, terms, k, inv_norms, n_positive, n_negative, cosmul, exclude, stop)
+        table, terms, k, inv_norms, n_positive, n_negative, cosmul, exclude, stop
+    )
     if not COMPILED:
-        return reference.top_k_similar(table, terms, k, inv_norms=inv_norms, n_positive=n_positive,
-                                       n_negative=n_negative, cosmul=cosmul, exclude=exclude, stop=stop)
+        return reference.top_k_similar(
+            table,
+            terms,
+            k,
+            inv_norms=inv_norms,
+            n_positive=n_positive,
+            n_negative=n_negative,
+            cosmul=cosmul,
+            exclude=exclude,
+            stop=stop,
+        )
     n_queries = terms.shape[0] // n_terms
     # Whole queries per block, then as many table rows as the score budget allows. The
     # blocks are the same whatever the thread count (workers take whole blocks), so every
@@ -77,8 +88,9 @@ def top_k_similar(table, terms, k, *, inv_norms=None, n_positive=1, n_negative=0
     blocking = (queries_per_block, rows_per_block)
 
     def search_range(w):
-        return _search_rows(table, terms, k, inv_norms, n_positive, n_negative, cosmul, exclude,
-                            bounds[w], bounds[w + 1], blocking)
+        return _search_rows(
+            table, terms, k, inv_norms, n_positive, n_negative, cosmul, exclude, bounds[w], bounds[w + 1], blocking
+        )
 
     with single_threaded_blas():
         if workers == 1:
@@ -121,12 +133,21 @@ def _search_rows(table, terms, k, inv_norms, n_positive, n_negative, cosmul, exc
     dots = np.empty(queries_per_block * n_terms * max(1, min(rows_per_block, stop - start)), dtype=table.dtype)
     for q0 in range(0, n_queries, queries_per_block):
         q1 = min(n_queries, q0 + queries_per_block)
-        block_terms = terms[q0 * n_terms:q1 * n_terms]
+        block_terms = terms[q0 * n_terms : q1 * n_terms]
         for r0 in range(start, stop, rows_per_block):
             r1 = min(stop, r0 + rows_per_block)
-            block_dots = dots[:block_terms.shape[0] * (r1 - r0)].reshape(block_terms.shape[0], r1 - r0)
+            block_dots = dots[: block_terms.shape[0] * (r1 - r0)].reshape(block_terms.shape[0], r1 - r0)
             np.matmul(block_terms, table[r0:r1].T, out=block_dots)
-            _search.merge_top_k(block_dots, inv_norms[r0:r1], r0, n_positive, n_negative, cosmul,
-                                heap_scores[q0:q1], heap_rows[q0:q1], exclude[q0:q1])
+            _search.merge_top_k(
+                block_dots,
+                inv_norms[r0:r1],
+                r0,
+                n_positive,
+                n_negative,
+                cosmul,
+                heap_scores[q0:q1],
+                heap_rows[q0:q1],
+                exclude[q0:q1],
+            )
     _search.sort_top_k(heap_scores, heap_rows)
     return heap_scores, heap_rows

@@ -45,7 +45,11 @@ class SparseRows:
 
     def __repr__(self):
         return "SparseRows(n_rows=%d, dim=%d, num_rows=%s, dtype=%s)" % (
-            len(self), self.dim, self.num_rows, self.values.dtype)
+            len(self),
+            self.dim,
+            self.num_rows,
+            self.values.dtype,
+        )
 
     def coalesce(self):
         """Return an equivalent SparseRows with sorted, unique indices (duplicates summed).

@@ -48,8 +48,10 @@ class FixedHyperparameters:
     def __setattr__(self, name, value):
         if "_fixed" in self.__dict__:
             if name in self._fixed or name == "_fixed":
-                raise AttributeError("%s.%s is fixed at construction (the optimizer's state was built for "
-                                     "it); create a new optimizer instead" % (type(self).__name__, name))
+                raise AttributeError(
+                    "%s.%s is fixed at construction (the optimizer's state was built for "
+                    "it); create a new optimizer instead" % (type(self).__name__, name)
+                )
             if name in self._CHECKS:
                 value = _check_number(name, value, **self._CHECKS[name])
         object.__setattr__(self, name, value)
@@ -105,13 +107,17 @@ class SparseOptimizer(FixedHyperparameters):
             current = getattr(self, name)
             if current is None:
                 setattr(self, name, self._initial_state(name, expected, weights.dtype))
-            elif (current.shape != expected or current.dtype != weights.dtype
-                  or not current.flags.c_contiguous or not current.flags.writeable):
+            elif (
+                current.shape != expected
+                or current.dtype != weights.dtype
+                or not current.flags.c_contiguous
+                or not current.flags.writeable
+            ):
                 raise ValueError(
                     "%s state %s is a %s %s array, but the table is %s %s (state must match it "
                     "and be writeable and C-contiguous): use one optimizer object per table"
-                    % (type(self).__name__, name, current.dtype, current.shape,
-                       weights.dtype, weights.shape))
+                    % (type(self).__name__, name, current.dtype, current.shape, weights.dtype, weights.shape)
+                )
 
     def get_state(self):
         """Return the state as a dict of NumPy arrays (``iterations`` included).
@@ -139,8 +145,7 @@ class SparseOptimizer(FixedHyperparameters):
                 raise ValueError("%s state is missing %r" % (type(self).__name__, name))
             array = np.array(state[name], order="C", copy=True)
             if array.dtype not in FLOAT_DTYPES:
-                raise TypeError("optimizer state %s must be float32 or float64, got %s"
-                                % (name, array.dtype))
+                raise TypeError("optimizer state %s must be float32 or float64, got %s" % (name, array.dtype))
             arrays[name] = array
         self.iterations = int(state.get("iterations", 0))
         for name, array in arrays.items():
@@ -198,8 +203,7 @@ class SparseOptimizer(FixedHyperparameters):
 
     def get_config(self):
         """Return the constructor arguments as a dict (JSON-serialisable)."""
-        return {"learning_rate": self.learning_rate, "weight_decay": self.weight_decay,
-                "max_norm": self.max_norm}
+        return {"learning_rate": self.learning_rate, "weight_decay": self.weight_decay, "max_norm": self.max_norm}
 
     def __repr__(self):
         args = ", ".join("%s=%r" % item for item in self.get_config().items())
@@ -254,8 +258,15 @@ class SparseAdagrad(SparseOptimizer):
     rule_name = "adagrad"
     state_names = ("state1",)
 
-    def __init__(self, learning_rate=0.01, initial_accumulator_value=0.0, epsilon=1e-10,
-                 weight_decay=0.0, max_norm=None, epsilon_inside_sqrt=False):
+    def __init__(
+        self,
+        learning_rate=0.01,
+        initial_accumulator_value=0.0,
+        epsilon=1e-10,
+        weight_decay=0.0,
+        max_norm=None,
+        epsilon_inside_sqrt=False,
+    ):
         super().__init__(learning_rate, weight_decay, max_norm)
         self.initial_accumulator_value = _check_number("initial_accumulator_value", initial_accumulator_value, 0.0)
         self.epsilon = _check_number("epsilon", epsilon, 0.0)
@@ -270,8 +281,12 @@ class SparseAdagrad(SparseOptimizer):
 
     def get_config(self):
         """Return the constructor arguments as a dict (JSON-serialisable)."""
-        return dict(super().get_config(), initial_accumulator_value=self.initial_accumulator_value,
-                    epsilon=self.epsilon, epsilon_inside_sqrt=self.epsilon_inside_sqrt)
+        return dict(
+            super().get_config(),
+            initial_accumulator_value=self.initial_accumulator_value,
+            epsilon=self.epsilon,
+            epsilon_inside_sqrt=self.epsilon_inside_sqrt,
+        )
 
 
 class SparseRowwiseAdagrad(SparseAdagrad):
@@ -302,8 +317,9 @@ class SparseRMSprop(SparseOptimizer):
     rule_name = "rmsprop"
     state_names = ("state1",)
 
-    def __init__(self, learning_rate=1e-3, rho=0.9, epsilon=1e-7, weight_decay=0.0, max_norm=None,
-                 epsilon_inside_sqrt=False):
+    def __init__(
+        self, learning_rate=1e-3, rho=0.9, epsilon=1e-7, weight_decay=0.0, max_norm=None, epsilon_inside_sqrt=False
+    ):
         super().__init__(learning_rate, weight_decay, max_norm)
         self.rho = _check_number("rho", rho, 0.0, 1.0, high_open=True)
         self.epsilon = _check_number("epsilon", epsilon, 0.0)
@@ -315,8 +331,9 @@ class SparseRMSprop(SparseOptimizer):
 
     def get_config(self):
         """Return the constructor arguments as a dict (JSON-serialisable)."""
-        return dict(super().get_config(), rho=self.rho, epsilon=self.epsilon,
-                    epsilon_inside_sqrt=self.epsilon_inside_sqrt)
+        return dict(
+            super().get_config(), rho=self.rho, epsilon=self.epsilon, epsilon_inside_sqrt=self.epsilon_inside_sqrt
+        )
 
 
 class SparseAdam(SparseOptimizer):
@@ -337,8 +354,7 @@ class SparseAdam(SparseOptimizer):
     rule_name = "adam"
     state_names = ("state1", "state2")
 
-    def __init__(self, learning_rate=1e-3, beta_1=0.9, beta_2=0.999, epsilon=1e-8,
-                 weight_decay=0.0, max_norm=None):
+    def __init__(self, learning_rate=1e-3, beta_1=0.9, beta_2=0.999, epsilon=1e-8, weight_decay=0.0, max_norm=None):
         super().__init__(learning_rate, weight_decay, max_norm)
         self.beta_1 = _check_number("beta_1", beta_1, 0.0, 1.0, high_open=True)
         self.beta_2 = _check_number("beta_2", beta_2, 0.0, 1.0, high_open=True)
@@ -347,9 +363,8 @@ class SparseAdam(SparseOptimizer):
 
     def _hyperparameters(self):
         t = max(self.iterations, 1)  # kernel_params before the first step; its step sets t
-        step_size = self.learning_rate * math.sqrt(1.0 - self.beta_2 ** t) / (1.0 - self.beta_1 ** t)
-        return {"beta_1": self.beta_1, "beta_2": self.beta_2, "epsilon": self.epsilon,
-                "step_size": step_size}
+        step_size = self.learning_rate * math.sqrt(1.0 - self.beta_2**t) / (1.0 - self.beta_1**t)
+        return {"beta_1": self.beta_1, "beta_2": self.beta_2, "epsilon": self.epsilon, "step_size": step_size}
 
     def get_config(self):
         """Return the constructor arguments as a dict (JSON-serialisable)."""

@@ -41,9 +41,20 @@ def _read_text(path, max_length):
     return data.decode("utf-8", errors="ignore" if max_length is not None else "replace")
 
 
-def text_dataset_from_directory(directory, labels="inferred", label_mode="int", class_names=None, batch_size=32,
-                                max_length=None, shuffle=True, seed=None, validation_split=None, subset=None,
-                                follow_links=False, verbose=True):
+def text_dataset_from_directory(
+    directory,
+    labels="inferred",
+    label_mode="int",
+    class_names=None,
+    batch_size=32,
+    max_length=None,
+    shuffle=True,
+    seed=None,
+    validation_split=None,
+    subset=None,
+    follow_links=False,
+    verbose=True,
+):
     """A :class:`fastembed.data.Dataset` of ``(texts, labels)`` batches from a folder with
     one sub-folder of ``.txt`` files per class (the aclImdb layout), with Keras' semantics.
 
@@ -82,11 +93,14 @@ def text_dataset_from_directory(directory, labels="inferred", label_mode="int", 
         if not 0 < validation_split < 1:
             raise ValueError("validation_split must be between 0 and 1, got %r" % (validation_split,))
         if subset not in ("training", "validation", "both"):
-            raise ValueError("with validation_split, subset must be 'training', 'validation' or 'both', got %r"
-                             % (subset,))
+            raise ValueError(
+                "with validation_split, subset must be 'training', 'validation' or 'both', got %r" % (subset,)
+            )
         if shuffle and seed is None:
-            raise ValueError("if using validation_split and shuffling the data, you must provide a seed argument "
-                             "(else the two subsets would overlap)")
+            raise ValueError(
+                "if using validation_split and shuffling the data, you must provide a seed argument "
+                "(else the two subsets would overlap)"
+            )
     elif subset is not None:
         raise ValueError("subset=%r needs a validation_split" % (subset,))
     if max_length is not None and int(max_length) < 1:
@@ -109,8 +123,8 @@ def text_dataset_from_directory(directory, labels="inferred", label_mode="int", 
         if verbose:
             print("Using %d files for %s." % (len(paths) - n_val if name == "training" else n_val, name))
         if name == "training":
-            return paths[:len(paths) - n_val], label_ids[:len(paths) - n_val]
-        return paths[len(paths) - n_val:], label_ids[len(paths) - n_val:]
+            return paths[: len(paths) - n_val], label_ids[: len(paths) - n_val]
+        return paths[len(paths) - n_val :], label_ids[len(paths) - n_val :]
 
     def make(part, shuffled):
         part_paths, part_labels = part

@@ -12,8 +12,12 @@ import fastembed
 def pytest_report_header(config):
     cfg = fastembed.show_config()
     return "fastembed %s from %s: compiled=%s openmp=%s threads=%d" % (
-        cfg["version"], os.path.dirname(fastembed.__file__), cfg["compiled"], cfg["openmp"],
-        cfg["num_threads"])
+        cfg["version"],
+        os.path.dirname(fastembed.__file__),
+        cfg["compiled"],
+        cfg["openmp"],
+        cfg["num_threads"],
+    )
 
 
 def pytest_sessionstart(session):
@@ -21,9 +25,12 @@ def pytest_sessionstart(session):
         return
     cfg = fastembed.show_config()
     if not cfg["compiled"]:
-        pytest.exit("fastembed was imported from %s without its compiled kernels (%s). Build it "
-                    "(`pip install .`) or set FASTEMBED_ALLOW_UNCOMPILED=1 to test the fallback."
-                    % (os.path.dirname(fastembed.__file__), cfg.get("import_error")), returncode=3)
+        pytest.exit(
+            "fastembed was imported from %s without its compiled kernels (%s). Build it "
+            "(`pip install .`) or set FASTEMBED_ALLOW_UNCOMPILED=1 to test the fallback."
+            % (os.path.dirname(fastembed.__file__), cfg.get("import_error")),
+            returncode=3,
+        )
 
 
 @pytest.fixture(autouse=True)

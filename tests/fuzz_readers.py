@@ -32,8 +32,9 @@ def valid_files():
 
     directory = tempfile.mkdtemp(prefix="fastembed-fuzz-")
     fastembed.set_random_seed(0)
-    model = fastembed.Sequential([layers.Embedding(12, 4), layers.GlobalAveragePooling1D(),
-                                  layers.Dense(1, activation="sigmoid")])
+    model = fastembed.Sequential(
+        [layers.Embedding(12, 4), layers.GlobalAveragePooling1D(), layers.Dense(1, activation="sigmoid")]
+    )
     model.compile("adam", "binary_crossentropy", ["accuracy"])
     model.fit(np.array([[1, 2, 3], [4, 5, 0]]), np.array([0.0, 1.0]), verbose=0)
     files = {}
@@ -41,7 +42,8 @@ def valid_files():
     vectorizer = TextVectorizer(output_sequence_length=5).adapt(["a b c", "b c d"])
     vectorizer.save(os.path.join(directory, "encoder.json"))
     SubwordEncoder.build_from_corpus(["hello world", "hello there"], target_vocab_size=300).save_to_file(
-        os.path.join(directory, "encoder"))
+        os.path.join(directory, "encoder")
+    )
     kv = KeyedVectors(np.arange(12, dtype=np.float32).reshape(3, 4), ["a", "b", "c"])
     kv.save_word2vec_format(os.path.join(directory, "vectors.txt"))
     kv.save_word2vec_format(os.path.join(directory, "vectors.bin"), binary=True)
@@ -67,7 +69,7 @@ def load(kind, path):
     if kind == "encoder.json":
         return TextVectorizer.load(path)
     if kind.startswith("encoder"):
-        return SubwordEncoder.load_from_file(path[:-len(".subwords")])
+        return SubwordEncoder.load_from_file(path[: -len(".subwords")])
     if kind == "vectors.txt":
         return KeyedVectors.load_word2vec_format(path)
     if kind == "vectors.bin":
@@ -127,8 +129,7 @@ def main(argv=None):
 
     replaying = any(not arg.startswith("-") for arg in libfuzzer_args)
     flags = [] if replaying else ["-max_total_time=%d" % args.seconds, corpus]
-    atheris.Setup([sys.argv[0], "-rss_limit_mb=%d" % RSS_LIMIT_MB, "-timeout=20"] + libfuzzer_args + flags,
-                  one_input)
+    atheris.Setup([sys.argv[0], "-rss_limit_mb=%d" % RSS_LIMIT_MB, "-timeout=20"] + libfuzzer_args + flags, one_input)
     atheris.Fuzz()
 
 

@@ -18,8 +18,8 @@ def random_padded_ids(rng, batch, seq, num_rows, id_dtype, padding_idx=0, duplic
     ids = rng.integers(0, min(high, num_rows), size=(batch, seq)).astype(id_dtype)
     lengths = rng.integers(0, seq + 1, size=batch)
     if batch > 1:
-        lengths[0] = 0          # an empty bag
-        lengths[-1] = seq       # a full one
+        lengths[0] = 0  # an empty bag
+        lengths[-1] = seq  # a full one
     for b, n in enumerate(lengths):
         ids[b, n:] = padding_idx
     return ids

@@ -26,7 +26,7 @@ def assert_rows_close(got, expected, dtype):
 @pytest.mark.parametrize("dim", [1, 5, 64, 1024])
 def test_bag_backward_padded_matches_twin(rng, num_threads, dtype, id_dtype, mode, dim):
     table = random_table(rng, 25, dim, dtype)
-    ids = random_padded_ids(rng, 7, 12, 25, id_dtype)   # duplicates, empty and full bags
+    ids = random_padded_ids(rng, 7, 12, 25, id_dtype)  # duplicates, empty and full bags
     grad = rng.standard_normal((7, dim)).astype(dtype)
     got = ops.embedding_bag_backward(grad, ids, mode=mode, padding_idx=0, weights=table)
     expected = reference.embedding_bag_backward(grad, ids, mode=mode, padding_idx=0, weights=table)

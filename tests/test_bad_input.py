@@ -15,7 +15,7 @@ BOTH = [ops, reference]  # the twins must reject exactly what the ops reject
 
 
 @pytest.mark.parametrize("impl", BOTH, ids=["ops", "twin"])
-@pytest.mark.parametrize("bad", [10, 11, 10**12, -1, -10**9])
+@pytest.mark.parametrize("bad", [10, 11, 10**12, -1, -(10**9)])
 def test_out_of_range_ids_name_value_position_and_rows(impl, bad, num_threads):
     ids = np.array([[1, 2, 3], [4, bad, 5]])
     message = re.escape("id %d at position (1, 1)" % bad)
@@ -43,8 +43,10 @@ def test_negative_ids_rejected_without_table_size():
 
 
 @pytest.mark.parametrize("impl", BOTH, ids=["ops", "twin"])
-@pytest.mark.parametrize("ids", [np.array([[1.0, 2.0]]), np.array([[True, False]]), np.array([["a", "b"]]),
-                                 np.array([[None, 1]], dtype=object)])
+@pytest.mark.parametrize(
+    "ids",
+    [np.array([[1.0, 2.0]]), np.array([[True, False]]), np.array([["a", "b"]]), np.array([[None, 1]], dtype=object)],
+)
 def test_non_integer_ids_raise_type_error(impl, ids):
     with pytest.raises(TypeError, match="ids must be integers"):
         impl.embedding_bag(TABLE, ids)
@@ -63,14 +65,17 @@ def test_bad_tables(impl):
 
 
 @pytest.mark.parametrize("impl", BOTH, ids=["ops", "twin"])
-@pytest.mark.parametrize("offsets,message", [
-    ([0, 3, 2, 4], "non-decreasing"),
-    ([0, 2, 5], "last offset must equal len"),
-    ([0, 2, 3], "last offset must equal len"),
-    ([1, 4], "start at 0"),
-    ([[0, 4]], "1-D"),
-    ([], "1-D"),
-])
+@pytest.mark.parametrize(
+    "offsets,message",
+    [
+        ([0, 3, 2, 4], "non-decreasing"),
+        ([0, 2, 5], "last offset must equal len"),
+        ([0, 2, 3], "last offset must equal len"),
+        ([1, 4], "start at 0"),
+        ([[0, 4]], "1-D"),
+        ([], "1-D"),
+    ],
+)
 def test_bad_offsets(impl, offsets, message):
     with pytest.raises(ValueError, match=message):
         impl.embedding_bag(TABLE, np.array([1, 2, 3, 4]), np.array(offsets))
@@ -168,7 +173,7 @@ def test_table_sizes_and_padding_ids_out_of_any_range():
     with pytest.raises(ValueError, match="num_rows must be >= 0"):
         ops.embedding_bag_backward(grad, ids, num_rows=-5)
     with pytest.raises(ValueError, match="does not fit in int64"):
-        ops.embedding_bag_backward(grad, ids, padding_idx=2 ** 70)
+        ops.embedding_bag_backward(grad, ids, padding_idx=2**70)
 
 
 def test_encoder_files_have_a_size_bound_checked_before_reading(tmp_path, monkeypatch):

@@ -17,8 +17,13 @@ from test_models import planted_data
 
 def _model(lr=0.01):
     fastembed.set_random_seed(0)
-    model = fastembed.Sequential([layers.Embedding(300, 4, name="embedding"), layers.GlobalAveragePooling1D(),
-                                  layers.Dense(1, activation="sigmoid")])
+    model = fastembed.Sequential(
+        [
+            layers.Embedding(300, 4, name="embedding"),
+            layers.GlobalAveragePooling1D(),
+            layers.Dense(1, activation="sigmoid"),
+        ]
+    )
     model.compile(fastembed.optimizers.Adam(lr), "binary_crossentropy", ["accuracy"])
     return model
 
@@ -33,8 +38,14 @@ def test_tensorboard_event_files_hold_the_epoch_logs(rng, tmp_path):
     x, y = planted_data(rng, n=128)
     model = _model()
     log_dir = str(tmp_path / "logs")
-    history = model.fit(x, y.astype(np.float32), epochs=3, validation_split=0.25, verbose=0,
-                        callbacks=[callbacks.TensorBoard(log_dir, embeddings_freq=2)])
+    history = model.fit(
+        x,
+        y.astype(np.float32),
+        epochs=3,
+        validation_split=0.25,
+        verbose=0,
+        callbacks=[callbacks.TensorBoard(log_dir, embeddings_freq=2)],
+    )
     for kind in ("train", "validation"):
         files = os.listdir(os.path.join(log_dir, kind))
         assert len(files) == 1 and files[0].startswith("events.out.tfevents.")
@@ -66,8 +77,16 @@ def test_csv_logger_and_weight_checkpoints(rng, tmp_path):
     model = _model()
     log = str(tmp_path / "log.csv")
     pattern = str(tmp_path / "w-{epoch:02d}.weights.npz")
-    history = model.fit(x, y.astype(np.float32), epochs=3, verbose=0, callbacks=[
-        callbacks.CSVLogger(log), callbacks.ModelCheckpoint(pattern, monitor="loss", save_weights_only=True)])
+    history = model.fit(
+        x,
+        y.astype(np.float32),
+        epochs=3,
+        verbose=0,
+        callbacks=[
+            callbacks.CSVLogger(log),
+            callbacks.ModelCheckpoint(pattern, monitor="loss", save_weights_only=True),
+        ],
+    )
     with open(log, newline="") as handle:
         rows = list(csv.reader(handle))
     assert rows[0] == ["epoch", "accuracy", "loss"] and [r[0] for r in rows[1:]] == ["0", "1", "2"]
@@ -130,8 +149,13 @@ def test_reduce_lr_on_plateau_follows_keras_rule():
 def test_learning_rate_scheduler_and_terminate_on_nan(rng):
     x, y = planted_data(rng, n=64)
     model = _model()
-    history = model.fit(x, y.astype(np.float32), epochs=3, verbose=0,
-                        callbacks=[callbacks.LearningRateScheduler(lambda epoch, lr: 0.1 / (epoch + 1))])
+    history = model.fit(
+        x,
+        y.astype(np.float32),
+        epochs=3,
+        verbose=0,
+        callbacks=[callbacks.LearningRateScheduler(lambda epoch, lr: 0.1 / (epoch + 1))],
+    )
     assert history.history["learning_rate"] == pytest.approx([0.1, 0.05, 0.1 / 3])
     regression = fastembed.Sequential([layers.Embedding(300, 4), layers.GlobalAveragePooling1D(), layers.Dense(1)])
     regression.compile("sgd", "mse")

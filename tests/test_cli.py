@@ -21,8 +21,14 @@ def fastembed(*args, stdin=None, cwd=None):
 
     Never from the source checkout: ``python -m`` puts the working directory first on
     sys.path, and there ``fastembed`` would be the uncompiled source tree."""
-    done = subprocess.run([sys.executable, "-m", "fastembed", *args], capture_output=True, text=True,
-                          input=stdin, cwd=cwd or tempfile.gettempdir(), timeout=300)
+    done = subprocess.run(
+        [sys.executable, "-m", "fastembed", *args],
+        capture_output=True,
+        text=True,
+        input=stdin,
+        cwd=cwd or tempfile.gettempdir(),
+        timeout=300,
+    )
     return done.returncode, done.stdout, done.stderr
 
 
@@ -42,8 +48,22 @@ def trained(tmp_path_factory):
     train = write_csv(root / "train.csv", make_demo_reviews(1500, seed=1))
     test = write_csv(root / "test.csv", make_demo_reviews(300, seed=2))
     out = str(root / "run")
-    status, stdout, stderr = fastembed("train", train, "--test", test, "--epochs", "8", "--vocab-size", "200",
-                                       "--seq-len", "32", "--threads", "2", "--out", out)
+    status, stdout, stderr = fastembed(
+        "train",
+        train,
+        "--test",
+        test,
+        "--epochs",
+        "8",
+        "--vocab-size",
+        "200",
+        "--seq-len",
+        "32",
+        "--threads",
+        "2",
+        "--out",
+        out,
+    )
     assert status == 0, stderr
     return out, train, test, stdout
 
@@ -99,15 +119,18 @@ def test_evaluate(trained):
     assert 0 <= scores["per_class"]["3 stars"]["recall"] <= 1
 
 
-@pytest.mark.parametrize("args, message", [
-    (["train", "missing.csv", "--out", "x"], "missing.csv does not exist"),
-    (["train", "data.csv", "--out", "x", "--epochs", "0"], "--epochs: must be >= 1"),
-    (["train", "data.csv", "--out", "x", "--validation-split", "1.5"], "must be in [0, 1)"),
-    (["predict", "no-such-run", "text"], "no-such-run is not a directory"),
-    (["neighbors", "RUN", "atlantis"], "not in the vocabulary: atlantis"),
-    (["predict", "RUN"], "no text to classify"),
-    (["export", "RUN", "--format", "bogus", "--to", "x"], "invalid choice"),
-])
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["train", "missing.csv", "--out", "x"], "missing.csv does not exist"),
+        (["train", "data.csv", "--out", "x", "--epochs", "0"], "--epochs: must be >= 1"),
+        (["train", "data.csv", "--out", "x", "--validation-split", "1.5"], "must be in [0, 1)"),
+        (["predict", "no-such-run", "text"], "no-such-run is not a directory"),
+        (["neighbors", "RUN", "atlantis"], "not in the vocabulary: atlantis"),
+        (["predict", "RUN"], "no text to classify"),
+        (["export", "RUN", "--format", "bogus", "--to", "x"], "invalid choice"),
+    ],
+)
 def test_user_mistakes_exit_2_with_one_line(trained, tmp_path, args, message):
     args = [trained[0] if a == "RUN" else a for a in args]
     status, stdout, stderr = fastembed(*args, cwd=str(tmp_path))
@@ -151,9 +174,26 @@ def test_demo_shows_the_planted_structure(tmp_path):
 
 def _interrupt_training_at_epoch_2(data, out, *options):
     """Run `fastembed train`, send SIGINT once epoch 2 starts; return (exit status, stderr)."""
-    process = subprocess.Popen([sys.executable, "-m", "fastembed", "train", data, "--epochs", "100000",
-                                "--seq-len", "16", "--out", out, *options], stdout=subprocess.PIPE,
-                               stderr=subprocess.PIPE, text=True, cwd=os.path.dirname(out))
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "fastembed",
+            "train",
+            data,
+            "--epochs",
+            "100000",
+            "--seq-len",
+            "16",
+            "--out",
+            out,
+            *options,
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        cwd=os.path.dirname(out),
+    )
     try:
         for line in process.stdout:
             if line.startswith("Epoch 2/"):
@@ -213,8 +253,20 @@ def test_generated_corpus_is_reproducible():
 def test_train_with_subwords(tmp_path):
     data = write_csv(tmp_path / "train.csv", make_demo_reviews(800, seed=5))
     out = str(tmp_path / "run")
-    status, _, stderr = fastembed("train", data, "--tokenizer", "subwords", "--vocab-size", "300", "--epochs", "2",
-                                  "--seq-len", "48", "--out", out)
+    status, _, stderr = fastembed(
+        "train",
+        data,
+        "--tokenizer",
+        "subwords",
+        "--vocab-size",
+        "300",
+        "--epochs",
+        "2",
+        "--seq-len",
+        "48",
+        "--out",
+        out,
+    )
     assert status == 0, stderr
     assert os.path.exists(os.path.join(out, "encoder.subwords"))
     status, stdout, _ = fastembed("predict", out, "superb wonderful", "--json")

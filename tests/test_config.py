@@ -113,8 +113,14 @@ def test_openmp_waits_passively_unless_the_user_says_otherwise(preset, expected,
     env.pop("OMP_WAIT_POLICY", None)
     if preset:
         env["OMP_WAIT_POLICY"] = preset
-    out = subprocess.run([sys.executable, "-c", "import os, fastembed; print('left:', os.environ.get('OMP_WAIT_POLICY'))"],
-                         env=env, cwd=tmp_path, capture_output=True, text=True, check=True)
+    out = subprocess.run(
+        [sys.executable, "-c", "import os, fastembed; print('left:', os.environ.get('OMP_WAIT_POLICY'))"],
+        env=env,
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     if "OMP_WAIT_POLICY" not in out.stderr:
         pytest.skip("this OpenMP runtime does not display its settings")
     assert "OMP_WAIT_POLICY = '%s'" % expected in out.stderr

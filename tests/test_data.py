@@ -78,10 +78,12 @@ def _class_folders(root, counts):
 def test_text_dataset_from_directory_splits_and_labels_as_keras(tmp_path, capsys):
     root = str(tmp_path / "train")
     _class_folders(root, {"neg": 30, "pos": 20})
-    train = utils.text_dataset_from_directory(root, batch_size=8, validation_split=0.2, subset="training", seed=1,
-                                              class_names=["neg", "pos"])
-    val = utils.text_dataset_from_directory(root, batch_size=8, validation_split=0.2, subset="validation", seed=1,
-                                            class_names=["neg", "pos"])
+    train = utils.text_dataset_from_directory(
+        root, batch_size=8, validation_split=0.2, subset="training", seed=1, class_names=["neg", "pos"]
+    )
+    val = utils.text_dataset_from_directory(
+        root, batch_size=8, validation_split=0.2, subset="validation", seed=1, class_names=["neg", "pos"]
+    )
     out = capsys.readouterr().out
     assert "Found 50 files belonging to 2 classes." in out
     assert "Using 40 files for training." in out and "Using 10 files for validation." in out
@@ -96,12 +98,20 @@ def test_text_dataset_from_directory_splits_and_labels_as_keras(tmp_path, capsys
     order = np.random.RandomState(1).permutation(50)
     expected_val = {open(paths[i]).read() for i in order[40:]}
     assert {t for t, _ in held} == expected_val
-    both = utils.text_dataset_from_directory(root, validation_split=0.2, subset="both", seed=1, verbose=False,
-                                             label_mode="binary", class_names=["neg", "pos"])
+    both = utils.text_dataset_from_directory(
+        root,
+        validation_split=0.2,
+        subset="both",
+        seed=1,
+        verbose=False,
+        label_mode="binary",
+        class_names=["neg", "pos"],
+    )
     texts, labels = next(iter(both[1]))
     assert labels.dtype == np.float32 and labels.shape[1:] == (1,)
-    categorical = utils.text_dataset_from_directory(root, label_mode="categorical", shuffle=False, verbose=False,
-                                                    class_names=["neg", "pos"], max_length=3)
+    categorical = utils.text_dataset_from_directory(
+        root, label_mode="categorical", shuffle=False, verbose=False, class_names=["neg", "pos"], max_length=3
+    )
     texts, labels = next(iter(categorical))
     assert labels.shape == (32, 2) and texts[0] == "neg"  # max_length cuts to 3 bytes
 
@@ -123,8 +133,7 @@ def test_text_dataset_from_directory_errors(tmp_path):
     with pytest.raises(ValueError, match="must provide a seed"):
         utils.text_dataset_from_directory(root, validation_split=0.2, subset="training")
     with pytest.raises(ValueError, match="exactly 2 classes"):
-        utils.text_dataset_from_directory(root, label_mode="binary", verbose=False,
-                                          class_names=["a", "b", "c"])
+        utils.text_dataset_from_directory(root, label_mode="binary", verbose=False, class_names=["a", "b", "c"])
     with pytest.raises(ValueError, match="subset"):
         utils.text_dataset_from_directory(root, validation_split=0.2, seed=1)
     with pytest.raises(ValueError, match="not folders"):

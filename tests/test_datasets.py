@@ -42,9 +42,10 @@ def test_class_folders_pick_classes_and_ignore_the_rest(class_folders):
 
 
 def test_csv_auto_detects_columns_and_maps_string_labels(tmp_path):
-    path = write(tmp_path / "reviews.csv",
-                 'id,Review,sentiment\n1,"Loved it, truly",positive\n2,"Meh\nnot good",negative\n'
-                 '3,"Fine ""quote""",positive\n')
+    path = write(
+        tmp_path / "reviews.csv",
+        'id,Review,sentiment\n1,"Loved it, truly",positive\n2,"Meh\nnot good",negative\n3,"Fine ""quote""",positive\n',
+    )
     data = load_text_dataset(path, shuffle=False)
     assert data.class_names == ["negative", "positive"]
     assert data.texts == ["Loved it, truly", "Meh\nnot good", 'Fine "quote"']
@@ -61,8 +62,9 @@ def test_tsv_and_integer_labels_sort_numerically(tmp_path):
 
 
 def test_fasttext_format(tmp_path):
-    path = write(tmp_path / "train.txt", "__label__pos good stuff\n\n__label__neg bad __label__ text\n"
-                                         "__label__pos fine\n")
+    path = write(
+        tmp_path / "train.txt", "__label__pos good stuff\n\n__label__neg bad __label__ text\n__label__pos fine\n"
+    )
     data = load_text_dataset(path, shuffle=False)
     assert data.class_names == ["neg", "pos"]
     assert data.texts == ["good stuff", "bad __label__ text", "fine"] and data.labels.tolist() == [1, 0, 1]
@@ -96,18 +98,21 @@ def test_encodings(tmp_path):
         load_text_dataset(folder)
 
 
-@pytest.mark.parametrize("content, name, message", [
-    ("", "empty.csv", "empty"),
-    ("text,label\n", "header.csv", "no rows"),
-    ("words,stars\nx,1\ny,2\n", "cols.csv", "no text column"),
-    ("text,stars\nx,1\ny,2\n", "cols2.csv", "no label column"),
-    ("text,label\nx,1\ny,1\n", "one.csv", "single class"),
-    ("text,label\nx,1,extra\ny,0\n", "ragged.csv", "line 2: 3 fields"),
-    ("__label__a fine\nno label here\n", "ft.txt", "line 2"),
-    ("__label__a __label__b both\n", "multi.txt", "several labels"),
-    ("just some text\n", "plain.txt", "cannot tell the format"),
-    ("   \n\n", "blank.txt", "empty"),
-])
+@pytest.mark.parametrize(
+    "content, name, message",
+    [
+        ("", "empty.csv", "empty"),
+        ("text,label\n", "header.csv", "no rows"),
+        ("words,stars\nx,1\ny,2\n", "cols.csv", "no text column"),
+        ("text,stars\nx,1\ny,2\n", "cols2.csv", "no label column"),
+        ("text,label\nx,1\ny,1\n", "one.csv", "single class"),
+        ("text,label\nx,1,extra\ny,0\n", "ragged.csv", "line 2: 3 fields"),
+        ("__label__a fine\nno label here\n", "ft.txt", "line 2"),
+        ("__label__a __label__b both\n", "multi.txt", "several labels"),
+        ("just some text\n", "plain.txt", "cannot tell the format"),
+        ("   \n\n", "blank.txt", "empty"),
+    ],
+)
 def test_bad_files_raise_clear_errors(tmp_path, content, name, message):
     with pytest.raises(ValueError, match=message):
         load_text_dataset(write(tmp_path / name, content))
@@ -164,8 +169,10 @@ def test_fasttext_lines_end_at_newline_only_and_labels_at_any_ascii_space(tmp_pa
     """Issue 12: a tab after the label went into the class name, and U+0085 (in IMDB) or a
     form feed inside a text cut the line."""
     path = tmp_path / "data.txt"
-    path.write_text("__label__pos\tgood film\x85really\n__label__neg bad\x0cfilm\r\n\n__label__pos fine\u2028too\n",
-                    encoding="utf-8")
+    path.write_text(
+        "__label__pos\tgood film\x85really\n__label__neg bad\x0cfilm\r\n\n__label__pos fine\u2028too\n",
+        encoding="utf-8",
+    )
     data = load_text_dataset(str(path), shuffle=False)
     assert data.class_names == ["neg", "pos"]
     assert data.texts == ["good film\x85really", "bad\x0cfilm", "fine\u2028too"]

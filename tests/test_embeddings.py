@@ -48,8 +48,9 @@ def test_projector_files_line_up_and_escape(kv, tmp_path):
     meta_lines = open(meta, encoding="utf-8").read().split("\n")[:-1]
     assert len(vec_lines) == len(meta_lines) == 5
     assert meta_lines[4] == "a\\tb"
-    np.testing.assert_array_equal(np.array([[float(v) for v in line.split("\t")] for line in vec_lines],
-                                           dtype=np.float32), kv.vectors)
+    np.testing.assert_array_equal(
+        np.array([[float(v) for v in line.split("\t")] for line in vec_lines], dtype=np.float32), kv.vectors
+    )
     _, meta = kv.save_projector(str(tmp_path / "m"), metadata={"count": [5, 4, 3, 2, 1]})
     lines = open(meta, encoding="utf-8").read().split("\n")[:-1]
     assert lines[0] == "word\tcount" and lines[1] == "the\t5" and len(lines) == 6
@@ -78,8 +79,9 @@ def test_word2vec_binary_layout_and_c_tool_newlines(tmp_path):
     assert path.read_bytes() == b"1 2\nhi " + np.array([1.0, -2.0], dtype="<f4").tobytes()
     # The original C tool ends each record with a newline.
     c_tool = tmp_path / "c.bin"
-    c_tool.write_bytes(b"2 2\na " + np.array([1, 2], "<f4").tobytes() + b"\nb " + np.array([3, 4], "<f4").tobytes()
-                       + b"\n")
+    c_tool.write_bytes(
+        b"2 2\na " + np.array([1, 2], "<f4").tobytes() + b"\nb " + np.array([3, 4], "<f4").tobytes() + b"\n"
+    )
     loaded = KeyedVectors.load_word2vec_format(str(c_tool), binary=True)
     assert loaded.index_to_key == ["a", "b"] and loaded["b"].tolist() == [3, 4]
 
@@ -91,13 +93,16 @@ def test_glove_text_without_header(tmp_path):
     assert kv.index_to_key == ["the", "cat"] and kv.vectors.shape == (2, 3)
 
 
-@pytest.mark.parametrize("content, message", [
-    (b"2 3\nthe 1 2 3\ncat 1 2\n", "line 3: 2 values, expected 3"),
-    (b"1 2\nthe 1 x\n", "line 2: a non-numeric"),
-    (b"the 1 2\n", "line 1: expected the header"),
-    (b"3 2\na 1 2\n", "announces 3 vectors"),
-    (b"1 2\n\xff 1 2\n", "line 2: not valid utf-8"),
-])
+@pytest.mark.parametrize(
+    "content, message",
+    [
+        (b"2 3\nthe 1 2 3\ncat 1 2\n", "line 3: 2 values, expected 3"),
+        (b"1 2\nthe 1 x\n", "line 2: a non-numeric"),
+        (b"the 1 2\n", "line 1: expected the header"),
+        (b"3 2\na 1 2\n", "announces 3 vectors"),
+        (b"1 2\n\xff 1 2\n", "line 2: not valid utf-8"),
+    ],
+)
 def test_malformed_text_files(tmp_path, content, message):
     path = tmp_path / "bad.txt"
     path.write_bytes(content)
@@ -154,29 +159,39 @@ def test_planted_analogies(planted, num_threads):
         for j in range(8):
             if i != j:
                 # paris - france + germany = berlin
-                assert planted.most_similar(positive=[CAPITALS[i], COUNTRIES[j]], negative=[COUNTRIES[i]],
-                                            topn=1)[0][0] == CAPITALS[j]
-                assert planted.most_similar_cosmul(positive=[CAPITALS[i], COUNTRIES[j]], negative=[COUNTRIES[i]],
-                                                   topn=1)[0][0] == CAPITALS[j]
+                assert (
+                    planted.most_similar(positive=[CAPITALS[i], COUNTRIES[j]], negative=[COUNTRIES[i]], topn=1)[0][0]
+                    == CAPITALS[j]
+                )
+                assert (
+                    planted.most_similar_cosmul(positive=[CAPITALS[i], COUNTRIES[j]], negative=[COUNTRIES[i]], topn=1)[
+                        0
+                    ][0]
+                    == CAPITALS[j]
+                )
 
 
 def test_most_similar_against_brute_force(planted, num_threads):
     kv = planted
     assert_same_answer(kv.most_similar("paris"), brute_force(kv, kv["paris"], {"paris"}, 10))
-    query = (kv.get_vector("paris", norm=True) + kv.get_vector("germany", norm=True)
-             - kv.get_vector("france", norm=True))
-    assert_same_answer(kv.most_similar(positive=["paris", "germany"], negative="france", topn=4),
-                       brute_force(kv, query, {"paris", "germany", "france"}, 4))
+    query = kv.get_vector("paris", norm=True) + kv.get_vector("germany", norm=True) - kv.get_vector("france", norm=True)
+    assert_same_answer(
+        kv.most_similar(positive=["paris", "germany"], negative="france", topn=4),
+        brute_force(kv, query, {"paris", "germany", "france"}, 4),
+    )
     # Weights and raw vectors, as gensim takes them.
     weighted = 2 * kv.get_vector("rome", norm=True) - 0.5 * kv.get_vector("w3", norm=True)
-    assert_same_answer(kv.most_similar(positive=[("rome", 2.0)], negative=[("w3", -0.5)], topn=3),
-                       brute_force(kv, weighted, {"rome", "w3"}, 3))
+    assert_same_answer(
+        kv.most_similar(positive=[("rome", 2.0)], negative=[("w3", -0.5)], topn=3),
+        brute_force(kv, weighted, {"rome", "w3"}, 3),
+    )
     assert_same_answer(kv.similar_by_vector(kv["lima"], topn=3), brute_force(kv, kv["lima"], (), 3))
     assert kv.similar_by_vector(kv["lima"], topn=1)[0][0] == "lima"
     assert kv.similar_by_key("lima", topn=1) == kv.similar_by_word("lima", topn=1) == kv.most_similar("lima", topn=1)
     restricted = kv.most_similar("paris", topn=20, restrict_vocab=8)
-    assert [k for k, _ in restricted] == [k for k, _ in brute_force(kv.__class__(kv.vectors[:8], kv.index_to_key[:8]),
-                                                                     kv["paris"], (), 8)]
+    assert [k for k, _ in restricted] == [
+        k for k, _ in brute_force(kv.__class__(kv.vectors[:8], kv.index_to_key[:8]), kv["paris"], (), 8)
+    ]
     assert kv.most_similar("paris", topn=0) == []
     assert len(kv.most_similar("paris", topn=1000)) == len(kv) - 1
     everything = kv.most_similar("paris", topn=None)
@@ -237,8 +252,10 @@ def write_analogies(path, extra_lines=()):
     for i in range(4):
         for j in range(4):
             if i != j:
-                lines.append("%s %s %s %s" % (COUNTRIES[i].title(), CAPITALS[i].title(), COUNTRIES[j].title(),
-                                              CAPITALS[j].title()))
+                lines.append(
+                    "%s %s %s %s"
+                    % (COUNTRIES[i].title(), CAPITALS[i].title(), COUNTRIES[j].title(), CAPITALS[j].title())
+                )
     lines.append(": capital-world")
     for i in range(4, 8):
         for j in range(4, 8):
@@ -301,12 +318,20 @@ def test_evaluate_word_analogies_bad_files(planted, tmp_path):
 
 
 def test_evaluate_word_pairs(planted, tmp_path):
-    pairs = [("paris", "rome"), ("paris", "w1"), ("france", "germany"), ("japan", "tokyo"), ("w2", "w3"),
-             ("cairo", "egypt"), ("lima", "w9")]
+    pairs = [
+        ("paris", "rome"),
+        ("paris", "w1"),
+        ("france", "germany"),
+        ("japan", "tokyo"),
+        ("w2", "w3"),
+        ("cairo", "egypt"),
+        ("lima", "w9"),
+    ]
     model = [planted.similarity(a, b) for a, b in pairs]
     gold = [10 * (s + 1) for s in model]  # a monotonic, linear function of the model's similarity
-    lines = ["# a comment", "Word 1\tWord 2\tHuman (mean)"] + ["%s\t%s\t%.6f" % (a.upper(), b, g)
-                                                           for (a, b), g in zip(pairs, gold)]
+    lines = ["# a comment", "Word 1\tWord 2\tHuman (mean)"] + [
+        "%s\t%s\t%.6f" % (a.upper(), b, g) for (a, b), g in zip(pairs, gold)
+    ]
     lines.append("atlantis\tparis\t5.0")
     (tmp_path / "pairs.tsv").write_text("\n".join(lines) + "\n", encoding="utf-8")
     pearson, spearman, oov_ratio = planted.evaluate_word_pairs(str(tmp_path / "pairs.tsv"))
@@ -321,19 +346,18 @@ def test_evaluate_word_pairs(planted, tmp_path):
 
 
 def test_correlation_statistics_against_known_values():
-    from fastembed.embeddings._evaluation import (_average_ranks, pearson_correlation,
-                                                  regularized_incomplete_beta)
+    from fastembed.embeddings._evaluation import _average_ranks, pearson_correlation, regularized_incomplete_beta
 
     # I_x(a, a) at x = 1/2 is 1/2; I_x(1, 1) = x; I_x(a, 1) = x^a.
     assert regularized_incomplete_beta(3.5, 3.5, 0.5) == pytest.approx(0.5, abs=1e-12)
     assert regularized_incomplete_beta(1, 1, 0.3) == pytest.approx(0.3, abs=1e-12)
-    assert regularized_incomplete_beta(2.5, 1, 0.7) == pytest.approx(0.7 ** 2.5, abs=1e-12)
+    assert regularized_incomplete_beta(2.5, 1, 0.7) == pytest.approx(0.7**2.5, abs=1e-12)
     # n = 10, r = 0.6319 is the textbook two-sided 5% critical value of Pearson's r.
     x = np.arange(10.0)
     noise = np.array([1, -1, 2, -2, 0, 1, -1, 2, -2, 0.0])
     result = pearson_correlation(x, x + 3.0 * noise)
     assert result.statistic == pytest.approx(np.corrcoef(x, x + 3.0 * noise)[0, 1])
-    t = result.statistic * np.sqrt(8 / (1 - result.statistic ** 2))
+    t = result.statistic * np.sqrt(8 / (1 - result.statistic**2))
     assert (result.pvalue < 0.05) == (abs(t) > 2.306)  # t(8) two-sided 5% critical value
     assert np.isnan(pearson_correlation([1, 2, 3, 4], [1, 1, 1, 1]).statistic)  # a constant sample
     two = pearson_correlation([1, 2], [2, 1])
@@ -357,7 +381,7 @@ def test_pca_against_svd(planted):
     result = planted.pca(3)
     centred = planted.vectors.astype(np.float64) - planted.vectors.mean(axis=0, dtype=np.float64)
     _, singular_values, vt = np.linalg.svd(centred, full_matrices=False)
-    variance = singular_values ** 2
+    variance = singular_values**2
     np.testing.assert_allclose(result.explained_variance_ratio, variance[:3] / variance.sum(), rtol=1e-6)
     for component, reference_component in zip(result.components, vt[:3]):
         np.testing.assert_allclose(abs(component @ reference_component), 1.0, rtol=1e-6)

@@ -57,14 +57,16 @@ def test_search_gives_gensims_answers(vectors_pair, num_threads):
     ours, theirs = vectors_pair
     for word in ["king", "paris", "love", "filler7"]:
         assert_same(ours.most_similar(word, topn=10), theirs.most_similar(word, topn=10))
-        assert_same(ours.most_similar(word, topn=5, restrict_vocab=300), theirs.most_similar(word, topn=5,
-                                                                                            restrict_vocab=300))
+        assert_same(
+            ours.most_similar(word, topn=5, restrict_vocab=300), theirs.most_similar(word, topn=5, restrict_vocab=300)
+        )
     question = dict(positive=["king", "woman"], negative=["man"], topn=5)
     assert_same(ours.most_similar(**question), theirs.most_similar(**question))
     assert_same(ours.most_similar_cosmul(**question), theirs.most_similar_cosmul(**question))
     assert_same(ours.similar_by_vector(ours["tiger"], topn=4), theirs.similar_by_vector(theirs["tiger"], topn=4))
-    np.testing.assert_allclose(ours.most_similar("king", topn=None), theirs.most_similar("king", topn=None),
-                               rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(
+        ours.most_similar("king", topn=None), theirs.most_similar("king", topn=None), rtol=1e-5, atol=1e-6
+    )
     words = ["king", "queen", "man", "woman", "tiger"]
     assert ours.doesnt_match(words) == theirs.doesnt_match(words)
     np.testing.assert_allclose(ours.distances("king", words), theirs.distances("king", words), rtol=1e-5, atol=1e-6)
@@ -88,7 +90,9 @@ def test_evaluate_word_pairs_gives_gensims_answers(vectors_pair):
     ours, theirs = vectors_pair
     path = gensim_utils.datapath("wordsim353.tsv")
     (our_pearson, our_spearman, our_oov), (their_pearson, their_spearman, their_oov) = (
-        ours.evaluate_word_pairs(path), theirs.evaluate_word_pairs(path))
+        ours.evaluate_word_pairs(path),
+        theirs.evaluate_word_pairs(path),
+    )
     assert our_oov == their_oov
     assert our_pearson[0] == pytest.approx(their_pearson[0], abs=1e-6)
     assert our_pearson[1] == pytest.approx(their_pearson[1], rel=1e-4)

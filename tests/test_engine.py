@@ -22,30 +22,74 @@ def layer_path(monkeypatch):
 def _stack(kind):
     """(layers, loss, y maker) for the stacks the compiled loop implements."""
     if kind == "tutorial":
-        return ([layers.Embedding(300, 8), layers.GlobalAveragePooling1D(), layers.Dense(16, activation="relu"),
-                 layers.Dense(1, activation="sigmoid")], "binary_crossentropy", "binary")
+        return (
+            [
+                layers.Embedding(300, 8),
+                layers.GlobalAveragePooling1D(),
+                layers.Dense(16, activation="relu"),
+                layers.Dense(1, activation="sigmoid"),
+            ],
+            "binary_crossentropy",
+            "binary",
+        )
     if kind == "masked-max-tanh":
-        return ([layers.Embedding(300, 8, mask_zero=True), layers.GlobalMaxPooling1D(),
-                 layers.Dense(6, activation="tanh"), layers.Dense(1, activation="sigmoid")],
-                "binary_crossentropy", "binary")
+        return (
+            [
+                layers.Embedding(300, 8, mask_zero=True),
+                layers.GlobalMaxPooling1D(),
+                layers.Dense(6, activation="tanh"),
+                layers.Dense(1, activation="sigmoid"),
+            ],
+            "binary_crossentropy",
+            "binary",
+        )
     if kind == "bag-sum-logits":
-        return ([layers.EmbeddingBag(300, 8, mode="sum", padding_idx=0), layers.Dense(4, activation="sigmoid"),
-                 layers.Dense(1)], losses.BinaryCrossentropy(from_logits=True), "binary")
+        return (
+            [
+                layers.EmbeddingBag(300, 8, mode="sum", padding_idx=0),
+                layers.Dense(4, activation="sigmoid"),
+                layers.Dense(1),
+            ],
+            losses.BinaryCrossentropy(from_logits=True),
+            "binary",
+        )
     if kind == "softmax-sparse":
-        return ([layers.Embedding(300, 8, mask_zero=True), layers.GlobalAveragePooling1D(),
-                 layers.Dense(3, activation="softmax")], "sparse_categorical_crossentropy", "sparse")
+        return (
+            [
+                layers.Embedding(300, 8, mask_zero=True),
+                layers.GlobalAveragePooling1D(),
+                layers.Dense(3, activation="softmax"),
+            ],
+            "sparse_categorical_crossentropy",
+            "sparse",
+        )
     if kind == "softmax-onehot-l2":
-        return ([layers.Embedding(300, 8, embeddings_regularizer=fastembed.regularizers.l2(1e-3)),
-                 layers.GlobalAveragePooling1D(), layers.Dense(5, activation="relu", kernel_regularizer="l2"),
-                 layers.Dense(3, activation="softmax")], "categorical_crossentropy", "onehot")
+        return (
+            [
+                layers.Embedding(300, 8, embeddings_regularizer=fastembed.regularizers.l2(1e-3)),
+                layers.GlobalAveragePooling1D(),
+                layers.Dense(5, activation="relu", kernel_regularizer="l2"),
+                layers.Dense(3, activation="softmax"),
+            ],
+            "categorical_crossentropy",
+            "onehot",
+        )
     if kind == "mse-linear":
-        return ([layers.Embedding(300, 8), layers.GlobalAveragePooling1D(), layers.Dense(4, activation="linear"),
-                 layers.Dense(2)], "mse", "regression")
+        return (
+            [
+                layers.Embedding(300, 8),
+                layers.GlobalAveragePooling1D(),
+                layers.Dense(4, activation="linear"),
+                layers.Dense(2),
+            ],
+            "mse",
+            "regression",
+        )
     raise AssertionError(kind)
 
 
 def _targets(rng, x, what):
-    labels = (x[:, :3].sum(axis=1) % 3)
+    labels = x[:, :3].sum(axis=1) % 3
     if what == "binary":
         return (labels > 0).astype(np.float32)
     if what == "sparse":
@@ -101,14 +145,26 @@ def test_compiled_step_follows_finite_differences(rng):
     x[:, 3:] = 0
     y = rng.integers(0, 3, size=6)
     fastembed.set_random_seed(1)
-    model = fastembed.Sequential([layers.Embedding(12, 3, mask_zero=True), layers.GlobalAveragePooling1D(),
-                                  layers.Dense(4, activation="tanh"), layers.Dense(3, activation="softmax")])
+    model = fastembed.Sequential(
+        [
+            layers.Embedding(12, 3, mask_zero=True),
+            layers.GlobalAveragePooling1D(),
+            layers.Dense(4, activation="tanh"),
+            layers.Dense(3, activation="softmax"),
+        ]
+    )
     lr = 1e-2
     model.compile(optimizers.SGD(lr), "sparse_categorical_crossentropy")
     assert Plan(model, training=True).compiled
     before = model.get_weights()
-    reference = fastembed.Sequential([layers.Embedding(12, 3, mask_zero=True), layers.GlobalAveragePooling1D(),
-                                      layers.Dense(4, activation="tanh"), layers.Dense(3, activation="softmax")])
+    reference = fastembed.Sequential(
+        [
+            layers.Embedding(12, 3, mask_zero=True),
+            layers.GlobalAveragePooling1D(),
+            layers.Dense(4, activation="tanh"),
+            layers.Dense(3, activation="softmax"),
+        ]
+    )
     reference.compile(optimizers.SGD(lr), "sparse_categorical_crossentropy")
     for layer in reference.layers:
         for name in layer.weight_names:
@@ -170,8 +226,13 @@ def test_ragged_and_padded_and_list_input_train_identically(rng):
     outcomes = []
     for data in (x, fastembed.Ragged.from_rows(rows), [r.tolist() for r in rows]):
         fastembed.set_random_seed(4)
-        model = fastembed.Sequential([layers.Embedding(300, 8, mask_zero=True), layers.GlobalAveragePooling1D(),
-                                      layers.Dense(1, activation="sigmoid")])
+        model = fastembed.Sequential(
+            [
+                layers.Embedding(300, 8, mask_zero=True),
+                layers.GlobalAveragePooling1D(),
+                layers.Dense(1, activation="sigmoid"),
+            ]
+        )
         model.compile("adam", "binary_crossentropy")
         model.fit(data, y, epochs=2, batch_size=16, verbose=0)
         outcomes.append((model.get_weights(), model.predict(data)))
@@ -194,9 +255,12 @@ def test_bad_ragged_id_names_the_sample_before_any_change(rng):
 
 
 # Every compiled entry point whose last argument is the thread count of its region(s).
-_KERNEL_ENTRIES = {"_forward": ["embedding_lookup", "embedding_bag"],
-                   "_backward": ["group_by_id", "sparse_grad", "sparse_grad_update"],
-                   "_optim": ["sparse_update"], "_parallel": ["check_ids", "first_non_finite"]}
+_KERNEL_ENTRIES = {
+    "_forward": ["embedding_lookup", "embedding_bag"],
+    "_backward": ["group_by_id", "sparse_grad", "sparse_grad_update"],
+    "_optim": ["sparse_update"],
+    "_parallel": ["check_ids", "first_non_finite"],
+}
 
 
 class _RecordingTable:
@@ -213,6 +277,7 @@ class _RecordingTable:
         def call(*args):
             self._seen.append(args[-1])
             return attribute(*args)
+
         return call
 
 
@@ -224,15 +289,18 @@ def _record_thread_counts(monkeypatch):
     for module_name, names in _KERNEL_ENTRIES.items():
         module = getattr(_kernels, module_name)
         for name in names:
+
             def wrapper(*args, _function=getattr(module, name)):
                 seen.append(args[-1])
                 return _function(*args)
+
             monkeypatch.setattr(module, name, wrapper)
     count = search._worker_count
 
     def workers(*args):
         seen.append(count(*args))
         return seen[-1]
+
     monkeypatch.setattr(search, "_worker_count", workers)
     return seen
 
@@ -250,8 +318,14 @@ def test_small_work_never_opens_a_thread_team(rng, monkeypatch):
     teams_before = _train.teams_opened()
     with fastembed.threads(2):
         x, y = planted_data(rng, n=256)
-        model = fastembed.Sequential([layers.Embedding(300, 16), layers.GlobalAveragePooling1D(),
-                                      layers.Dense(16, activation="relu"), layers.Dense(1, activation="sigmoid")])
+        model = fastembed.Sequential(
+            [
+                layers.Embedding(300, 16),
+                layers.GlobalAveragePooling1D(),
+                layers.Dense(16, activation="relu"),
+                layers.Dense(1, activation="sigmoid"),
+            ]
+        )
         model.compile("adam", "binary_crossentropy", ["accuracy"])
         model.fit(x, y, epochs=2, batch_size=32, validation_split=0.25, verbose=0)
         model.evaluate(x, y)
@@ -280,9 +354,10 @@ def test_small_work_never_opens_a_thread_team(rng, monkeypatch):
 def test_thread_policy_weighs_the_work(monkeypatch):
     monkeypatch.setattr(_config, "PARALLEL_MIN_WORK", 1000)
     with fastembed.threads(4):
-        assert [_config.threads_for(w) for w in (0, 1999, 2000, 3500, 10 ** 9)] == (
-            [1, 1, 2, 3, 4] if _config.OPENMP else [1] * 5)
-        assert _config.threads_for(10 ** 9, limit=2) == (2 if _config.OPENMP else 1)
+        assert [_config.threads_for(w) for w in (0, 1999, 2000, 3500, 10**9)] == (
+            [1, 1, 2, 3, 4] if _config.OPENMP else [1] * 5
+        )
+        assert _config.threads_for(10**9, limit=2) == (2 if _config.OPENMP else 1)
 
 
 def test_thread_advisor_keeps_the_faster_limit():
@@ -313,8 +388,9 @@ def test_steps_per_epoch_continues_and_warns_when_data_runs_out(rng):
     model = fastembed.Sequential([layers.Embedding(300, 4), layers.GlobalAveragePooling1D(), layers.Dense(1)])
     model.compile("sgd", "mse")
     with pytest.warns(UserWarning, match="ran out of data"):
-        history = model.fit(x, y, batch_size=10, epochs=5, steps_per_epoch=3, shuffle=False, verbose=0,
-                            callbacks=[counter])
+        history = model.fit(
+            x, y, batch_size=10, epochs=5, steps_per_epoch=3, shuffle=False, verbose=0, callbacks=[counter]
+        )
     # Keras: 3 + 3 + 3 steps, then the one batch left (warning), then a fresh pass.
     assert counter.batches == [0, 1, 2] * 3 + [0] + [0, 1, 2]
     assert history.epoch == [0, 1, 2, 3, 4]
@@ -323,8 +399,9 @@ def test_steps_per_epoch_continues_and_warns_when_data_runs_out(rng):
 
 def test_initial_epoch_and_history(rng):
     x, y = planted_data(rng, n=40)
-    model = fastembed.Sequential([layers.Embedding(300, 4), layers.GlobalAveragePooling1D(),
-                                  layers.Dense(1, activation="sigmoid")])
+    model = fastembed.Sequential(
+        [layers.Embedding(300, 4), layers.GlobalAveragePooling1D(), layers.Dense(1, activation="sigmoid")]
+    )
     model.compile("adam", "binary_crossentropy", ["accuracy"])
     began = []
 
@@ -342,7 +419,7 @@ def test_shuffle_batch_permutes_only_within_batches():
     order = _loop._sample_order(np.random.default_rng(0), 23, 5, "batch")
     assert not np.array_equal(order, np.arange(23))
     for start in range(0, 23, 5):
-        assert sorted(order[start:start + 5]) == list(range(start, min(23, start + 5)))
+        assert sorted(order[start : start + 5]) == list(range(start, min(23, start + 5)))
     model = fastembed.Sequential([layers.Embedding(3, 2), layers.GlobalAveragePooling1D(), layers.Dense(1)])
     model.compile("sgd", "mse")
     with pytest.raises(ValueError, match="shuffle"):
@@ -357,8 +434,12 @@ def test_sample_and_class_weights(rng, path, monkeypatch):
     by_class = {0: 0.5, 1: 2.0}
     weights = np.where(y > 0, 2.0, 0.5)
     runs = {}
-    for name, fit in (("class", {"class_weight": by_class}), ("sample", {"sample_weight": weights}),
-                      ("ones", {"sample_weight": np.ones(96)}), ("none", {})):
+    for name, fit in (
+        ("class", {"class_weight": by_class}),
+        ("sample", {"sample_weight": weights}),
+        ("ones", {"sample_weight": np.ones(96)}),
+        ("none", {}),
+    ):
         model, history = _train("tutorial", x, y, seed=8, epochs=1, batch_size=32, shuffle=False, **fit)
         runs[name] = (model.get_weights(), history.history["loss"][0])
     for a, b in zip(runs["class"][0], runs["sample"][0]):
@@ -393,11 +474,16 @@ def test_layer_fusion_is_declared_by_layers_not_the_model():
     bag = fused[0]
     assert bag.embeddings is embedding.embeddings and bag.mode == "mean" and bag.padding_idx == 0
     assert layers.Dense(2).fuse(layers.Dense(3)) is None
-    unfused = fastembed.Sequential([layers.Embedding(10, 4), layers.Activation("linear"),
-                                    layers.GlobalMaxPooling1D(), layers.Dense(1)])
+    unfused = fastembed.Sequential(
+        [layers.Embedding(10, 4), layers.Activation("linear"), layers.GlobalMaxPooling1D(), layers.Dense(1)]
+    )
     unfused.build()
-    assert [type(l).__name__ for l in _plan.fuse_layers(unfused.layers)] == [
-        "Embedding", "Activation", "GlobalMaxPooling1D", "Dense"]
+    assert [type(layer).__name__ for layer in _plan.fuse_layers(unfused.layers)] == [
+        "Embedding",
+        "Activation",
+        "GlobalMaxPooling1D",
+        "Dense",
+    ]
 
 
 def test_generic_runner_serves_other_stacks(rng):
@@ -405,11 +491,16 @@ def test_generic_runner_serves_other_stacks(rng):
     the layer path."""
     x, y = planted_data(rng, n=64)
     for stack, optimizer in (
-            ([layers.Embedding(300, 4), layers.GlobalAveragePooling1D(), layers.Dropout(0.2, seed=1), layers.Dense(1)],
-             "adam"),
-            ([layers.Embedding(300, 4, input_length=30), layers.Flatten(), layers.Dense(1)], "adam"),
-            ([layers.Embedding(300, 4, embeddings_regularizer="l2"), layers.GlobalAveragePooling1D(),
-              layers.Dense(1)], optimizers.Adam(embedding_updates="dense"))):
+        (
+            [layers.Embedding(300, 4), layers.GlobalAveragePooling1D(), layers.Dropout(0.2, seed=1), layers.Dense(1)],
+            "adam",
+        ),
+        ([layers.Embedding(300, 4, input_length=30), layers.Flatten(), layers.Dense(1)], "adam"),
+        (
+            [layers.Embedding(300, 4, embeddings_regularizer="l2"), layers.GlobalAveragePooling1D(), layers.Dense(1)],
+            optimizers.Adam(embedding_updates="dense"),
+        ),
+    ):
         model = fastembed.Sequential(stack)
         model.compile(optimizer, "mse")
         assert not Plan(model, training=True).compiled
@@ -465,8 +556,9 @@ def test_one_owner_overflowing_sends_the_whole_batch_to_the_sorted_path(monkeypa
         overflows = _train.slot_overflows()
         with fastembed.threads(2):
             fastembed.set_random_seed(2)
-            model = fastembed.Sequential([layers.Embedding(60, 8), layers.GlobalAveragePooling1D(),
-                                          layers.Dense(1, activation="sigmoid")])
+            model = fastembed.Sequential(
+                [layers.Embedding(60, 8), layers.GlobalAveragePooling1D(), layers.Dense(1, activation="sigmoid")]
+            )
             model.compile("adam", "binary_crossentropy")
             model.fit(x, y, batch_size=8, epochs=2, verbose=0)
         assert (_train.slot_overflows() > overflows) == (budget < 1000)
@@ -486,8 +578,9 @@ def test_from_logits_outputs_are_logits_and_metrics_match_targets(rng):
     assert Plan(model, training=True).compiled
     np.testing.assert_allclose(model.predict(x[:5]), before, rtol=1e-5)  # logits, not sigmoid(logits)
     labels = (x[:, 0] % 3).astype(np.int64)
-    multi = fastembed.Sequential([layers.Embedding(300, 4), layers.GlobalAveragePooling1D(),
-                                  layers.Dense(3, activation="softmax")])
+    multi = fastembed.Sequential(
+        [layers.Embedding(300, 4), layers.GlobalAveragePooling1D(), layers.Dense(3, activation="softmax")]
+    )
     multi.compile("adam", "sparse_categorical_crossentropy", ["sparse_categorical_accuracy"])
     accuracy = multi.evaluate(x, labels, return_dict=True)["sparse_categorical_accuracy"]
     expected = np.mean(multi.predict(x).argmax(axis=1) == labels)
@@ -496,8 +589,14 @@ def test_from_logits_outputs_are_logits_and_metrics_match_targets(rng):
 
 def test_changing_trainable_needs_a_new_compile(rng):
     x, y = planted_data(rng, n=64)
-    model = fastembed.Sequential([layers.Embedding(300, 4), layers.GlobalAveragePooling1D(),
-                                  layers.Dense(4, activation="relu"), layers.Dense(1, activation="sigmoid")])
+    model = fastembed.Sequential(
+        [
+            layers.Embedding(300, 4),
+            layers.GlobalAveragePooling1D(),
+            layers.Dense(4, activation="relu"),
+            layers.Dense(1, activation="sigmoid"),
+        ]
+    )
     model.compile("adam", "binary_crossentropy")
     model.fit(x, y, verbose=0)
     model.layers[2].trainable = False
@@ -512,11 +611,12 @@ def test_changing_trainable_needs_a_new_compile(rng):
 
 def test_huge_batch_size_allocates_for_the_data_only(rng):
     x, y = planted_data(rng, n=50)
-    model = fastembed.Sequential([layers.Embedding(300, 4), layers.GlobalAveragePooling1D(),
-                                  layers.Dense(1, activation="sigmoid")])
+    model = fastembed.Sequential(
+        [layers.Embedding(300, 4), layers.GlobalAveragePooling1D(), layers.Dense(1, activation="sigmoid")]
+    )
     model.compile("adam", "binary_crossentropy", ["accuracy"])
-    model.fit(x, y, batch_size=10 ** 9, verbose=0)
-    assert model.evaluate(x, y, batch_size=10 ** 9, return_dict=True)["loss"] > 0
+    model.fit(x, y, batch_size=10**9, verbose=0)
+    assert model.evaluate(x, y, batch_size=10**9, return_dict=True)["loss"] > 0
 
 
 def test_predict_and_evaluate_from_several_threads_at_once(rng):

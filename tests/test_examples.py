@@ -36,8 +36,14 @@ def aclimdb(tmp_path_factory):
 @pytest.mark.slow
 def test_word_embeddings_tutorial(aclimdb, tmp_path):
     env = dict(os.environ, FASTEMBED_ACLIMDB=aclimdb)
-    result = subprocess.run([sys.executable, os.path.abspath(os.path.join(EXAMPLES, "word_embeddings.py"))],
-                            cwd=str(tmp_path), env=env, capture_output=True, text=True, timeout=900)
+    result = subprocess.run(
+        [sys.executable, os.path.abspath(os.path.join(EXAMPLES, "word_embeddings.py"))],
+        cwd=str(tmp_path),
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
     assert result.returncode == 0, result.stderr[-3000:]
     out = result.stdout
     assert "Found 25001 files belonging to 2 classes." not in out  # unsup was removed first

@@ -115,7 +115,9 @@ def test_per_sample_weights(rng, num_threads):
     w = rng.standard_normal(flat.shape)
     np.testing.assert_allclose(
         ops.embedding_bag(table, flat, offsets, mode="sum", per_sample_weights=w),
-        reference.embedding_bag(table, flat, offsets, mode="sum", per_sample_weights=w), rtol=1e-12)
+        reference.embedding_bag(table, flat, offsets, mode="sum", per_sample_weights=w),
+        rtol=1e-12,
+    )
 
 
 def test_more_threads_than_bags(rng):
@@ -140,7 +142,7 @@ def test_forward_bitwise_identical_across_thread_counts(rng, mode):
 
 def test_non_contiguous_and_read_only_inputs(rng, num_threads):
     big = random_table(rng, 20, 10, np.float64)
-    table = big[:, ::2]                       # non-contiguous view
+    table = big[:, ::2]  # non-contiguous view
     ids = rng.integers(0, 20, size=(6, 8)).T  # transposed: non-contiguous
     table_ro = np.array(table)
     table_ro.setflags(write=False)
@@ -175,8 +177,9 @@ def test_bag_property_ragged(num_rows, dim, lengths, mode, padding, seed):
     offsets = np.concatenate([[0], np.cumsum(lengths)]).astype(np.int64)
     flat = rng.integers(0, num_rows, size=int(offsets[-1]))
     out = ops.embedding_bag(table, flat, offsets, mode=mode, padding_idx=padding)
-    np.testing.assert_allclose(out, reference.embedding_bag(table, flat, offsets, mode=mode, padding_idx=padding),
-                               rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(
+        out, reference.embedding_bag(table, flat, offsets, mode=mode, padding_idx=padding), rtol=1e-12, atol=1e-12
+    )
 
 
 @pytest.fixture
@@ -204,31 +207,34 @@ def fused_and_generic():
 def test_fused_bag_sum_is_bitwise_the_generic_one(rng, num_threads, fused_and_generic, id_dtype, dim, mode):
     table = random_table(rng, 50, dim, np.float32)
     ids = random_padded_ids(rng, 12, 40, 50, id_dtype)
-    ids[3, :5] = 0           # leading padding
-    ids[4, 10:13] = 0        # padding in the middle
-    ids[5] = 0               # a fully padded bag
-    ids[6, 1] = 7            # an id after a padding entry
+    ids[3, :5] = 0  # leading padding
+    ids[4, 10:13] = 0  # padding in the middle
+    ids[5] = 0  # a fully padded bag
+    ids[6, 1] = 7  # an id after a padding entry
     ids[6, 0] = 0
     for padding_idx in (0, None, 7):
         fused, generic = fused_and_generic(lambda: ops.embedding_bag(table, ids, mode=mode, padding_idx=padding_idx))
         np.testing.assert_array_equal(fused, generic)
-        np.testing.assert_allclose(fused, reference.embedding_bag(table, ids, mode=mode, padding_idx=padding_idx),
-                                   **tolerance(np.float32))
+        np.testing.assert_allclose(
+            fused, reference.embedding_bag(table, ids, mode=mode, padding_idx=padding_idx), **tolerance(np.float32)
+        )
     flat, offsets = random_ragged(rng, 10, 30, 50, id_dtype)
     fused, generic = fused_and_generic(lambda: ops.embedding_bag(table, flat, offsets, mode=mode))
     np.testing.assert_array_equal(fused, generic)
 
 
-@pytest.mark.parametrize("bad", [-1, 50, 10 ** 6])
+@pytest.mark.parametrize("bad", [-1, 50, 10**6])
 def test_fused_bag_sum_rejects_bad_ids_like_the_generic_one(rng, fused_and_generic, bad):
     table = random_table(rng, 50, 64, np.float32)
     ids = random_padded_ids(rng, 6, 20, 50, np.int64)
     ids[2, 19] = bad  # last entry of its bag: after the trailing-padding trim it must still be seen
     for padding_idx in (0, None):
+
         def run():
             with pytest.raises(IndexError, match="%d" % bad):
                 ops.embedding_bag(table, ids, padding_idx=padding_idx)
             return True
+
         assert fused_and_generic(run) == (True, True)
 
 

@@ -13,8 +13,11 @@ from hypothesis import HealthCheck, given, settings, strategies as st
 
 from fuzz_readers import load_bytes, valid_files
 
-FUZZ = settings(max_examples=int(os.environ.get("FASTEMBED_FUZZ_EXAMPLES", "60")), deadline=None,
-                suppress_health_check=[HealthCheck.function_scoped_fixture])
+FUZZ = settings(
+    max_examples=int(os.environ.get("FASTEMBED_FUZZ_EXAMPLES", "60")),
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
+)
 
 
 VALID = valid_files()
@@ -51,7 +54,7 @@ def _patched_model_file(offset_from_signature, value):
     data = bytearray(VALID["model.fe"])
     start = 0
     while (start := data.find(b"PK\x01\x02", start)) >= 0:
-        data[start + offset_from_signature:start + offset_from_signature + 2] = value.to_bytes(2, "little")
+        data[start + offset_from_signature : start + offset_from_signature + 2] = value.to_bytes(2, "little")
         start += 4
     return bytes(data)
 

@@ -14,7 +14,6 @@ tests/data/keras_3.15_tutorial.keras was written by Keras 3.15.1 / TF 2.21:
 import json
 import os
 import subprocess
-import sys
 import zipfile
 
 import numpy as np
@@ -31,8 +30,7 @@ X = np.array([[1, 2, 3, 0], [4, 5, 0, 0]])
 
 def test_a_file_written_by_keras_loads_and_predicts_as_keras():
     model = fastembed.load_model(KERAS_FILE)
-    assert [type(layer).__name__ for layer in model.layers] == ["Embedding", "GlobalAveragePooling1D", "Dense",
-                                                                "Dense"]
+    assert [type(layer).__name__ for layer in model.layers] == ["Embedding", "GlobalAveragePooling1D", "Dense", "Dense"]
     assert model.get_layer("embedding").mask_zero
     np.testing.assert_allclose(model.predict(X)[:, 0], [0.4998075, 0.5066506], rtol=1e-6)
     assert type(model.optimizer).__name__ == "Adam" and model.loss.name == "binary_crossentropy"
@@ -41,9 +39,16 @@ def test_a_file_written_by_keras_loads_and_predicts_as_keras():
 
 def _trained(rng):
     fastembed.set_random_seed(0)
-    model = fastembed.Sequential([layers.Embedding(30, 4, mask_zero=True), layers.GlobalMaxPooling1D(),
-                                  layers.Dense(5, activation="tanh"), layers.Dropout(0.1), layers.Dense(3),
-                                  layers.Activation("softmax")])
+    model = fastembed.Sequential(
+        [
+            layers.Embedding(30, 4, mask_zero=True),
+            layers.GlobalMaxPooling1D(),
+            layers.Dense(5, activation="tanh"),
+            layers.Dropout(0.1),
+            layers.Dense(3),
+            layers.Activation("softmax"),
+        ]
+    )
     model.compile(fastembed.optimizers.RMSprop(0.01), "sparse_categorical_crossentropy", ["accuracy"])
     x = rng.integers(0, 30, size=(40, 6))
     model.fit(x, rng.integers(0, 3, size=40), epochs=2, verbose=0)
@@ -63,17 +68,31 @@ def test_save_keras_round_trips(rng, tmp_path):
     assert loaded.optimizer.learning_rate == pytest.approx(0.01)
 
 
-@pytest.mark.skipif(not os.environ.get("FASTEMBED_KERAS_PYTHON"),
-                    reason="set FASTEMBED_KERAS_PYTHON to a Python with Keras 3 (a throwaway virtualenv)")
+@pytest.mark.skipif(
+    not os.environ.get("FASTEMBED_KERAS_PYTHON"),
+    reason="set FASTEMBED_KERAS_PYTHON to a Python with Keras 3 (a throwaway virtualenv)",
+)
 def test_keras_loads_a_file_written_here(rng, tmp_path):
     model, x = _trained(rng)
     model.save(str(tmp_path / "model.keras"))
     np.save(tmp_path / "x.npy", x)
-    script = ("import numpy as np, keras, sys; m = keras.saving.load_model(sys.argv[1]); "
-              "np.save(sys.argv[2], m.predict(np.load(sys.argv[3]), verbose=0))")
-    result = subprocess.run([os.environ["FASTEMBED_KERAS_PYTHON"], "-c", script, str(tmp_path / "model.keras"),
-                             str(tmp_path / "out.npy"), str(tmp_path / "x.npy")], capture_output=True, text=True,
-                            cwd=str(tmp_path))
+    script = (
+        "import numpy as np, keras, sys; m = keras.saving.load_model(sys.argv[1]); "
+        "np.save(sys.argv[2], m.predict(np.load(sys.argv[3]), verbose=0))"
+    )
+    result = subprocess.run(
+        [
+            os.environ["FASTEMBED_KERAS_PYTHON"],
+            "-c",
+            script,
+            str(tmp_path / "model.keras"),
+            str(tmp_path / "out.npy"),
+            str(tmp_path / "x.npy"),
+        ],
+        capture_output=True,
+        text=True,
+        cwd=str(tmp_path),
+    )
     assert result.returncode == 0, result.stderr[-2000:]
     np.testing.assert_allclose(np.load(tmp_path / "out.npy"), model.predict(x), rtol=1e-5, atol=1e-7)
 

@@ -17,23 +17,39 @@ from fastembed.callbacks import Callback
 
 RTOL = dict(rtol=1e-5, atol=1e-7)
 
-HOOKS = ("on_train_begin", "on_train_end", "on_epoch_begin", "on_epoch_end",
-         "on_train_batch_begin", "on_train_batch_end", "on_test_begin", "on_test_end",
-         "on_test_batch_begin", "on_test_batch_end", "on_predict_begin", "on_predict_end",
-         "on_predict_batch_begin", "on_predict_batch_end")
+HOOKS = (
+    "on_train_begin",
+    "on_train_end",
+    "on_epoch_begin",
+    "on_epoch_end",
+    "on_train_batch_begin",
+    "on_train_batch_end",
+    "on_test_begin",
+    "on_test_end",
+    "on_test_batch_begin",
+    "on_test_batch_end",
+    "on_predict_begin",
+    "on_predict_end",
+    "on_predict_batch_begin",
+    "on_predict_batch_end",
+)
 
 
 # -------------------------------------------------------------------------------------
 # 1. Callback hook order
 # -------------------------------------------------------------------------------------
 
+
 def _recording_hook(name):
     if "batch" in name or "epoch" in name:
+
         def hook(self, index, logs=None):
             self.events.append((name, index, tuple(sorted(logs or {}))))
     else:
+
         def hook(self, logs=None):
             self.events.append((name, None, tuple(sorted(logs or {}))))
+
     hook.__name__ = name
     return hook
 
@@ -57,44 +73,44 @@ for _name in HOOKS:
 # to every begin hook.
 #   model.fit(x, y, epochs=2, batch_size=4, validation_data=(xv, yv), verbose=0, callbacks=[cb])
 KERAS_FIT_HOOKS = [
-    ('on_train_begin', None, ()),
-    ('on_epoch_begin', 0, ()),
-    ('on_train_batch_begin', 0, ()),
-    ('on_train_batch_end', 0, ('accuracy', 'loss')),
-    ('on_train_batch_begin', 1, ()),
-    ('on_train_batch_end', 1, ('accuracy', 'loss')),
-    ('on_test_begin', None, ()),
-    ('on_test_batch_begin', 0, ()),
-    ('on_test_batch_end', 0, ('accuracy', 'loss')),
-    ('on_test_end', None, ('accuracy', 'loss')),
-    ('on_epoch_end', 0, ('accuracy', 'loss', 'val_accuracy', 'val_loss')),
-    ('on_epoch_begin', 1, ()),
-    ('on_train_batch_begin', 0, ()),
-    ('on_train_batch_end', 0, ('accuracy', 'loss')),
-    ('on_train_batch_begin', 1, ()),
-    ('on_train_batch_end', 1, ('accuracy', 'loss')),
-    ('on_test_begin', None, ()),
-    ('on_test_batch_begin', 0, ()),
-    ('on_test_batch_end', 0, ('accuracy', 'loss')),
-    ('on_test_end', None, ('accuracy', 'loss')),
-    ('on_epoch_end', 1, ('accuracy', 'loss', 'val_accuracy', 'val_loss')),
-    ('on_train_end', None, ('accuracy', 'loss', 'val_accuracy', 'val_loss')),
+    ("on_train_begin", None, ()),
+    ("on_epoch_begin", 0, ()),
+    ("on_train_batch_begin", 0, ()),
+    ("on_train_batch_end", 0, ("accuracy", "loss")),
+    ("on_train_batch_begin", 1, ()),
+    ("on_train_batch_end", 1, ("accuracy", "loss")),
+    ("on_test_begin", None, ()),
+    ("on_test_batch_begin", 0, ()),
+    ("on_test_batch_end", 0, ("accuracy", "loss")),
+    ("on_test_end", None, ("accuracy", "loss")),
+    ("on_epoch_end", 0, ("accuracy", "loss", "val_accuracy", "val_loss")),
+    ("on_epoch_begin", 1, ()),
+    ("on_train_batch_begin", 0, ()),
+    ("on_train_batch_end", 0, ("accuracy", "loss")),
+    ("on_train_batch_begin", 1, ()),
+    ("on_train_batch_end", 1, ("accuracy", "loss")),
+    ("on_test_begin", None, ()),
+    ("on_test_batch_begin", 0, ()),
+    ("on_test_batch_end", 0, ("accuracy", "loss")),
+    ("on_test_end", None, ("accuracy", "loss")),
+    ("on_epoch_end", 1, ("accuracy", "loss", "val_accuracy", "val_loss")),
+    ("on_train_end", None, ("accuracy", "loss", "val_accuracy", "val_loss")),
 ]
 #   model.evaluate(xv, yv, batch_size=4, callbacks=[cb], verbose=0)
 KERAS_EVALUATE_HOOKS = [
-    ('on_test_begin', None, ()),
-    ('on_test_batch_begin', 0, ()),
-    ('on_test_batch_end', 0, ('accuracy', 'loss')),
-    ('on_test_end', None, ('accuracy', 'loss')),
+    ("on_test_begin", None, ()),
+    ("on_test_batch_begin", 0, ()),
+    ("on_test_batch_end", 0, ("accuracy", "loss")),
+    ("on_test_end", None, ("accuracy", "loss")),
 ]
 #   model.predict(xv, batch_size=2, callbacks=[cb], verbose=0)
 KERAS_PREDICT_HOOKS = [
-    ('on_predict_begin', None, ()),
-    ('on_predict_batch_begin', 0, ()),
-    ('on_predict_batch_end', 0, ('outputs',)),
-    ('on_predict_batch_begin', 1, ()),
-    ('on_predict_batch_end', 1, ('outputs',)),
-    ('on_predict_end', None, ()),
+    ("on_predict_begin", None, ()),
+    ("on_predict_batch_begin", 0, ()),
+    ("on_predict_batch_end", 0, ("outputs",)),
+    ("on_predict_batch_begin", 1, ()),
+    ("on_predict_batch_end", 1, ("outputs",)),
+    ("on_predict_end", None, ()),
 ]
 
 
@@ -109,8 +125,9 @@ def _hook_data():
 
 @pytest.fixture
 def hook_model():
-    model = fastembed.Sequential([layers.Embedding(20, 4), layers.GlobalAveragePooling1D(),
-                                  layers.Dense(1, activation="sigmoid")])
+    model = fastembed.Sequential(
+        [layers.Embedding(20, 4), layers.GlobalAveragePooling1D(), layers.Dense(1, activation="sigmoid")]
+    )
     model.compile(optimizer="adam", loss="binary_crossentropy", metrics=["accuracy"])
     return model
 
@@ -148,17 +165,20 @@ BIAS = np.array([0.05], np.float32)
 
 X2 = np.array([[1, 2, 3], [4, 5, 0], [2, 2, 4], [0, 1, 5], [3, 4, 1]], np.int64)
 Y2 = np.array([[1], [0], [1], [0], [1]], np.float32)
-W2 = np.array([1.0, 0.5, 0.0, 2.0, 1.5], np.float32)   # sample 2 has weight 0
+W2 = np.array([1.0, 0.5, 0.0, 2.0, 1.5], np.float32)  # sample 2 has weight 0
 
-X3 = np.array([[4, 0, 1], [1, 1, 4], [5, 3, 0], [0, 1, 2], [3, 2, 1], [0, 4, 4], [0, 0, 2], [2, 5, 3],
-               [2, 2, 3], [3, 1, 4]], np.int64)
+X3 = np.array(
+    [[4, 0, 1], [1, 1, 4], [5, 3, 0], [0, 1, 2], [3, 2, 1], [0, 4, 4], [0, 0, 2], [2, 5, 3], [2, 2, 3], [3, 1, 4]],
+    np.int64,
+)
 Y3 = np.array([1, 1, 1, 0, 0, 1, 1, 1, 1, 0], np.float32).reshape(-1, 1)
 W3 = np.array([1.0, 2.0, 0.5, 1.0, 0.0, 1.5, 1.0, 3.0, 0.25, 2.0], np.float32)
 
 
 def fixed_model(metrics=None):
-    model = fastembed.Sequential([layers.Embedding(6, 2), layers.GlobalAveragePooling1D(),
-                                  layers.Dense(1, activation="sigmoid")])
+    model = fastembed.Sequential(
+        [layers.Embedding(6, 2), layers.GlobalAveragePooling1D(), layers.Dense(1, activation="sigmoid")]
+    )
     model.compile(optimizer=fastembed.optimizers.SGD(0.1), loss="binary_crossentropy", metrics=metrics)
     model.set_weights([EMB.copy(), KERNEL.copy(), BIAS.copy()])
     return model
@@ -179,29 +199,36 @@ def assert_weights(model, expected):
 #   then model.evaluate(X3, Y3, batch_size=4, callbacks=[cb2]) and
 #   model.predict(X3[:3], batch_size=2, callbacks=[cb3]) on the trained model.
 # The batch logs hold the running mean over the epoch's (or evaluation's) batches so far.
-KERAS_FIT_PARAMS = {'verbose': 0, 'epochs': 2, 'steps': 3}
-KERAS_EVALUATE_PARAMS = {'verbose': 0, 'epochs': 1, 'steps': 3}
-KERAS_PREDICT_PARAMS = {'verbose': 0, 'epochs': 1, 'steps': 2}
+KERAS_FIT_PARAMS = {"verbose": 0, "epochs": 2, "steps": 3}
+KERAS_EVALUATE_PARAMS = {"verbose": 0, "epochs": 1, "steps": 3}
+KERAS_PREDICT_PARAMS = {"verbose": 0, "epochs": 1, "steps": 2}
 KERAS_FIT_LOGS = [
-    ('train', 0, {'accuracy': 1.0, 'loss': 0.6292333602905273}),
-    ('train', 1, {'accuracy': 1.0, 'loss': 0.6126347184181213}),
-    ('train', 2, {'accuracy': 1.0, 'loss': 0.6184144020080566}),
-    ('test', 0, {'accuracy': 0.0, 'loss': 0.76043701171875}),
-    ('test', 1, {'accuracy': 0.0, 'loss': 0.8039337992668152}),
-    ('epoch', 0, {'accuracy': 1.0, 'loss': 0.6184144020080566, 'val_accuracy': 0.0,
-                  'val_loss': 0.8039337992668152}),
-    ('train', 0, {'accuracy': 1.0, 'loss': 0.582669734954834}),
-    ('train', 1, {'accuracy': 0.6666666865348816, 'loss': 0.596823513507843}),
-    ('train', 2, {'accuracy': 0.7142857313156128, 'loss': 0.5970771908760071}),
-    ('test', 0, {'accuracy': 0.0, 'loss': 0.7254636883735657}),
-    ('test', 1, {'accuracy': 0.0, 'loss': 0.7970419526100159}),
-    ('epoch', 1, {'accuracy': 0.7142857313156128, 'loss': 0.5970771908760071, 'val_accuracy': 0.0,
-                  'val_loss': 0.7970419526100159}),
+    ("train", 0, {"accuracy": 1.0, "loss": 0.6292333602905273}),
+    ("train", 1, {"accuracy": 1.0, "loss": 0.6126347184181213}),
+    ("train", 2, {"accuracy": 1.0, "loss": 0.6184144020080566}),
+    ("test", 0, {"accuracy": 0.0, "loss": 0.76043701171875}),
+    ("test", 1, {"accuracy": 0.0, "loss": 0.8039337992668152}),
+    ("epoch", 0, {"accuracy": 1.0, "loss": 0.6184144020080566, "val_accuracy": 0.0, "val_loss": 0.8039337992668152}),
+    ("train", 0, {"accuracy": 1.0, "loss": 0.582669734954834}),
+    ("train", 1, {"accuracy": 0.6666666865348816, "loss": 0.596823513507843}),
+    ("train", 2, {"accuracy": 0.7142857313156128, "loss": 0.5970771908760071}),
+    ("test", 0, {"accuracy": 0.0, "loss": 0.7254636883735657}),
+    ("test", 1, {"accuracy": 0.0, "loss": 0.7970419526100159}),
+    (
+        "epoch",
+        1,
+        {
+            "accuracy": 0.7142857313156128,
+            "loss": 0.5970771908760071,
+            "val_accuracy": 0.0,
+            "val_loss": 0.7970419526100159,
+        },
+    ),
 ]
 KERAS_EVALUATE_LOGS = [
-    ('test', 0, {'accuracy': 0.75, 'loss': 0.5897274017333984}),
-    ('test', 1, {'accuracy': 0.625, 'loss': 0.5939755439758301}),
-    ('test', 2, {'accuracy': 0.5, 'loss': 0.6418923139572144}),
+    ("test", 0, {"accuracy": 0.75, "loss": 0.5897274017333984}),
+    ("test", 1, {"accuracy": 0.625, "loss": 0.5939755439758301}),
+    ("test", 2, {"accuracy": 0.5, "loss": 0.6418923139572144}),
 ]
 # on_predict_batch_end logs['outputs']: a NumPy array per batch, shapes (2, 1) then (1, 1).
 KERAS_PREDICT_OUTPUTS = [[[0.6144960522651672], [0.5624378323554993]], [[0.5678838491439819]]]
@@ -235,8 +262,9 @@ class Logger(Callback):
 
 
 def assert_log_rows(rows, expected):
-    assert [(kind, index, sorted(logs)) for kind, index, logs in rows] == \
-        [(kind, index, sorted(logs)) for kind, index, logs in expected]
+    assert [(kind, index, sorted(logs)) for kind, index, logs in rows] == [
+        (kind, index, sorted(logs)) for kind, index, logs in expected
+    ]
     for (kind, index, logs), (_, _, want) in zip(rows, expected):
         for key, value in want.items():
             assert logs[key] == pytest.approx(value, rel=1e-5, abs=1e-7), (kind, index, key)
@@ -245,8 +273,17 @@ def assert_log_rows(rows, expected):
 def test_callback_params_and_batch_log_values_match_keras():
     model = fixed_model(["accuracy"])
     cb = Logger()
-    model.fit(X3[:7], Y3[:7], batch_size=3, epochs=2, shuffle=False, validation_data=(X3[7:], Y3[7:]),
-              validation_batch_size=2, verbose=0, callbacks=[cb])
+    model.fit(
+        X3[:7],
+        Y3[:7],
+        batch_size=3,
+        epochs=2,
+        shuffle=False,
+        validation_data=(X3[7:], Y3[7:]),
+        validation_batch_size=2,
+        verbose=0,
+        callbacks=[cb],
+    )
     assert cb.params_by_hook == {"fit": KERAS_FIT_PARAMS, "test": KERAS_FIT_PARAMS}
     assert_log_rows(cb.rows, KERAS_FIT_LOGS)
 
@@ -272,8 +309,7 @@ def test_callback_params_and_batch_log_values_match_keras():
 
 # Keras run 1, fixed model (no metrics):
 #   model.predict(X2)
-KERAS_PREDICT_X2 = [0.47626784443855286, 0.5341135859489441, 0.46174156665802, 0.4708663523197174,
-                    0.5675020217895508]
+KERAS_PREDICT_X2 = [0.47626784443855286, 0.5341135859489441, 0.46174156665802, 0.4708663523197174, 0.5675020217895508]
 #   model.evaluate(X2, Y2, batch_size=5)
 KERAS_EVAL_UNWEIGHTED = 0.6962727308273315
 #   model.evaluate(X2, Y2, sample_weight=W2, batch_size=bs) for bs = 5, 2, 3: the same value
@@ -286,18 +322,28 @@ KERAS_EVAL_WEIGHTED = {5: 0.6492953300476074, 2: 0.6492953300476074, 3: 0.649295
 #   same loss in history and the same weights)
 KERAS_SW_STEP_LOSS = 0.6492953300476074
 KERAS_SW_STEP_WEIGHTS = [
-    [[0.09435898065567017, -0.19113554060459137], [0.30107685923576355, 0.3983078598976135],
-     [-0.4975559115409851, 0.19615930318832397], [0.055471573024988174, -0.30859819054603577],
-     [0.6017812490463257, -0.10279906541109085], [-0.25564101338386536, 0.3588644564151764]],
+    [
+        [0.09435898065567017, -0.19113554060459137],
+        [0.30107685923576355, 0.3983078598976135],
+        [-0.4975559115409851, 0.19615930318832397],
+        [0.055471573024988174, -0.30859819054603577],
+        [0.6017812490463257, -0.10279906541109085],
+        [-0.25564101338386536, 0.3588644564151764],
+    ],
     [[0.7018420696258545], [-1.1024945974349976]],
     [0.049273792654275894],
 ]
 #   h = model.fit(X2, Y2, class_weight={0: 1.0, 1: 3.0}, batch_size=5, epochs=1, shuffle=False)
 KERAS_CW_STEP_LOSS = 1.5286870002746582
 KERAS_CW_STEP_WEIGHTS = [
-    [[0.09531009197235107, -0.19263015687465668], [0.3111898601055145, 0.3824159502983093],
-     [-0.4775965213775635, 0.16479451954364777], [0.06338722258806229, -0.32103708386421204],
-     [0.6110981106758118, -0.11743981391191483], [-0.25468990206718445, 0.3573698401451111]],
+    [
+        [0.09531009197235107, -0.19263015687465668],
+        [0.3111898601055145, 0.3824159502983093],
+        [-0.4775965213775635, 0.16479451954364777],
+        [0.06338722258806229, -0.32103708386421204],
+        [0.6110981106758118, -0.11743981391191483],
+        [-0.25468990206718445, 0.3573698401451111],
+    ],
     [[0.70026695728302], [-1.0955326557159424]],
     [0.11956971883773804],
 ]
@@ -328,8 +374,7 @@ def test_sample_weighted_step_matches_keras_train_on_batch():
 
 def test_class_weighted_step_matches_keras():
     model = fixed_model()
-    history = model.fit(X2, Y2, class_weight={0: 1.0, 1: 3.0}, batch_size=len(X2), epochs=1, shuffle=False,
-                        verbose=0)
+    history = model.fit(X2, Y2, class_weight={0: 1.0, 1: 3.0}, batch_size=len(X2), epochs=1, shuffle=False, verbose=0)
     assert history.history["loss"][0] == pytest.approx(KERAS_CW_STEP_LOSS, rel=1e-5)
     assert_weights(model, KERAS_CW_STEP_WEIGHTS)
 
@@ -346,31 +391,43 @@ def test_class_weighted_step_matches_keras():
 # [, sample_weight=W3[7:]]) equals the last val_loss, and evaluate on X3[8:] does not.
 KERAS_SPLIT = {
     "plain": {
-        "train_steps": [2, 2], "test_steps": [1, 1],
-        "params": {'verbose': 0, 'epochs': 2, 'steps': 2},
+        "train_steps": [2, 2],
+        "test_steps": [1, 1],
+        "params": {"verbose": 0, "epochs": 2, "steps": 2},
         "loss": [0.6139507293701172, 0.6016284227371216],
         "val_loss": [0.8128802180290222, 0.812652587890625],
         "evaluate_tail7": 0.812652587890625,
         "evaluate_tail8": 0.8347955346107483,
         "weights": [
-            [[0.12584874033927917, -0.23990653455257416], [0.3029290735721588, 0.39527711272239685],
-             [-0.5058062076568604, 0.2090470939874649], [0.047839533537626266, -0.2967838943004608],
-             [0.6221343278884888, -0.13429532945156097], [-0.24442267417907715, 0.3413023054599762]],
+            [
+                [0.12584874033927917, -0.23990653455257416],
+                [0.3029290735721588, 0.39527711272239685],
+                [-0.5058062076568604, 0.2090470939874649],
+                [0.047839533537626266, -0.2967838943004608],
+                [0.6221343278884888, -0.13429532945156097],
+                [-0.24442267417907715, 0.3413023054599762],
+            ],
             [[0.7260822057723999], [-1.1074355840682983]],
             [0.11842507869005203],
         ],
     },
     "sample_weight": {
-        "train_steps": [2, 2], "test_steps": [1, 1],
-        "params": {'verbose': 0, 'epochs': 2, 'steps': 2},
+        "train_steps": [2, 2],
+        "test_steps": [1, 1],
+        "params": {"verbose": 0, "epochs": 2, "steps": 2},
         "loss": [0.5986685156822205, 0.568209707736969],
         "val_loss": [1.4262863397598267, 1.4288530349731445],
         "evaluate_tail7": 1.4288530349731445,
         "evaluate_tail8": 1.0379416942596436,
         "weights": [
-            [[0.1257593184709549, -0.2391299307346344], [0.32153213024139404, 0.3666257858276367],
-             [-0.49813780188560486, 0.19736264646053314], [0.052780814468860626, -0.3043089210987091],
-             [0.6331864595413208, -0.1508578062057495], [-0.24721919000148773, 0.34569108486175537]],
+            [
+                [0.1257593184709549, -0.2391299307346344],
+                [0.32153213024139404, 0.3666257858276367],
+                [-0.49813780188560486, 0.19736264646053314],
+                [0.052780814468860626, -0.3043089210987091],
+                [0.6331864595413208, -0.1508578062057495],
+                [-0.24721919000148773, 0.34569108486175537],
+            ],
             [[0.7394341230392456], [-1.1004523038864136]],
             [0.17262496054172516],
         ],
@@ -403,8 +460,17 @@ def test_validation_split_matches_keras(case):
     sw = W3 if case == "sample_weight" else None
     model = fixed_model()
     counter = StepCounter()
-    history = model.fit(X3, Y3, sample_weight=sw, validation_split=0.25, batch_size=4, epochs=2, shuffle=False,
-                        verbose=0, callbacks=[counter])
+    history = model.fit(
+        X3,
+        Y3,
+        sample_weight=sw,
+        validation_split=0.25,
+        batch_size=4,
+        epochs=2,
+        shuffle=False,
+        verbose=0,
+        callbacks=[counter],
+    )
     assert counter.train == want["train_steps"]
     assert counter.test == want["test_steps"]
     assert counter.params_seen == want["params"]
@@ -427,8 +493,7 @@ def test_validation_split_matches_keras(case):
 #   model.fit(X3, Y3, class_weight={0: 1.0, 1: 3.0}, validation_split=0.25, batch_size=4,
 #             epochs=1, shuffle=False): class weights apply to the training part only; the
 #   val_loss equals the unweighted model.evaluate(X3[7:], Y3[7:]).
-KERAS_CW_SPLIT = {"loss": 1.4451693296432495, "val_loss": 0.7998788952827454,
-                  "evaluate_tail7": 0.7998788952827454}
+KERAS_CW_SPLIT = {"loss": 1.4451693296432495, "val_loss": 0.7998788952827454, "evaluate_tail7": 0.7998788952827454}
 #   model.fit(X3[:7], Y3[:7], validation_data=(X3[7:], Y3[7:], [0.0, 2.0, 1.0]), batch_size=7,
 #             epochs=1, shuffle=False): the validation sample weights are used.
 KERAS_VD3 = {"loss": 0.6157620549201965, "val_loss": 0.814450740814209}
@@ -437,8 +502,9 @@ VD3_WEIGHTS = np.array([0.0, 2.0, 1.0], np.float32)
 
 def test_class_weight_with_validation_split_matches_keras():
     model = fixed_model()
-    history = model.fit(X3, Y3, class_weight={0: 1.0, 1: 3.0}, validation_split=0.25, batch_size=4, epochs=1,
-                        shuffle=False, verbose=0)
+    history = model.fit(
+        X3, Y3, class_weight={0: 1.0, 1: 3.0}, validation_split=0.25, batch_size=4, epochs=1, shuffle=False, verbose=0
+    )
     assert history.history["loss"][0] == pytest.approx(KERAS_CW_SPLIT["loss"], rel=1e-5)
     assert history.history["val_loss"][0] == pytest.approx(KERAS_CW_SPLIT["val_loss"], rel=1e-5)
     assert model.evaluate(X3[7:], Y3[7:], batch_size=4) == pytest.approx(KERAS_CW_SPLIT["evaluate_tail7"], rel=1e-5)
@@ -446,9 +512,9 @@ def test_class_weight_with_validation_split_matches_keras():
 
 def test_weighted_validation_data_matches_keras():
     model = fixed_model()
-    history = model.fit(X3[:7], Y3[:7], validation_data=(X3[7:], Y3[7:], VD3_WEIGHTS), batch_size=7, epochs=1,
-                        shuffle=False, verbose=0)
+    history = model.fit(
+        X3[:7], Y3[:7], validation_data=(X3[7:], Y3[7:], VD3_WEIGHTS), batch_size=7, epochs=1, shuffle=False, verbose=0
+    )
     assert history.history["loss"][0] == pytest.approx(KERAS_VD3["loss"], rel=1e-5)
     assert history.history["val_loss"][0] == pytest.approx(KERAS_VD3["val_loss"], rel=1e-5)
-    assert model.evaluate(X3[7:], Y3[7:], sample_weight=VD3_WEIGHTS) == pytest.approx(KERAS_VD3["val_loss"],
-                                                                                       rel=1e-5)
+    assert model.evaluate(X3[7:], Y3[7:], sample_weight=VD3_WEIGHTS) == pytest.approx(KERAS_VD3["val_loss"], rel=1e-5)

@@ -33,16 +33,20 @@ def test_activation_gradients(rng, name):
     x[np.abs(x) < 1e-3] = 0.5  # keep away from relu's kink
     upstream = rng.standard_normal((4, 5))
     analytic = act.backward(x, act.forward(x), upstream)
-    np.testing.assert_allclose(analytic, numeric_grad(lambda: float((act.forward(x) * upstream).sum()), x),
-                               rtol=1e-6, atol=1e-8)
+    np.testing.assert_allclose(
+        analytic, numeric_grad(lambda: float((act.forward(x) * upstream).sum()), x), rtol=1e-6, atol=1e-8
+    )
 
 
-@pytest.mark.parametrize("loss_name,make_pred", [
-    ("binary_crossentropy", lambda rng: rng.uniform(0.05, 0.95, (6, 1))),
-    ("categorical_crossentropy", lambda rng: rng.dirichlet(np.ones(4), 6)),
-    ("sparse_categorical_crossentropy", lambda rng: rng.dirichlet(np.ones(4), 6)),
-    ("mse", lambda rng: rng.standard_normal((6, 2))),
-])
+@pytest.mark.parametrize(
+    "loss_name,make_pred",
+    [
+        ("binary_crossentropy", lambda rng: rng.uniform(0.05, 0.95, (6, 1))),
+        ("categorical_crossentropy", lambda rng: rng.dirichlet(np.ones(4), 6)),
+        ("sparse_categorical_crossentropy", lambda rng: rng.dirichlet(np.ones(4), 6)),
+        ("mse", lambda rng: rng.standard_normal((6, 2))),
+    ],
+)
 def test_loss_gradients(rng, loss_name, make_pred):
     loss = losses.get(loss_name)
     pred = make_pred(rng)
@@ -59,11 +63,14 @@ def test_loss_gradients(rng, loss_name, make_pred):
     if loss.fuses_with:
         logits = rng.standard_normal(pred.shape) * 3
         _, grad = loss.from_logits_value_and_grad(y, logits)
-        np.testing.assert_allclose(grad, numeric_grad(lambda: loss.from_logits_value_and_grad(y, logits)[0], logits),
-                                   rtol=1e-5, atol=1e-8)
+        np.testing.assert_allclose(
+            grad, numeric_grad(lambda: loss.from_logits_value_and_grad(y, logits)[0], logits), rtol=1e-5, atol=1e-8
+        )
         # the fused value equals the loss of the activated logits
         probs = activations.get(loss.fuses_with).forward(logits)
-        assert loss.from_logits_value_and_grad(y, logits)[0] == pytest.approx(loss.value_and_grad(y, probs)[0], rel=1e-6)
+        assert loss.from_logits_value_and_grad(y, logits)[0] == pytest.approx(
+            loss.value_and_grad(y, probs)[0], rel=1e-6
+        )
 
 
 def test_fused_binary_crossentropy_is_stable_for_huge_logits():

@@ -17,34 +17,37 @@ def planted_data(rng, n=1200, vocab=300, seq=30):
     for i in range(n):
         words = np.arange(2, 12) if y[i] else np.arange(12, 22)
         x[i, rng.integers(0, seq // 2, size=3)] = rng.choice(words, size=3)
-        x[i, rng.integers(seq // 2, seq):] = 0
+        x[i, rng.integers(seq // 2, seq) :] = 0
     return x, y
 
 
 def tutorial_model(vocab=300, dim=8, mask_zero=False, pooling=layers.GlobalAveragePooling1D):
-    return fastembed.Sequential([
-        layers.Embedding(vocab, dim, mask_zero=mask_zero),
-        pooling(),
-        layers.Dense(16, activation="relu"),
-        layers.Dense(1, activation="sigmoid"),
-    ])
+    return fastembed.Sequential(
+        [
+            layers.Embedding(vocab, dim, mask_zero=mask_zero),
+            pooling(),
+            layers.Dense(16, activation="relu"),
+            layers.Dense(1, activation="sigmoid"),
+        ]
+    )
 
 
 def test_tutorial_snippet_runs_and_learns(rng, capsys):
     fastembed.set_random_seed(0)
     x, y = planted_data(rng)
     vocab_size = 300
-    model = fastembed.Sequential([
-        layers.Embedding(vocab_size, 16),
-        layers.GlobalAveragePooling1D(),
-        layers.Dense(16, activation="relu"),
-        layers.Dense(1, activation="sigmoid"),
-    ])
+    model = fastembed.Sequential(
+        [
+            layers.Embedding(vocab_size, 16),
+            layers.GlobalAveragePooling1D(),
+            layers.Dense(16, activation="relu"),
+            layers.Dense(1, activation="sigmoid"),
+        ]
+    )
     model.summary()
     assert "Total params: 5,089" in capsys.readouterr().out  # 4800 + 272 + 17
     model.compile(optimizer="adam", loss="binary_crossentropy", metrics=["accuracy"])
-    history = model.fit(x[:1000], y[:1000], epochs=10, batch_size=32, validation_data=(x[1000:], y[1000:]),
-                        verbose=0)
+    history = model.fit(x[:1000], y[:1000], epochs=10, batch_size=32, validation_data=(x[1000:], y[1000:]), verbose=0)
     assert set(history.history) == {"loss", "accuracy", "val_loss", "val_accuracy"}
     assert len(history.history["loss"]) == 10
     assert history.history["loss"][-1] < history.history["loss"][0]
@@ -57,8 +60,14 @@ def test_tutorial_snippet_runs_and_learns(rng, capsys):
 
 
 def test_summary_matches_keras_parameter_counts(capsys):
-    model = fastembed.Sequential([layers.Embedding(8185, 16), layers.GlobalAveragePooling1D(),
-                                  layers.Dense(16, activation="relu"), layers.Dense(1)])
+    model = fastembed.Sequential(
+        [
+            layers.Embedding(8185, 16),
+            layers.GlobalAveragePooling1D(),
+            layers.Dense(16, activation="relu"),
+            layers.Dense(1),
+        ]
+    )
     model.summary()
     out = capsys.readouterr().out
     assert "130960" in out and "Total params: 131,249" in out and "Non-trainable params: 0" in out
@@ -95,15 +104,23 @@ def test_training_step_follows_the_exact_gradient(rng, build):
     elif build == "fused-max":
         model = tutorial_model(12, 3, mask_zero=True, pooling=layers.GlobalMaxPooling1D)
     elif build == "unfused-masked":
-        model = fastembed.Sequential([layers.Embedding(12, 3, mask_zero=True), layers.Activation("linear"),
-                                      layers.GlobalAveragePooling1D(), layers.Dense(4, activation="tanh"),
-                                      layers.Dense(1, activation="sigmoid")])
+        model = fastembed.Sequential(
+            [
+                layers.Embedding(12, 3, mask_zero=True),
+                layers.Activation("linear"),
+                layers.GlobalAveragePooling1D(),
+                layers.Dense(4, activation="tanh"),
+                layers.Dense(1, activation="sigmoid"),
+            ]
+        )
     elif build == "flatten":
-        model = fastembed.Sequential([layers.Embedding(12, 3, input_length=5), layers.Flatten(),
-                                      layers.Dense(1, activation="sigmoid")])
+        model = fastembed.Sequential(
+            [layers.Embedding(12, 3, input_length=5), layers.Flatten(), layers.Dense(1, activation="sigmoid")]
+        )
     else:
-        model = fastembed.Sequential([layers.Embedding(12, 3), layers.GlobalAveragePooling1D(),
-                                      layers.Dense(3, activation="softmax")])
+        model = fastembed.Sequential(
+            [layers.Embedding(12, 3), layers.GlobalAveragePooling1D(), layers.Dense(3, activation="softmax")]
+        )
         y = rng.integers(0, 3, size=6)
         loss = "sparse_categorical_crossentropy"
     lr = 1e-3
@@ -135,8 +152,11 @@ def test_fused_and_unfused_paths_agree(rng):
         stack = [layers.Embedding(300, 8, mask_zero=True)]
         if unfused:
             stack.append(layers.Activation("linear"))  # breaks the Embedding + pooling fusion
-        stack += [layers.GlobalAveragePooling1D(), layers.Dense(8, activation="relu"),
-                  layers.Dense(1, activation="sigmoid")]
+        stack += [
+            layers.GlobalAveragePooling1D(),
+            layers.Dense(8, activation="relu"),
+            layers.Dense(1, activation="sigmoid"),
+        ]
         model = fastembed.Sequential(stack)
         model.compile("adam", "binary_crossentropy", ["accuracy"])
         model.fit(x, y, epochs=2, batch_size=16, verbose=0)
@@ -194,7 +214,7 @@ def test_save_load_roundtrip_and_resumed_training(tmp_path, rng):
     for a, b in zip(resumed.get_weights(), loaded.get_weights()):
         assert np.array_equal(a, b)
     assert loaded.optimizer.iterations == resumed.optimizer.iterations
-    assert [type(l).__name__ for l in loaded.layers] == [type(l).__name__ for l in resumed.layers]
+    assert [type(layer).__name__ for layer in loaded.layers] == [type(layer).__name__ for layer in resumed.layers]
     loaded.fit(x, y, epochs=2, batch_size=32, shuffle=False, verbose=0)
     for a, b in zip(straight.get_weights(), loaded.get_weights()):
         assert np.array_equal(a, b), "training resumed from a file equals uninterrupted training"
@@ -248,8 +268,9 @@ def test_multiclass_sparse_and_one_hot_labels(rng):
     x[:, :2] = labels[:, None] * 5 + 1 + rng.integers(0, 5, size=(300, 2))  # words of the class
     for loss, y in (("sparse_categorical_crossentropy", labels), ("categorical_crossentropy", np.eye(3)[labels])):
         fastembed.set_random_seed(2)
-        model = fastembed.Sequential([layers.Embedding(50, 8), layers.GlobalMaxPooling1D(),
-                                      layers.Dense(3, activation="softmax")])
+        model = fastembed.Sequential(
+            [layers.Embedding(50, 8), layers.GlobalMaxPooling1D(), layers.Dense(3, activation="softmax")]
+        )
         model.compile(optimizer=fastembed.optimizers.Adam(0.01), loss=loss, metrics=["accuracy"])
         history = model.fit(x, y, epochs=15, batch_size=32, verbose=0)
         assert history.history["accuracy"][-1] > 0.8
@@ -261,8 +282,12 @@ def test_every_optimizer_trains(rng, name):
     x, y = planted_data(rng, n=400)
     fastembed.set_random_seed(4)
     model = tutorial_model()
-    optimizer = {"sgd": fastembed.optimizers.SGD(0.5, momentum=0.9), "adagrad": fastembed.optimizers.Adagrad(0.1),
-                 "rmsprop": "rmsprop", "adam": "adam"}[name]
+    optimizer = {
+        "sgd": fastembed.optimizers.SGD(0.5, momentum=0.9),
+        "adagrad": fastembed.optimizers.Adagrad(0.1),
+        "rmsprop": "rmsprop",
+        "adam": "adam",
+    }[name]
     model.compile(optimizer, "binary_crossentropy", ["accuracy"])
     history = model.fit(x, y, epochs=8, batch_size=32, verbose=0)
     assert history.history["loss"][-1] < history.history["loss"][0]
@@ -288,15 +313,24 @@ def test_lazy_and_dense_embedding_updates(rng):
 def test_frozen_embedding_and_regularizers(rng):
     x, y = planted_data(rng, n=200)
     pretrained = rng.standard_normal((300, 8)).astype(np.float32)
-    model = fastembed.Sequential([layers.Embedding(300, 8, weights=[pretrained], trainable=False),
-                                  layers.GlobalAveragePooling1D(),
-                                  layers.Dense(4, activation="relu", kernel_regularizer="l2"),
-                                  layers.Dense(1, activation="sigmoid")])
+    model = fastembed.Sequential(
+        [
+            layers.Embedding(300, 8, weights=[pretrained], trainable=False),
+            layers.GlobalAveragePooling1D(),
+            layers.Dense(4, activation="relu", kernel_regularizer="l2"),
+            layers.Dense(1, activation="sigmoid"),
+        ]
+    )
     model.compile("adam", "binary_crossentropy")
     model.fit(x, y, epochs=1, verbose=0)
     assert np.array_equal(model.layers[0].get_weights()[0], pretrained)
-    reg = fastembed.Sequential([layers.Embedding(300, 8, embeddings_regularizer=fastembed.regularizers.l2(0.5)),
-                                layers.GlobalAveragePooling1D(), layers.Dense(1, activation="sigmoid")])
+    reg = fastembed.Sequential(
+        [
+            layers.Embedding(300, 8, embeddings_regularizer=fastembed.regularizers.l2(0.5)),
+            layers.GlobalAveragePooling1D(),
+            layers.Dense(1, activation="sigmoid"),
+        ]
+    )
     reg.compile(fastembed.optimizers.SGD(0.1), "binary_crossentropy")
     norm = np.linalg.norm(reg.layers[0].embeddings[x[0, 0]])
     reg.fit(x[:1], y[:1], epochs=20, batch_size=1, verbose=0)
@@ -310,8 +344,9 @@ def test_callbacks_early_stopping_and_checkpoint(tmp_path, rng):
     model.compile(fastembed.optimizers.Adam(0.05), "binary_crossentropy", ["accuracy"])
     stopper = callbacks.EarlyStopping(monitor="val_loss", patience=1, restore_best_weights=True)
     checkpoint = callbacks.ModelCheckpoint(str(tmp_path / "best-{epoch:02d}.fe"), save_best_only=True)
-    history = model.fit(x[:200], y[:200], epochs=60, validation_data=(x[200:], y[200:]),
-                        callbacks=[stopper, checkpoint], verbose=0)
+    history = model.fit(
+        x[:200], y[:200], epochs=60, validation_data=(x[200:], y[200:]), callbacks=[stopper, checkpoint], verbose=0
+    )
     assert stopper.stopped_epoch is not None and len(history.history["loss"]) < 60
     best = min(history.history["val_loss"])
     assert model.evaluate(x[200:], y[200:])[0] == pytest.approx(best, rel=1e-6)
@@ -372,8 +407,12 @@ def test_bad_input_raises_before_any_weight_changes(rng):
 @pytest.mark.parametrize("path", ["compiled", "layers"])
 def test_diverging_training_stops_without_a_half_applied_update(rng, path):
     x, y = planted_data(rng, n=64)
-    stack = [layers.Embedding(300, 8), layers.GlobalAveragePooling1D(), layers.Dense(16, activation="relu"),
-             layers.Dense(1)]  # a linear output: the squared error can overflow
+    stack = [
+        layers.Embedding(300, 8),
+        layers.GlobalAveragePooling1D(),
+        layers.Dense(16, activation="relu"),
+        layers.Dense(1),
+    ]  # a linear output: the squared error can overflow
     if path == "layers":
         stack.insert(1, layers.Activation("linear"))  # not a stack the compiled loop runs
     model = fastembed.Sequential(stack)
@@ -399,14 +438,21 @@ def test_imdb_tutorial_reaches_keras_accuracy():
     train = load_text_dataset(os.path.join(IMDB, "imdb_train.csv"), seed=0)
     test = load_text_dataset(os.path.join(IMDB, "imdb_test.csv"), seed=0)
     assert train.class_names == ["0", "1"] and len(train.texts) == len(test.texts) == 25_000
-    vectorizer = TextVectorizer(max_tokens=10_000, standardize="lower_and_strip_html_and_punctuation",
-                                output_sequence_length=256)
+    vectorizer = TextVectorizer(
+        max_tokens=10_000, standardize="lower_and_strip_html_and_punctuation", output_sequence_length=256
+    )
     vectorizer.adapt(train.texts)
     x_train, x_test = vectorizer(train.texts), vectorizer(test.texts)
     y_train, y_test = train.labels.astype(np.float32), test.labels.astype(np.float32)
     fastembed.set_random_seed(0)
-    model = fastembed.Sequential([layers.Embedding(10_000, 16), layers.GlobalAveragePooling1D(),
-                                  layers.Dense(16, activation="relu"), layers.Dense(1, activation="sigmoid")])
+    model = fastembed.Sequential(
+        [
+            layers.Embedding(10_000, 16),
+            layers.GlobalAveragePooling1D(),
+            layers.Dense(16, activation="relu"),
+            layers.Dense(1, activation="sigmoid"),
+        ]
+    )
     model.compile(optimizer="adam", loss="binary_crossentropy", metrics=["accuracy"])
     history = model.fit(x_train, y_train, epochs=5, batch_size=32, validation_data=(x_test, y_test), verbose=2)
     assert max(history.history["val_accuracy"]) >= 0.87
@@ -443,7 +489,9 @@ def test_auc_metric_matches_pairwise_definition(rng):
     auc.update(y[:120], scores[:120])
     auc.update(y[120:], scores[120:])
     pos, neg = scores[y == 1], scores[y == 0]
-    expected = ((pos[:, None] > neg[None, :]).sum() + 0.5 * (pos[:, None] == neg[None, :]).sum()) / (pos.size * neg.size)
+    expected = ((pos[:, None] > neg[None, :]).sum() + 0.5 * (pos[:, None] == neg[None, :]).sum()) / (
+        pos.size * neg.size
+    )
     assert auc.result() == pytest.approx(expected, rel=1e-12)
 
 
@@ -460,12 +508,17 @@ def test_layers_can_be_called_directly(rng):
 
 
 def test_get_layer_by_name_and_index():
-    model = fastembed.Sequential([layers.Embedding(10, 4, name="embedding"), layers.GlobalAveragePooling1D(),
-                                  layers.Dense(1)])
+    model = fastembed.Sequential(
+        [layers.Embedding(10, 4, name="embedding"), layers.GlobalAveragePooling1D(), layers.Dense(1)]
+    )
     assert model.get_layer("embedding") is model.layers[0]
     assert model.get_layer(index=-1) is model.layers[2]
-    for kwargs, message in [({}, "exactly one"), ({"name": "e", "index": 0}, "exactly one"),
-                            ({"name": "missing"}, "no layer named 'missing'"), ({"index": 3}, "out of range")]:
+    for kwargs, message in [
+        ({}, "exactly one"),
+        ({"name": "e", "index": 0}, "exactly one"),
+        ({"name": "missing"}, "no layer named 'missing'"),
+        ({"index": 3}, "out of range"),
+    ]:
         with pytest.raises(ValueError, match=message):
             model.get_layer(**kwargs)
 
@@ -502,8 +555,9 @@ def test_layer_path_checks_every_gradient_before_writing(rng):
     """A non-finite Dense gradient on the layer-by-layer path raises before the table (whose
     update is fused with its backward pass) or any state moves."""
     x, y = planted_data(rng, n=32)
-    model = fastembed.Sequential([layers.Embedding(300, 4), layers.Activation("linear"),
-                                  layers.GlobalAveragePooling1D(), layers.Dense(1)])
+    model = fastembed.Sequential(
+        [layers.Embedding(300, 4), layers.Activation("linear"), layers.GlobalAveragePooling1D(), layers.Dense(1)]
+    )
     model.compile("adam", "mse")
     model.fit(x, y, epochs=1, batch_size=32, verbose=0)
     before = model.get_weights()
@@ -562,9 +616,11 @@ def test_a_model_file_is_checked_against_its_size_before_anything_is_built(tmp_p
         config["model"]["layers"][0]["config"]["input_dim"] = 1_000_000
         config["model"]["layers"][0]["config"]["output_dim"] = 500
 
-    cases = [(huge_embedding, r"is \(20, 4\) in the file but the configuration makes it \(1000000, 500\)"),
-             (lambda arrays, config: arrays.update({"extra": np.zeros(3)}), "arrays no fastembed model has"),
-             (lambda arrays, config: arrays.pop("weights/2/kernel"), "missing weight kernel")]
+    cases = [
+        (huge_embedding, r"is \(20, 4\) in the file but the configuration makes it \(1000000, 500\)"),
+        (lambda arrays, config: arrays.update({"extra": np.zeros(3)}), "arrays no fastembed model has"),
+        (lambda arrays, config: arrays.pop("weights/2/kernel"), "missing weight kernel"),
+    ]
     for i, (change, message) in enumerate(cases):
         bad = tmp_path / ("bad%d.fe" % i)
         _rewrite_model_file(good, bad, change)
@@ -595,11 +651,13 @@ def test_a_damaged_model_configuration_raises_one_error_type(tmp_path):
     good = tmp_path / "good.fe"
     model.save(good)
 
-    changes = [lambda a, c: c["model"].update(layers=[1, 2]),
-               lambda a, c: c["model"].update(layers={"a": 1}),
-               lambda a, c: c["model"]["layers"][0].update(config={"input_dim": "many", "output_dim": 4}),
-               lambda a, c: c.update(compile={"optimizer": 3, "loss": None, "metrics": 7}),
-               lambda a, c: c["model"].pop("layers")]
+    changes = [
+        lambda a, c: c["model"].update(layers=[1, 2]),
+        lambda a, c: c["model"].update(layers={"a": 1}),
+        lambda a, c: c["model"]["layers"][0].update(config={"input_dim": "many", "output_dim": 4}),
+        lambda a, c: c.update(compile={"optimizer": 3, "loss": None, "metrics": 7}),
+        lambda a, c: c["model"].pop("layers"),
+    ]
     for i, change in enumerate(changes):
         bad = tmp_path / ("bad%d.fe" % i)
         _rewrite_model_file(good, bad, change)

@@ -78,8 +78,9 @@ def test_updates_are_lazy(rng, cls, kwargs):
 def test_rowwise_adagrad_keeps_one_value_per_row(rng):
     table = random_table(rng, 50, 16, np.float32)
     opt = fastembed.SparseRowwiseAdagrad()
-    ops.embedding_bag_backward_update(table, rng.standard_normal((2, 16)).astype(np.float32),
-                                      [[1, 2], [2, 3]], optimizer=opt)
+    ops.embedding_bag_backward_update(
+        table, rng.standard_normal((2, 16)).astype(np.float32), [[1, 2], [2, 3]], optimizer=opt
+    )
     assert opt.row_state.shape == (50,) and opt.state1 is None
 
 
@@ -124,21 +125,26 @@ def test_training_is_bitwise_identical_across_thread_counts(rng):
 
 def test_optimizer_is_bound_to_one_table(rng):
     opt = fastembed.SparseAdam()
-    ops.embedding_bag_backward_update(random_table(rng, 10, 4, np.float32), np.ones((1, 4), np.float32),
-                                      [[1]], optimizer=opt)
+    ops.embedding_bag_backward_update(
+        random_table(rng, 10, 4, np.float32), np.ones((1, 4), np.float32), [[1]], optimizer=opt
+    )
     with pytest.raises(ValueError, match="one optimizer object per table"):
-        ops.embedding_bag_backward_update(random_table(rng, 11, 4, np.float32), np.ones((1, 4), np.float32),
-                                          [[1]], optimizer=opt)
+        ops.embedding_bag_backward_update(
+            random_table(rng, 11, 4, np.float32), np.ones((1, 4), np.float32), [[1]], optimizer=opt
+        )
 
 
-@pytest.mark.parametrize("kwargs,message", [
-    (dict(learning_rate=0), "learning_rate"),
-    (dict(learning_rate=float("nan")), "finite"),
-    (dict(beta_1=1.0), "beta_1"),
-    (dict(weight_decay=-1), "weight_decay"),
-    (dict(max_norm=0), "max_norm"),
-    (dict(learning_rate="fast"), "number"),
-])
+@pytest.mark.parametrize(
+    "kwargs,message",
+    [
+        (dict(learning_rate=0), "learning_rate"),
+        (dict(learning_rate=float("nan")), "finite"),
+        (dict(beta_1=1.0), "beta_1"),
+        (dict(weight_decay=-1), "weight_decay"),
+        (dict(max_norm=0), "max_norm"),
+        (dict(learning_rate="fast"), "number"),
+    ],
+)
 def test_bad_hyperparameters(kwargs, message):
     with pytest.raises((ValueError, TypeError), match=message):
         fastembed.SparseAdam(**kwargs)
@@ -147,8 +153,6 @@ def test_bad_hyperparameters(kwargs, message):
 def test_nesterov_needs_momentum():
     with pytest.raises(ValueError, match="momentum"):
         fastembed.SparseSGD(nesterov=True)
-
-
 
 
 def _torch():
@@ -184,8 +188,9 @@ def test_matches_pytorch(rng, name):
         offsets = np.array([0, 7, 7, 19, 30])
         grad = rng.standard_normal((4, dim))
         ops.embedding_bag_backward_update(ours, grad, flat, offsets, mode="mean", optimizer=opt_ours)
-        out = torch.nn.functional.embedding_bag(torch.from_numpy(flat), param, torch.from_numpy(offsets[:-1]),
-                                                mode="mean", sparse=True)
+        out = torch.nn.functional.embedding_bag(
+            torch.from_numpy(flat), param, torch.from_numpy(offsets[:-1]), mode="mean", sparse=True
+        )
         out.backward(torch.from_numpy(grad))
         if name in ("sgd_momentum", "rmsprop"):
             # not lazy in torch on sparse grads: compare one step, densified
@@ -240,10 +245,14 @@ def test_hyperparameters_are_fixed_after_construction():
     rule.learning_rate = 0.5
     fastembed.ops.sparse_update(table, grad, rule)
     np.testing.assert_array_equal(table[1], [-0.5, -0.5, -0.5])
-    for optimizer, name in ((fastembed.SparseAdam(), "beta_1"), (fastembed.SparseRMSprop(), "rho"),
-                            (fastembed.SparseAdagrad(), "epsilon"), (fastembed.optimizers.SGD(), "nesterov"),
-                            (fastembed.optimizers.Adam(), "embedding_updates"),
-                            (fastembed.optimizers.Adam(), "repeated_ids")):
+    for optimizer, name in (
+        (fastembed.SparseAdam(), "beta_1"),
+        (fastembed.SparseRMSprop(), "rho"),
+        (fastembed.SparseAdagrad(), "epsilon"),
+        (fastembed.optimizers.SGD(), "nesterov"),
+        (fastembed.optimizers.Adam(), "embedding_updates"),
+        (fastembed.optimizers.Adam(), "repeated_ids"),
+    ):
         with pytest.raises(AttributeError, match="fixed at construction"):
             setattr(optimizer, name, getattr(optimizer, name))
     keras_adam = fastembed.optimizers.Adam()
@@ -261,8 +270,13 @@ def test_hyperparameters_are_fixed_after_construction():
 def test_rule_codes_come_from_the_kernel():
     from fastembed._kernels import _optim
 
-    for cls in (fastembed.SparseSGD, fastembed.SparseAdagrad, fastembed.SparseRowwiseAdagrad,
-                fastembed.SparseRMSprop, fastembed.SparseAdam):
+    for cls in (
+        fastembed.SparseSGD,
+        fastembed.SparseAdagrad,
+        fastembed.SparseRowwiseAdagrad,
+        fastembed.SparseRMSprop,
+        fastembed.SparseAdam,
+    ):
         assert cls().kind == _optim.RULE_CODES[cls.rule_name]
     assert len(set(_optim.RULE_CODES.values())) == 5
 
@@ -286,14 +300,14 @@ def test_per_occurrence_squares_match_the_twin(rng, name, num_threads):
     for _ in range(3):
         rows = np.sort(rng.choice(20, size=7, replace=False))
         values = rng.standard_normal((7, 8)).astype(np.float32)
-        squares = (values ** 2 * rng.uniform(0.3, 1.0, size=(7, 1))).astype(np.float32)
+        squares = (values**2 * rng.uniform(0.3, 1.0, size=(7, 1))).astype(np.float32)
         grad = fastembed.SparseRows(rows, values, 20)
         ops.sparse_update(table, grad, kernel_rule, squares=squares)
         reference.sparse_update(twin_table, grad, twin_rule, squares=squares)
         np.testing.assert_allclose(table, twin_table, rtol=1e-5, atol=1e-6)
     dense_grad = rng.standard_normal((20, 8)).astype(np.float32)
-    ops.dense_update(table, dense_grad, kernel_rule, squares=dense_grad ** 2 * 0.5)
-    reference.dense_update(twin_table, dense_grad, twin_rule, squares=dense_grad ** 2 * 0.5)
+    ops.dense_update(table, dense_grad, kernel_rule, squares=dense_grad**2 * 0.5)
+    reference.dense_update(twin_table, dense_grad, twin_rule, squares=dense_grad**2 * 0.5)
     np.testing.assert_allclose(table, twin_table, rtol=1e-5, atol=1e-6)
 
 
@@ -303,10 +317,12 @@ def test_squares_change_the_step_and_are_checked(rng):
     ops.sparse_update(table, grad, fastembed.SparseAdam(1e-3), squares=np.array([[0.25, 1.0]], np.float32))
     # First Adam step: lr * m_hat / sqrt(v_hat) = lr * g / sqrt(sq).
     np.testing.assert_allclose(table[1], [-2e-3, -1e-3], rtol=1e-4)
-    for bad, message in ((np.array([[-1.0, 1.0]], np.float32), "negative"),
-                         (np.array([[np.nan, 1.0]], np.float32), "squares contains nan"),
-                         (np.ones((2, 2), np.float32), "must match"),
-                         (np.ones((1, 2), np.float64), "must match")):
+    for bad, message in (
+        (np.array([[-1.0, 1.0]], np.float32), "negative"),
+        (np.array([[np.nan, 1.0]], np.float32), "squares contains nan"),
+        (np.ones((2, 2), np.float32), "must match"),
+        (np.ones((1, 2), np.float64), "must match"),
+    ):
         with pytest.raises(ValueError, match=message):
             ops.sparse_update(table, grad, fastembed.SparseAdam(), squares=bad)
 

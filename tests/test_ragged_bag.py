@@ -13,13 +13,13 @@ from hypothesis import given, settings, strategies as st
 import fastembed
 from fastembed import Ragged, ops
 from fastembed.engine._plan import Plan
-from fastembed.layers import (Activation, Dense, Embedding, EmbeddingBag, GlobalAveragePooling1D,
-                              GlobalMaxPooling1D)
+from fastembed.layers import Activation, Dense, Embedding, EmbeddingBag, GlobalAveragePooling1D, GlobalMaxPooling1D
 
 
 # ----------------------------------------------------------------------------------------
 # Python references
 # ----------------------------------------------------------------------------------------
+
 
 def padded_reference(rows, length=None, value=0):
     """``to_padded`` in plain Python: rows cut or padded at the end."""
@@ -47,6 +47,7 @@ ROWS = [[3, 1, 4], [1], [], [5, 9, 2, 6], [], [5]]
 # ----------------------------------------------------------------------------------------
 # Ragged: construction
 # ----------------------------------------------------------------------------------------
+
 
 def test_from_rows_lists():
     r = Ragged.from_rows(ROWS)
@@ -165,6 +166,7 @@ def test_constructor_validation():
 # Ragged: indexing, take, iteration, padding, equality
 # ----------------------------------------------------------------------------------------
 
+
 def test_int_indexing_gives_views():
     r = Ragged.from_rows(ROWS)
     for i in range(-len(ROWS), len(ROWS)):
@@ -181,11 +183,26 @@ def test_int_indexing_gives_views():
         Ragged.from_rows([])[0]
 
 
-@pytest.mark.parametrize("key", [
-    slice(None), slice(1, 4), slice(2, None), slice(None, -2), slice(-3, -1), slice(4, 1),
-    slice(6, 10), slice(-100, 100), slice(None, None, 2), slice(1, None, 3), slice(None, None, -1),
-    slice(5, 0, -2), slice(-1, -7, -1), slice(3, 3), slice(0, 0, -1),
-])
+@pytest.mark.parametrize(
+    "key",
+    [
+        slice(None),
+        slice(1, 4),
+        slice(2, None),
+        slice(None, -2),
+        slice(-3, -1),
+        slice(4, 1),
+        slice(6, 10),
+        slice(-100, 100),
+        slice(None, None, 2),
+        slice(1, None, 3),
+        slice(None, None, -1),
+        slice(5, 0, -2),
+        slice(-1, -7, -1),
+        slice(3, 3),
+        slice(0, 0, -1),
+    ],
+)
 def test_slices_match_list_slices(key):
     r = Ragged.from_rows(ROWS)
     out = r[key]
@@ -282,8 +299,8 @@ def test_equality():
     assert a == Ragged(a.values.copy(), a.offsets.copy())
     assert not (a != Ragged.from_rows(ROWS))
     assert a != Ragged.from_rows(ROWS[:-1])
-    assert a != Ragged.from_rows([[3, 1], [4, 1]] + ROWS[2:])            # same values, other splits
-    assert a != Ragged.from_rows([[3, 1, 4], [2]] + ROWS[2:])            # same splits, other values
+    assert a != Ragged.from_rows([[3, 1], [4, 1]] + ROWS[2:])  # same values, other splits
+    assert a != Ragged.from_rows([[3, 1, 4], [2]] + ROWS[2:])  # same splits, other values
     assert a != Ragged.from_rows([[3, 1, 4], [1], [], [5, 9, 2, 6], [5], []])  # empty row moved
     assert (a == ROWS) is False and (a != ROWS) is True
     assert Ragged.from_rows([]) == Ragged.from_rows([], dtype=np.int32)
@@ -297,7 +314,7 @@ def test_repr_and_len():
     assert "n_rows=6" in repr(r) and "n_values=9" in repr(r)
 
 
-rows_strategy = st.lists(st.lists(st.integers(min_value=-2**40, max_value=2**40), max_size=7), max_size=12)
+rows_strategy = st.lists(st.lists(st.integers(min_value=-(2**40), max_value=2**40), max_size=7), max_size=12)
 
 
 @settings(max_examples=80, deadline=None)
@@ -358,23 +375,36 @@ def _table(seed=0):
 def _ragged_ids():
     """Bags with duplicates, padding ids (0 and V - 1) inside, an empty bag, bags made of
     padding only (fully padded for padding_idx 0, for -1, for both)."""
-    rows = [[1, 2, 2, 3], [], [0, 0], [4, 0, 4, V - 1], [7], [V - 1, V - 1], [5, 5, 5, 5, 5],
-            [0, V - 1, 0], [9, 8, 0, 11, 10, 12, 2, 3], [6, 0]]
+    rows = [
+        [1, 2, 2, 3],
+        [],
+        [0, 0],
+        [4, 0, 4, V - 1],
+        [7],
+        [V - 1, V - 1],
+        [5, 5, 5, 5, 5],
+        [0, V - 1, 0],
+        [9, 8, 0, 11, 10, 12, 2, 3],
+        [6, 0],
+    ]
     return Ragged.from_rows(rows)
 
 
 def _padded_ids():
     """(batch, seq) ids: rows full of padding (0 and V - 1), duplicates, padding inside."""
-    return np.array([
-        [1, 2, 2, 3, 0, 0],
-        [0, 0, 0, 0, 0, 0],
-        [4, 0, 4, V - 1, 5, 6],
-        [V - 1, V - 1, V - 1, V - 1, V - 1, V - 1],
-        [7, 7, 7, 7, 7, 7],
-        [8, 9, 10, 11, 12, 1],
-        [0, V - 1, 0, V - 1, 0, V - 1],
-        [3, 0, 0, 0, 0, 0],
-    ], dtype=np.int64)
+    return np.array(
+        [
+            [1, 2, 2, 3, 0, 0],
+            [0, 0, 0, 0, 0, 0],
+            [4, 0, 4, V - 1, 5, 6],
+            [V - 1, V - 1, V - 1, V - 1, V - 1, V - 1],
+            [7, 7, 7, 7, 7, 7],
+            [8, 9, 10, 11, 12, 1],
+            [0, V - 1, 0, V - 1, 0, V - 1],
+            [3, 0, 0, 0, 0, 0],
+        ],
+        dtype=np.int64,
+    )
 
 
 def _fastembed_bag(mode, padding_idx, table):
@@ -500,14 +530,13 @@ def test_ops_embedding_bag_matches_torch(torch, mode, padding_idx):
     table = _table(2)
     out = ops.embedding_bag(table, r.values, r.offsets, mode, padding_idx)
     weight = torch.from_numpy(table.copy()).requires_grad_(True)
-    expected = torch.nn.functional.embedding_bag(torch.from_numpy(r.values), weight,
-                                                 torch.from_numpy(r.offsets[:-1]), mode=mode,
-                                                 padding_idx=padding_idx)
+    expected = torch.nn.functional.embedding_bag(
+        torch.from_numpy(r.values), weight, torch.from_numpy(r.offsets[:-1]), mode=mode, padding_idx=padding_idx
+    )
     np.testing.assert_allclose(out, expected.detach().numpy(), rtol=1e-6, atol=1e-7)
     grad = np.random.default_rng(4).standard_normal(out.shape).astype(np.float32)
     (expected * torch.from_numpy(grad)).sum().backward()
-    sparse = ops.embedding_bag_backward(grad, r.values, r.offsets, mode=mode, padding_idx=padding_idx,
-                                        weights=table)
+    sparse = ops.embedding_bag_backward(grad, r.values, r.offsets, mode=mode, padding_idx=padding_idx, weights=table)
     np.testing.assert_allclose(sparse.to_dense(V), weight.grad.numpy(), rtol=1e-6, atol=1e-6)
     # same result as the layer
     layer = _fastembed_bag(mode, padding_idx, table)
@@ -519,9 +548,14 @@ def test_ops_per_sample_weights_match_torch(torch):
     table = _table(3)
     psw = np.random.default_rng(8).random(r.values.shape[0]).astype(np.float32)
     out = ops.embedding_bag(table, r.values, r.offsets, "sum", 0, per_sample_weights=psw)
-    expected = torch.nn.functional.embedding_bag(torch.from_numpy(r.values), torch.from_numpy(table),
-                                                 torch.from_numpy(r.offsets[:-1]), mode="sum",
-                                                 per_sample_weights=torch.from_numpy(psw), padding_idx=0)
+    expected = torch.nn.functional.embedding_bag(
+        torch.from_numpy(r.values),
+        torch.from_numpy(table),
+        torch.from_numpy(r.offsets[:-1]),
+        mode="sum",
+        per_sample_weights=torch.from_numpy(psw),
+        padding_idx=0,
+    )
     np.testing.assert_allclose(out, expected.numpy(), rtol=1e-6, atol=1e-6)
 
 
@@ -604,7 +638,7 @@ def _fit(model, x, y, seed=11, **kwargs):
 def test_fit_padded_ragged_and_lists_identical(mode, variant):
     rows, y = _data()
     ragged = Ragged.from_rows(rows)
-    padded = ragged.to_padded()          # pads with 0 = padding_idx
+    padded = ragged.to_padded()  # pads with 0 = padding_idx
     padded32 = ragged.to_padded().astype(np.int32)
     kwargs = dict(mode=mode, hidden=variant == "hidden", generic=variant == "generic")
     results = []
@@ -681,8 +715,9 @@ def test_save_load_roundtrip(tmp_path, mode, padding_idx):
 
 
 def test_summary_shows_embedding_bag():
-    model = fastembed.Sequential([EmbeddingBag(VOCAB, DIM, mode="sum", padding_idx=0, name="bag"),
-                                  Dense(3, activation="softmax", name="head")])
+    model = fastembed.Sequential(
+        [EmbeddingBag(VOCAB, DIM, mode="sum", padding_idx=0, name="bag"), Dense(3, activation="softmax", name="head")]
+    )
     lines = []
     model.summary(print_fn=lines.append)
     text = "\n".join(lines)
@@ -710,8 +745,9 @@ def test_embedding_pooling_equals_embedding_bag(mode, pooling, optimizer):
     # max model's bag keeps padding in; the mean one leaves it out.
     bag_model = _bag_model(9, mode=mode, padding_idx=0 if mode == "mean" else None, optimizer=optimizer)
     fastembed.set_random_seed(9)
-    pooled_model = fastembed.Sequential([Embedding(VOCAB, DIM, mask_zero=True), pooling(),
-                                         Dense(1, activation="sigmoid")])
+    pooled_model = fastembed.Sequential(
+        [Embedding(VOCAB, DIM, mask_zero=True), pooling(), Dense(1, activation="sigmoid")]
+    )
     pooled_model.compile(optimizer=optimizer, loss="binary_crossentropy", metrics=["accuracy"])
     # same starting weights: copy the table (and the Dense layer) across
     pooled_model.layers[0].set_weights(bag_model.layers[0].get_weights())

@@ -14,7 +14,7 @@ IMDB_TRAIN = os.path.join(DATA_DIR, "imdb", "imdb_train.csv")
 def quick_start_code():
     with open(README, encoding="utf-8") as handle:
         text = handle.read()
-    section = text[text.index("The same from Python"):]
+    section = text[text.index("The same from Python") :]
     return re.search(r"```python\n(.*?)```", section, re.S).group(1)
 
 

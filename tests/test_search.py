@@ -37,10 +37,12 @@ def test_matches_twin(rng, num_threads, blocking, dtype, cosmul):
     terms = rng.integers(-2, 3, size=(n_queries * n_terms, 6)).astype(dtype)
     exclude = rng.integers(-1, 700, size=(n_queries, 3))
     for k, stop in [(10, None), (1, 300), (700, None), (900, 50), (0, None)]:
-        got = search.top_k_similar(table, terms, k, n_positive=n_pos, n_negative=n_neg, cosmul=cosmul,
-                                   exclude=exclude, stop=stop)
-        want = reference.top_k_similar(table, terms, k, n_positive=n_pos, n_negative=n_neg, cosmul=cosmul,
-                                       exclude=exclude, stop=stop)
+        got = search.top_k_similar(
+            table, terms, k, n_positive=n_pos, n_negative=n_neg, cosmul=cosmul, exclude=exclude, stop=stop
+        )
+        want = reference.top_k_similar(
+            table, terms, k, n_positive=n_pos, n_negative=n_neg, cosmul=cosmul, exclude=exclude, stop=stop
+        )
         np.testing.assert_array_equal(got[1], want[1])
         np.testing.assert_allclose(got[0], want[0], rtol=1e-5 if dtype == np.float32 else 1e-12)
         limit = table.shape[0] if stop is None else stop
@@ -75,15 +77,18 @@ def test_inverse_norms():
     np.testing.assert_allclose(inverse_norms(np.array([[3.0, 4.0], [0.0, 0.0]])), [0.2, 0.0])
 
 
-@pytest.mark.parametrize("kwargs, error, message", [
-    (dict(table=np.zeros((3, 2), dtype=np.int64)), TypeError, "float32 or float64"),
-    (dict(terms=np.zeros((2, 3))), ValueError, "terms must have shape"),
-    (dict(k=-1), ValueError, "k must be"),
-    (dict(cosmul=True, n_positive=2, n_negative=1), ValueError, "do not split"),
-    (dict(cosmul=True, n_positive=0), ValueError, "term counts"),
-    (dict(exclude=np.zeros((5, 1))), ValueError, "exclude must have shape"),
-    (dict(inv_norms=np.ones(2)), ValueError, "inv_norms"),
-])
+@pytest.mark.parametrize(
+    "kwargs, error, message",
+    [
+        (dict(table=np.zeros((3, 2), dtype=np.int64)), TypeError, "float32 or float64"),
+        (dict(terms=np.zeros((2, 3))), ValueError, "terms must have shape"),
+        (dict(k=-1), ValueError, "k must be"),
+        (dict(cosmul=True, n_positive=2, n_negative=1), ValueError, "do not split"),
+        (dict(cosmul=True, n_positive=0), ValueError, "term counts"),
+        (dict(exclude=np.zeros((5, 1))), ValueError, "exclude must have shape"),
+        (dict(inv_norms=np.ones(2)), ValueError, "inv_norms"),
+    ],
+)
 def test_bad_arguments(kwargs, error, message):
     arguments = dict(table=np.ones((3, 2)), terms=np.ones((2, 2)), k=2)
     arguments.update(kwargs)

@@ -16,15 +16,21 @@ from test_models import planted_data
 
 def _model(updates="lazy", seed=0):
     fastembed.set_random_seed(seed)
-    model = fastembed.Sequential([layers.Embedding(300, 8), layers.GlobalAveragePooling1D(),
-                                  layers.Dense(8, activation="relu"), layers.Dense(1, activation="sigmoid")])
+    model = fastembed.Sequential(
+        [
+            layers.Embedding(300, 8),
+            layers.GlobalAveragePooling1D(),
+            layers.Dense(8, activation="relu"),
+            layers.Dense(1, activation="sigmoid"),
+        ]
+    )
     model.compile(optimizers.Adam(1e-2, embedding_updates=updates), "binary_crossentropy", ["accuracy"])
     return model
 
 
 def _batches(x, y, size):
     for lo in range(0, len(x), size):
-        yield x[lo:lo + size], y[lo:lo + size].astype(np.float32)
+        yield x[lo : lo + size], y[lo : lo + size].astype(np.float32)
 
 
 class Sequence:
@@ -37,7 +43,7 @@ class Sequence:
         return -(-len(self.x) // self.size)
 
     def __getitem__(self, i):
-        return self.x[i * self.size:(i + 1) * self.size], self.y[i * self.size:(i + 1) * self.size]
+        return self.x[i * self.size : (i + 1) * self.size], self.y[i * self.size : (i + 1) * self.size]
 
     def on_epoch_end(self):
         self.epochs_ended += 1
@@ -60,8 +66,7 @@ def test_a_stream_trains_exactly_as_the_same_batches_from_arrays(rng, kind, monk
         source = Sequence(x, y, 16)
     else:  # a one-shot iterator over a list of batches, two passes long
         source = iter(list(_batches(x, y, 16)) * 2)
-    history = model.fit(source, epochs=2, verbose=0,
-                        steps_per_epoch=13 if kind in ("generator", "iterator") else None)
+    history = model.fit(source, epochs=2, verbose=0, steps_per_epoch=13 if kind in ("generator", "iterator") else None)
     for a, b in zip(model.get_weights(), reference.get_weights()):
         np.testing.assert_array_equal(a, b)
     assert len(history.history["loss"]) == 2
@@ -99,12 +104,20 @@ def test_ragged_and_unequal_batches_and_batch_hook_numbers(rng):
     """Batches of different lengths form separate chunks; a ragged batch (lists) works;
     batch hooks are numbered through the epoch."""
     x, y = planted_data(rng, n=40)
-    model = fastembed.Sequential([layers.Embedding(300, 4, mask_zero=True), layers.GlobalAveragePooling1D(),
-                                  layers.Dense(1, activation="sigmoid")])
+    model = fastembed.Sequential(
+        [
+            layers.Embedding(300, 4, mask_zero=True),
+            layers.GlobalAveragePooling1D(),
+            layers.Dense(1, activation="sigmoid"),
+        ]
+    )
     model.compile("adam", "binary_crossentropy")
     rows = [list(r[r != 0]) for r in x]
-    batches = [(rows[:10], y[:10].astype(np.float32)), (x[10:30, :12], y[10:30].astype(np.float32)),
-               (x[30:], y[30:].astype(np.float32))]
+    batches = [
+        (rows[:10], y[:10].astype(np.float32)),
+        (x[10:30, :12], y[10:30].astype(np.float32)),
+        (x[30:], y[30:].astype(np.float32)),
+    ]
     seen = []
 
     class Batches(callbacks.Callback):
@@ -146,11 +159,13 @@ def test_memory_is_bounded_by_the_chunk(rng, monkeypatch):
         chunk = original(group)
         largest.append(len(chunk[0]))
         return chunk
+
     monkeypatch.setattr(_stream, "_chunk", recording)
 
     def endless():
         while True:
             yield from _batches(x, y, 8)
+
     model = _model()
     model.fit(endless(), steps_per_epoch=500, epochs=2, verbose=0)
     assert max(largest) == 8 * _stream.CHUNK_BATCHES and sum(largest) == 1000 * 8
@@ -162,8 +177,14 @@ def test_a_model_with_text_vectorization_takes_strings(tmp_path):
     vectorize = layers.TextVectorization(max_tokens=20, output_sequence_length=4)
     vectorize.adapt(Dataset.from_tensor_slices((texts, labels)).batch(8).map(lambda x, y: x))
     fastembed.set_random_seed(0)
-    model = fastembed.Sequential([vectorize, layers.Embedding(20, 8, name="embedding"),
-                                  layers.GlobalAveragePooling1D(), layers.Dense(1, activation="sigmoid")])
+    model = fastembed.Sequential(
+        [
+            vectorize,
+            layers.Embedding(20, 8, name="embedding"),
+            layers.GlobalAveragePooling1D(),
+            layers.Dense(1, activation="sigmoid"),
+        ]
+    )
     model.compile(optimizers.Adam(0.05), "binary_crossentropy", ["accuracy"])
     model.fit(Dataset.from_tensor_slices((texts, labels)).shuffle(100, seed=0).batch(8), epochs=5, verbose=0)
     assert model.evaluate(texts, labels, return_dict=True)["accuracy"] == 1.0
@@ -171,8 +192,9 @@ def test_a_model_with_text_vectorization_takes_strings(tmp_path):
     model.save(str(tmp_path / "m.npz"))
     loaded = fastembed.load_model(str(tmp_path / "m.npz"))
     assert loaded.layers[0].get_vocabulary() == vectorize.get_vocabulary()
-    np.testing.assert_array_equal(loaded.predict(["good acting", "awful film"]),
-                                  model.predict(["good acting", "awful film"]))
+    np.testing.assert_array_equal(
+        loaded.predict(["good acting", "awful film"]), model.predict(["good acting", "awful film"])
+    )
     with pytest.raises(TypeError, match="must be texts"):
         model.predict(np.zeros((2, 4), np.int64))
     with pytest.raises(ValueError, match="must be the first layer"):

@@ -13,25 +13,64 @@ from hypothesis import strategies as st
 
 import fastembed
 from fastembed.text import SubwordEncoder, TextVectorizer, pad_sequences
-from fastembed.text import vectorizer as vectorizer_module
 
-KERAS_CORPUS = ["The cat sat on the mat.", "The dog ate my homework!", "Cat and dog: friends?",
-                "ÉCOLE école Straße", "tab\there\x1cfs  new\nline\u00a0nbsp", "don't stop-believing",
-                "<br />Great<br/>film"]
+KERAS_CORPUS = [
+    "The cat sat on the mat.",
+    "The dog ate my homework!",
+    "Cat and dog: friends?",
+    "ÉCOLE école Straße",
+    "tab\there\x1cfs  new\nline\u00a0nbsp",
+    "don't stop-believing",
+    "<br />Great<br/>film",
+]
 # Written down from Keras 3.13 / TensorFlow 2.21 (keras.layers.TextVectorization,
 # keras.utils.pad_sequences) on the inputs above. Keras lower-cases ASCII only ('École'
 # stays), splits on ASCII whitespace only ('line\xa0nbsp' is one token, so is 'here\x1cfs')
 # and orders equal counts by descending token.
-KERAS_VOCAB_MAX12 = ["", "[UNK]", "the", "dog", "cat", "école", "École", "tab", "straße", "stopbelieving",
-                     "sat", "on"]
-KERAS_IDS_MAX12 = [[2, 4, 10, 11, 2, 1], [2, 3, 1, 1, 1, 0], [4, 1, 3, 1, 0, 0], [6, 5, 8, 0, 0, 0],
-                   [7, 1, 1, 1, 0, 0], [1, 9, 0, 0, 0, 0], [1, 1, 0, 0, 0, 0]]
-KERAS_VOCAB_ALL = ["", "[UNK]", "the", "dog", "cat", "école", "École", "tab", "straße", "stopbelieving", "sat",
-                   "on", "new", "my", "mat", "line\xa0nbsp", "homework", "here\x1cfs", "greatbrfilm", "friends",
-                   "dont", "br", "ate", "and"]
+KERAS_VOCAB_MAX12 = ["", "[UNK]", "the", "dog", "cat", "école", "École", "tab", "straße", "stopbelieving", "sat", "on"]
+KERAS_IDS_MAX12 = [
+    [2, 4, 10, 11, 2, 1],
+    [2, 3, 1, 1, 1, 0],
+    [4, 1, 3, 1, 0, 0],
+    [6, 5, 8, 0, 0, 0],
+    [7, 1, 1, 1, 0, 0],
+    [1, 9, 0, 0, 0, 0],
+    [1, 1, 0, 0, 0, 0],
+]
+KERAS_VOCAB_ALL = [
+    "",
+    "[UNK]",
+    "the",
+    "dog",
+    "cat",
+    "école",
+    "École",
+    "tab",
+    "straße",
+    "stopbelieving",
+    "sat",
+    "on",
+    "new",
+    "my",
+    "mat",
+    "line\xa0nbsp",
+    "homework",
+    "here\x1cfs",
+    "greatbrfilm",
+    "friends",
+    "dont",
+    "br",
+    "ate",
+    "and",
+]
 
-STANDARDIZE_MODES = [None, "lower", "strip_punctuation", "lower_and_strip_punctuation",
-                     "lower_and_strip_html_and_punctuation"]
+STANDARDIZE_MODES = [
+    None,
+    "lower",
+    "strip_punctuation",
+    "lower_and_strip_punctuation",
+    "lower_and_strip_html_and_punctuation",
+]
 
 
 def python_twin(vectorizer):
@@ -77,10 +116,13 @@ def test_character_split_matches_keras():
 
 def test_pad_sequences_matches_keras():
     sequences = [[1, 2, 3], [4], [], [5, 6, 7, 8, 9]]
-    assert pad_sequences(sequences).tolist() == [[0, 0, 1, 2, 3], [0, 0, 0, 0, 4], [0, 0, 0, 0, 0],
-                                                 [5, 6, 7, 8, 9]]
+    assert pad_sequences(sequences).tolist() == [[0, 0, 1, 2, 3], [0, 0, 0, 0, 4], [0, 0, 0, 0, 0], [5, 6, 7, 8, 9]]
     assert pad_sequences(sequences, maxlen=3, padding="post", truncating="post").tolist() == [
-        [1, 2, 3], [4, 0, 0], [0, 0, 0], [5, 6, 7]]
+        [1, 2, 3],
+        [4, 0, 0],
+        [0, 0, 0],
+        [5, 6, 7],
+    ]
     assert pad_sequences(sequences, maxlen=2, value=-1).tolist() == [[2, 3], [-1, 4], [-1, -1], [8, 9]]
     floats = pad_sequences([[1.5, 2.5], [3.5]], dtype="float32", padding="post")
     assert floats.dtype == np.float32 and floats.tolist() == [[1.5, 2.5], [3.5, 0.0]]
@@ -88,8 +130,12 @@ def test_pad_sequences_matches_keras():
 
 
 @settings(max_examples=60, deadline=None)
-@given(st.lists(st.lists(st.integers(-5, 50), max_size=8), max_size=6), st.none() | st.integers(0, 10),
-       st.sampled_from(["pre", "post"]), st.sampled_from(["pre", "post"]))
+@given(
+    st.lists(st.lists(st.integers(-5, 50), max_size=8), max_size=6),
+    st.none() | st.integers(0, 10),
+    st.sampled_from(["pre", "post"]),
+    st.sampled_from(["pre", "post"]),
+)
 def test_pad_sequences_agrees_with_a_row_by_row_reference(sequences, maxlen, padding, truncating):
     out = pad_sequences(sequences, maxlen=maxlen, padding=padding, truncating=truncating, value=-7)
     width = maxlen if maxlen is not None else max([len(s) for s in sequences], default=0)
@@ -117,20 +163,57 @@ def test_pad_sequences_keeps_item_shape_and_rejects_bad_input():
 
 
 # -- compiled tokenizer vs its Python twin -------------------------------------------------
-TEXT_PIECES = st.sampled_from(["the", "The", "CAT", "cat's", "a", "b", " ", "  ", "\t", "\n", "\x0b", "\x0c", "\r",
-                               "\x1c", "\xa0", ".", ",", "!", "?", "'", "-", "_", "<br />", "<BR/>", "<br>", "<br",
-                               "br>", "<", ">", "/", "École", "ß", "東京", "😀", "x_y", "[UNK]", "UNK", "5"])
+TEXT_PIECES = st.sampled_from(
+    [
+        "the",
+        "The",
+        "CAT",
+        "cat's",
+        "a",
+        "b",
+        " ",
+        "  ",
+        "\t",
+        "\n",
+        "\x0b",
+        "\x0c",
+        "\r",
+        "\x1c",
+        "\xa0",
+        ".",
+        ",",
+        "!",
+        "?",
+        "'",
+        "-",
+        "_",
+        "<br />",
+        "<BR/>",
+        "<br>",
+        "<br",
+        "br>",
+        "<",
+        ">",
+        "/",
+        "École",
+        "ß",
+        "東京",
+        "😀",
+        "x_y",
+        "[UNK]",
+        "UNK",
+        "5",
+    ]
+)
 TEXTS = st.lists(st.lists(TEXT_PIECES, max_size=12).map("".join), min_size=1, max_size=8)
 
 
 @settings(max_examples=80, deadline=None)
-@given(TEXTS, TEXTS, st.sampled_from(STANDARDIZE_MODES), st.none() | st.integers(1, 7),
-       st.none() | st.integers(3, 12))
+@given(TEXTS, TEXTS, st.sampled_from(STANDARDIZE_MODES), st.none() | st.integers(1, 7), st.none() | st.integers(3, 12))
 def test_compiled_tokenizer_equals_python_twin(train, texts, standardize, length, max_tokens):
     for threads in (1, 2):
         with fastembed.threads(threads):
-            vectorizer = TextVectorizer(max_tokens=max_tokens, standardize=standardize,
-                                        output_sequence_length=length)
+            vectorizer = TextVectorizer(max_tokens=max_tokens, standardize=standardize, output_sequence_length=length)
             assert vectorizer._kernel_flags is not None
             vectorizer.adapt(train)
             twin = python_twin(vectorizer)
@@ -156,8 +239,9 @@ def test_imdb_sized_corpus_compiled_equals_twin():
     rng = random.Random(7)
     words = ["w%d" % i for i in range(3000)] + ["Don't", "stop!", "<br />", "Ünïcödé", "x\u00a0y"]
     texts = [" ".join(rng.choice(words) for _ in range(rng.randint(0, 300))) for _ in range(400)]
-    vectorizer = TextVectorizer(max_tokens=1000, standardize="lower_and_strip_html_and_punctuation",
-                                output_sequence_length=128).adapt(texts)
+    vectorizer = TextVectorizer(
+        max_tokens=1000, standardize="lower_and_strip_html_and_punctuation", output_sequence_length=128
+    ).adapt(texts)
     twin = python_twin(vectorizer)
     assert twin.adapt(texts).get_vocabulary() == vectorizer.get_vocabulary()
     np.testing.assert_array_equal(vectorizer(texts), twin(texts))
@@ -188,9 +272,16 @@ def test_fixed_vocabulary_from_list_and_file(tmp_path):
     assert from_file.decode([2, 3, 1, 0, 0]) == "hello world [UNK]"
 
 
-@pytest.mark.parametrize("vocabulary, message", [
-    ([], "empty"), (["a", "a"], "repeats"), (["a", "[UNK]"], "reserved"), (["", "a"], "reserved"),
-    (["a", 3], "not a string")])
+@pytest.mark.parametrize(
+    "vocabulary, message",
+    [
+        ([], "empty"),
+        (["a", "a"], "repeats"),
+        (["a", "[UNK]"], "reserved"),
+        (["", "a"], "reserved"),
+        (["a", 3], "not a string"),
+    ],
+)
 def test_bad_vocabulary(vocabulary, message):
     with pytest.raises((ValueError, TypeError), match=message):
         TextVectorizer(vocabulary=vocabulary)
@@ -239,8 +330,9 @@ def test_callables_for_standardize_and_split():
 
 
 def test_save_and_load_round_trip(tmp_path):
-    vectorizer = TextVectorizer(max_tokens=50, standardize="lower_and_strip_html_and_punctuation",
-                                ngrams=(1, 2), output_sequence_length=7).adapt(KERAS_CORPUS)
+    vectorizer = TextVectorizer(
+        max_tokens=50, standardize="lower_and_strip_html_and_punctuation", ngrams=(1, 2), output_sequence_length=7
+    ).adapt(KERAS_CORPUS)
     path = str(tmp_path / "vectorizer.json")
     vectorizer.save(path)
     loaded = TextVectorizer.load(path)
@@ -253,8 +345,9 @@ def test_save_and_load_round_trip(tmp_path):
     (tmp_path / "other.json").write_text(json.dumps({"format": "something"}), encoding="utf-8")
     with pytest.raises(ValueError, match="not a saved TextVectorizer"):
         TextVectorizer.load(str(tmp_path / "other.json"))
-    (tmp_path / "broken.json").write_text(json.dumps({"format": "fastembed.TextVectorizer", "config": {"x": 1}}),
-                                          encoding="utf-8")
+    (tmp_path / "broken.json").write_text(
+        json.dumps({"format": "fastembed.TextVectorizer", "config": {"x": 1}}), encoding="utf-8"
+    )
     with pytest.raises(ValueError, match="damaged"):
         TextVectorizer.load(str(tmp_path / "broken.json"))
 
@@ -264,17 +357,25 @@ def test_ragged_output_trains_a_model():
     labels = np.array([1, 0, 1, 0] * 8, dtype=np.float32)
     vectorizer = TextVectorizer().adapt(texts)
     fastembed.set_random_seed(0)
-    model = fastembed.Sequential([fastembed.layers.Embedding(vectorizer.vocabulary_size(), 8),
-                                  fastembed.layers.GlobalAveragePooling1D(),
-                                  fastembed.layers.Dense(1, activation="sigmoid")])
+    model = fastembed.Sequential(
+        [
+            fastembed.layers.Embedding(vectorizer.vocabulary_size(), 8),
+            fastembed.layers.GlobalAveragePooling1D(),
+            fastembed.layers.Dense(1, activation="sigmoid"),
+        ]
+    )
     model.compile(fastembed.optimizers.Adam(0.05), "binary_crossentropy", metrics=["accuracy"])
     model.fit(vectorizer(texts), labels, epochs=30, batch_size=8, verbose=0)
     assert model.evaluate(vectorizer(texts), labels)[1] == 1.0
 
 
 # -- SubwordEncoder ----------------------------------------------------------------------------
-SMALL_CORPUS = ["the cat sat on the mat", "the dog sat on the log", "cats and dogs, dogs and cats!",
-                "a_b snake_case words; naïve café, 東京 😀"] * 20
+SMALL_CORPUS = [
+    "the cat sat on the mat",
+    "the dog sat on the log",
+    "cats and dogs, dogs and cats!",
+    "a_b snake_case words; naïve café, 東京 😀",
+] * 20
 
 
 @pytest.fixture(scope="module")
@@ -291,8 +392,11 @@ def test_subword_round_trip_is_lossless_for_any_unicode(small_encoder, text):
 
 
 @settings(max_examples=100, deadline=None)
-@given(st.lists(st.sampled_from(["the", "cat", " ", "  ", "_", "__", ",", "sat", "\n", "é", "😀", "x"]),
-                max_size=20).map("".join))
+@given(
+    st.lists(st.sampled_from(["the", "cat", " ", "  ", "_", "__", ",", "sat", "\n", "é", "😀", "x"]), max_size=20).map(
+        "".join
+    )
+)
 def test_subword_round_trip_on_corpus_like_text(small_encoder, text):
     assert small_encoder.decode(small_encoder.encode(text)) == text
 
@@ -317,8 +421,9 @@ def test_subword_vocabulary_layout(small_encoder):
 
 
 def test_subword_reserved_tokens_and_save_load(tmp_path):
-    encoder = SubwordEncoder.build_from_corpus(SMALL_CORPUS + ["<s> the cat </s>"] * 5, 320,
-                                               reserved_tokens=["<s>", "</s>"])
+    encoder = SubwordEncoder.build_from_corpus(
+        SMALL_CORPUS + ["<s> the cat </s>"] * 5, 320, reserved_tokens=["<s>", "</s>"]
+    )
     assert encoder.subwords[:2] == ["<s>", "</s>"]
     ids = encoder.encode("<s>the cat</s>")
     assert ids[0] == 1 and ids[-1] == 2
@@ -361,10 +466,12 @@ def test_a_saved_encoder_never_reads_another_file_and_has_sane_limits(tmp_path):
     path = tmp_path / "encoder.json"
     good.save(path)
     document = json.loads(path.read_text())
-    for key, value, message in (("vocabulary", str(secret), "never points at another file"),
-                                ("output_sequence_length", 300_000_000, r"output_sequence_length must be"),
-                                ("ngrams", 10_000, "ngrams must be"),
-                                ("ngrams", [1, 10_000], "ngrams must be")):
+    for key, value, message in (
+        ("vocabulary", str(secret), "never points at another file"),
+        ("output_sequence_length", 300_000_000, r"output_sequence_length must be"),
+        ("ngrams", 10_000, "ngrams must be"),
+        ("ngrams", [1, 10_000], "ngrams must be"),
+    ):
         hostile = json.loads(json.dumps(document))
         hostile["config"][key] = value
         bad = tmp_path / ("bad-%s.json" % key)

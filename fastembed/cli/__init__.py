@@ -13,14 +13,14 @@ from ._errors import UserError
 
 _EXAMPLES = {
     "train": "examples:\n  fastembed train ../shared/data/imdb/imdb_train.csv --test ../shared/data/imdb/imdb_test.csv "
-             "--epochs 3 --out imdb-run\n  fastembed train aclImdb/train --test aclImdb/test --out imdb-run\n"
-             "  fastembed train reviews.tsv --tokenizer subwords --vocab-size 8000 --out run",
+    "--epochs 3 --out imdb-run\n  fastembed train aclImdb/train --test aclImdb/test --out imdb-run\n"
+    "  fastembed train reviews.tsv --tokenizer subwords --vocab-size 8000 --out run",
     "predict": "examples:\n  fastembed predict imdb-run 'A wonderful film' 'Dull and far too long'\n"
-               "  fastembed predict imdb-run --file reviews.txt --json\n  cat reviews.txt | fastembed predict imdb-run --file -",
+    "  fastembed predict imdb-run --file reviews.txt --json\n  cat reviews.txt | fastembed predict imdb-run --file -",
     "neighbors": "example:\n  fastembed neighbors imdb-run great awful --topn 5",
     "analogy": "example (A is to B as C is to ?):\n  fastembed analogy fastembed-demo france paris japan",
     "export": "examples:\n  fastembed export imdb-run --format projector --to projector/\n"
-              "  fastembed export imdb-run --format word2vec-binary --to vectors.bin",
+    "  fastembed export imdb-run --format word2vec-binary --to vectors.bin",
     "evaluate": "example:\n  fastembed evaluate imdb-run ../shared/data/imdb/imdb_test.csv --json",
     "info": "example:\n  fastembed info --json",
     "demo": "example:\n  fastembed demo            # writes ./fastembed-demo/",
@@ -40,11 +40,13 @@ def _positive_int(text):
 def _at_most(limit):
     """An argparse type: a positive integer up to ``limit`` (beyond it, the command would
     only fail later, allocating, with a traceback)."""
+
     def parse(text):
         value = _positive_int(text)
         if value > limit:
             raise argparse.ArgumentTypeError("at most %d, got %d" % (limit, value))
         return value
+
     return parse
 
 
@@ -60,6 +62,7 @@ def _thread_count(text):
 
 def _number(check, requirement):
     """An argparse type: a float satisfying ``check``, else an error naming ``requirement``."""
+
     def parse(text):
         try:
             value = float(text)
@@ -68,6 +71,7 @@ def _number(check, requirement):
         if not check(value):
             raise argparse.ArgumentTypeError("must be %s, got %s" % (requirement, text))
         return value
+
     return parse
 
 
@@ -95,16 +99,24 @@ def _training_options(parser, epochs, vocab_size, seq_len):
 
 
 def build_parser():
-    parser = _Parser(prog="fastembed", description="Train text classifiers and explore their embeddings "
-                     "(CPU, Cython + OpenMP kernels).")
+    parser = _Parser(
+        prog="fastembed",
+        description="Train text classifiers and explore their embeddings (CPU, Cython + OpenMP kernels).",
+    )
     parser.add_argument("--verbose", action="store_true", help="show the traceback of an error")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
 
     def add(name, help_text):
-        sub = commands.add_parser(name, help=help_text, description=help_text, epilog=_EXAMPLES[name],
-                                  formatter_class=argparse.RawDescriptionHelpFormatter)
-        sub.add_argument("--verbose", action="store_true", default=argparse.SUPPRESS,
-                         help="show the traceback of an error")
+        sub = commands.add_parser(
+            name,
+            help=help_text,
+            description=help_text,
+            epilog=_EXAMPLES[name],
+            formatter_class=argparse.RawDescriptionHelpFormatter,
+        )
+        sub.add_argument(
+            "--verbose", action="store_true", default=argparse.SUPPRESS, help="show the traceback of an error"
+        )
         return sub
 
     train = add("train", "Train the tutorial model on labelled text and write a run directory.")
@@ -113,8 +125,9 @@ def build_parser():
     train.add_argument("--text-column")
     train.add_argument("--label-column")
     train.add_argument("--out", required=True, help="run directory to write")
-    train.add_argument("--overwrite", action="store_true",
-                       help="replace an existing run directory (only once the new run is complete)")
+    train.add_argument(
+        "--overwrite", action="store_true", help="replace an existing run directory (only once the new run is complete)"
+    )
     _training_options(train, epochs=10, vocab_size=10000, seq_len=256)
 
     predict = add("predict", "Classify texts with a trained run.")
@@ -178,10 +191,16 @@ def main(argv=None):
             return 2
         from . import _train, _use
 
-        handler = {"train": _train.command_train, "demo": _train.command_demo, "predict": _use.command_predict,
-                   "neighbors": _use.command_neighbors, "analogy": _use.command_analogy,
-                   "export": _use.command_export, "evaluate": _use.command_evaluate,
-                   "info": _use.command_info}[args.command]
+        handler = {
+            "train": _train.command_train,
+            "demo": _train.command_demo,
+            "predict": _use.command_predict,
+            "neighbors": _use.command_neighbors,
+            "analogy": _use.command_analogy,
+            "export": _use.command_export,
+            "evaluate": _use.command_evaluate,
+            "info": _use.command_info,
+        }[args.command]
         return handler(args)
     except KeyboardInterrupt as exc:
         print("fastembed: %s" % (str(exc) or "interrupted"), file=sys.stderr)

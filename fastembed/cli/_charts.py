@@ -47,16 +47,27 @@ def _write_svg_page(history, path, width=420, height=260, margin=36):
         epochs = max(len(vs) for vs in series.values())
         lines = []
         for prefix, vs in series.items():
-            points = " ".join("%.1f,%.1f" % (margin + (width - 2 * margin) * (i / max(epochs - 1, 1)),
-                                             height - margin - (height - 2 * margin) * (v - low) / span)
-                              for i, v in enumerate(vs))
+            points = " ".join(
+                "%.1f,%.1f"
+                % (
+                    margin + (width - 2 * margin) * (i / max(epochs - 1, 1)),
+                    height - margin - (height - 2 * margin) * (v - low) / span,
+                )
+                for i, v in enumerate(vs)
+            )
             lines.append('<polyline fill="none" stroke="%s" stroke-width="2" points="%s"/>' % (colours[prefix], points))
-            lines.append('<text x="%d" y="%d" fill="%s">%s</text>' % (margin, 16 + 14 * len(lines) // 2,
-                                                                       colours[prefix], html.escape(prefix + metric)))
-        panels.append('<svg width="%d" height="%d"><rect width="100%%" height="100%%" fill="white" stroke="#ccc"/>'
-                      '<text x="%d" y="%d">%.4g</text><text x="%d" y="%d">%.4g</text>%s</svg>'
-                      % (width, height, 2, margin, high, 2, height - margin, low, "".join(lines)))
+            lines.append(
+                '<text x="%d" y="%d" fill="%s">%s</text>'
+                % (margin, 16 + 14 * len(lines) // 2, colours[prefix], html.escape(prefix + metric))
+            )
+        panels.append(
+            '<svg width="%d" height="%d"><rect width="100%%" height="100%%" fill="white" stroke="#ccc"/>'
+            '<text x="%d" y="%d">%.4g</text><text x="%d" y="%d">%.4g</text>%s</svg>'
+            % (width, height, 2, margin, high, 2, height - margin, low, "".join(lines))
+        )
     with atomic_write(path, encoding="utf-8") as handle:
-        handle.write('<!DOCTYPE html><html><head><meta charset="utf-8"><title>Training curves</title></head>'
-                     '<body><h1>Training curves (per epoch)</h1>%s</body></html>\n' % "\n".join(panels))
+        handle.write(
+            '<!DOCTYPE html><html><head><meta charset="utf-8"><title>Training curves</title></head>'
+            "<body><h1>Training curves (per epoch)</h1>%s</body></html>\n" % "\n".join(panels)
+        )
     return path

@@ -37,8 +37,9 @@ class Run:
         """Padded ``(n, seq_len)`` ids for ``texts``, as the model was trained on."""
         if isinstance(self.encoder, TextVectorizer):
             return self.encoder(list(texts))
-        return pad_sequences([self.encoder.encode(text) for text in texts], maxlen=self.seq_len,
-                             padding="post", truncating="post")
+        return pad_sequences(
+            [self.encoder.encode(text) for text in texts], maxlen=self.seq_len, padding="post", truncating="post"
+        )
 
     def probabilities(self, texts):
         """``(n, n_classes)`` class probabilities."""
@@ -58,9 +59,18 @@ class Run:
         else:
             self.encoder.save_to_file(os.path.join(directory, "encoder"))
         with atomic_write(os.path.join(directory, "run.json"), encoding="utf-8") as handle:
-            json.dump({"format": RUN_FORMAT, "version": RUN_VERSION, "fastembed_version": __version__,
-                       "class_names": self.class_names, "tokenizer": self.tokenizer, "seq_len": self.seq_len},
-                      handle, indent=2)
+            json.dump(
+                {
+                    "format": RUN_FORMAT,
+                    "version": RUN_VERSION,
+                    "fastembed_version": __version__,
+                    "class_names": self.class_names,
+                    "tokenizer": self.tokenizer,
+                    "seq_len": self.seq_len,
+                },
+                handle,
+                indent=2,
+            )
 
 
 def _two_columns(positive):
@@ -71,8 +81,9 @@ def load_run(directory):
     """Read a run directory written by ``fastembed train``; ``UserError`` when it is not one."""
     info_path = os.path.join(directory, "run.json")
     if not os.path.isdir(directory):
-        raise UserError("%s is not a directory (train a model first: fastembed train DATA --out %s)"
-                        % (directory, directory))
+        raise UserError(
+            "%s is not a directory (train a model first: fastembed train DATA --out %s)" % (directory, directory)
+        )
     try:
         info = read_json(info_path, MAX_RUN_JSON_BYTES)
     except FileNotFoundError:
@@ -82,9 +93,11 @@ def load_run(directory):
     if not isinstance(info, dict) or info.get("format") != RUN_FORMAT:
         raise UserError("%s is not a fastembed run description" % info_path)
     if info.get("version") != RUN_VERSION:
-        raise UserError("%s was written by fastembed %s (run format %s); this is fastembed %s (format %d): "
-                        "train again with this version" % (directory, info.get("fastembed_version", "?"),
-                                                           info.get("version"), __version__, RUN_VERSION))
+        raise UserError(
+            "%s was written by fastembed %s (run format %s); this is fastembed %s (format %d): "
+            "train again with this version"
+            % (directory, info.get("fastembed_version", "?"), info.get("version"), __version__, RUN_VERSION)
+        )
     try:
         model = load_model(os.path.join(directory, "model.npz"))
         if info["tokenizer"] == "words":

@@ -23,23 +23,28 @@ from ._run import Run
 def build_encoder(texts, tokenizer, vocab_size, seq_len):
     """A TextVectorizer (words) or SubwordEncoder (subwords) learned from ``texts``."""
     if tokenizer == "words":
-        return TextVectorizer(max_tokens=vocab_size, standardize="lower_and_strip_html_and_punctuation",
-                              output_sequence_length=seq_len).adapt(texts)
+        return TextVectorizer(
+            max_tokens=vocab_size, standardize="lower_and_strip_html_and_punctuation", output_sequence_length=seq_len
+        ).adapt(texts)
     return SubwordEncoder.build_from_corpus(texts, target_vocab_size=vocab_size)
 
 
 def build_model(vocab_rows, n_classes, dim, hidden, learning_rate):
     """The tutorial model: Embedding -> GlobalAveragePooling1D -> Dense(relu) -> Dense(sigmoid or softmax)."""
     binary = n_classes == 2
-    model = Sequential([
-        layers.Embedding(vocab_rows, dim, name="embedding"),
-        layers.GlobalAveragePooling1D(),
-        layers.Dense(hidden, activation="relu"),
-        layers.Dense(1 if binary else n_classes, activation="sigmoid" if binary else "softmax"),
-    ])
-    model.compile(optimizer=Adam(learning_rate=learning_rate),
-                  loss="binary_crossentropy" if binary else "sparse_categorical_crossentropy",
-                  metrics=["accuracy"])
+    model = Sequential(
+        [
+            layers.Embedding(vocab_rows, dim, name="embedding"),
+            layers.GlobalAveragePooling1D(),
+            layers.Dense(hidden, activation="relu"),
+            layers.Dense(1 if binary else n_classes, activation="sigmoid" if binary else "softmax"),
+        ]
+    )
+    model.compile(
+        optimizer=Adam(learning_rate=learning_rate),
+        loss="binary_crossentropy" if binary else "sparse_categorical_crossentropy",
+        metrics=["accuracy"],
+    )
     return model
 
 
@@ -58,10 +63,11 @@ def train(train_data, test_data, options, out, log=print, final=None):
     # The run's embedding picture (a PCA) needs two words: found out here, before training.
     tokens, reserved = vocabulary_rows(encoder)
     if len(tokens) - len(reserved) < 2:
-        raise UserError("the vocabulary holds %d word(s) besides the reserved ids: raise --vocab-size (a run "
-                        "needs at least 2 words)" % (len(tokens) - len(reserved)))
-    model = build_model(vocab_rows, len(train_data.class_names), options.dim, options.hidden,
-                        options.learning_rate)
+        raise UserError(
+            "the vocabulary holds %d word(s) besides the reserved ids: raise --vocab-size (a run "
+            "needs at least 2 words)" % (len(tokens) - len(reserved))
+        )
+    model = build_model(vocab_rows, len(train_data.class_names), options.dim, options.hidden, options.learning_rate)
     run = Run(model, encoder, train_data.class_names, options.seq_len)
     x = run.encode(train_data.texts)
     encode_seconds = time.perf_counter() - started
@@ -69,38 +75,66 @@ def train(train_data, test_data, options, out, log=print, final=None):
     model_path = os.path.join(out, "model.npz")
     epochs_done = []
     checkpoint = _EpochCheckpoint(model_path, epochs_done)
-    log("Training on %d texts (%s, vocabulary %d, %d classes, %d threads) ..."
-        % (len(train_data.texts), options.tokenizer, vocab_rows, len(train_data.class_names), get_num_threads()))
+    log(
+        "Training on %d texts (%s, vocabulary %d, %d classes, %d threads) ..."
+        % (len(train_data.texts), options.tokenizer, vocab_rows, len(train_data.class_names), get_num_threads())
+    )
     fit_started = time.perf_counter()
     try:
-        history = model.fit(x, train_data.labels, batch_size=options.batch_size, epochs=options.epochs,
-                            validation_split=options.validation_split, verbose=1,
-                            callbacks=[checkpoint], shuffle=True)
+        history = model.fit(
+            x,
+            train_data.labels,
+            batch_size=options.batch_size,
+            epochs=options.epochs,
+            validation_split=options.validation_split,
+            verbose=1,
+            callbacks=[checkpoint],
+            shuffle=True,
+        )
     except KeyboardInterrupt:
         # What the staging directory holds; staged_run says where it is kept.
-        raise KeyboardInterrupt(("the model after epoch %d" % epochs_done[-1]) if epochs_done
-                                else "the untrained model") from None
+        raise KeyboardInterrupt(
+            ("the model after epoch %d" % epochs_done[-1]) if epochs_done else "the untrained model"
+        ) from None
     fit_seconds = time.perf_counter() - fit_started
-    metrics = {"fastembed_version": __version__, "threads": get_num_threads(),
-               "history": {k: [float(v) for v in vs] for k, vs in history.history.items()},
-               "train_samples": len(train_data.texts), "class_names": run.class_names,
-               "timings": {"encode_seconds": encode_seconds, "fit_seconds": fit_seconds,
-                           "epoch_seconds": fit_seconds / max(1, len(epochs_done))},
-               "tokens_per_second": np.count_nonzero(x) * (1 - options.validation_split) * len(epochs_done)
-               / max(fit_seconds, 1e-9)}
+    metrics = {
+        "fastembed_version": __version__,
+        "threads": get_num_threads(),
+        "history": {k: [float(v) for v in vs] for k, vs in history.history.items()},
+        "train_samples": len(train_data.texts),
+        "class_names": run.class_names,
+        "timings": {
+            "encode_seconds": encode_seconds,
+            "fit_seconds": fit_seconds,
+            "epoch_seconds": fit_seconds / max(1, len(epochs_done)),
+        },
+        "tokens_per_second": np.count_nonzero(x)
+        * (1 - options.validation_split)
+        * len(epochs_done)
+        / max(fit_seconds, 1e-9),
+    }
     if "val_accuracy" in metrics["history"]:
-        metrics["validation"] = {"accuracy": metrics["history"]["val_accuracy"][-1],
-                                 "loss": metrics["history"]["val_loss"][-1]}
+        metrics["validation"] = {
+            "accuracy": metrics["history"]["val_accuracy"][-1],
+            "loss": metrics["history"]["val_loss"][-1],
+        }
     if test_data is not None:
         metrics["test"] = evaluate_run(run, test_data)
     kv = run.keyed_vectors()
     vecs, meta = kv.save_projector(out)
-    pictures = {"training": plot_history(metrics["history"], os.path.join(out, "training.png")),
-                "embedding": kv.plot(os.path.join(out, "embedding.png"), limit=300,
-                                     title="Embedding: PCA of the %d most frequent tokens" % min(300, len(kv)))}
+    pictures = {
+        "training": plot_history(metrics["history"], os.path.join(out, "training.png")),
+        "embedding": kv.plot(
+            os.path.join(out, "embedding.png"),
+            limit=300,
+            title="Embedding: PCA of the %d most frequent tokens" % min(300, len(kv)),
+        ),
+    }
     final = final or out
-    metrics["files"] = {name: os.path.join(final, os.path.relpath(path, out))
-                        for name, path in {"model": model_path, "vecs": vecs, "meta": meta, **pictures}.items()}
+    metrics["files"] = {
+        name: os.path.join(final, os.path.relpath(path, out))
+        for name, path in {"model": model_path, "vecs": vecs, "meta": meta, **pictures}.items()
+    }
     with atomic_write(os.path.join(out, "metrics.json"), encoding="utf-8") as handle:
         json.dump(metrics, handle, indent=2)
     return run, metrics
@@ -123,15 +157,20 @@ def evaluate_run(run, data):
     index = {name: i for i, name in enumerate(run.class_names)}
     unknown = sorted(set(data.class_names) - set(index))
     if unknown:
-        raise UserError("the data has classes the model does not know: %s (model classes: %s)"
-                        % (", ".join(unknown), ", ".join(run.class_names)))
+        raise UserError(
+            "the data has classes the model does not know: %s (model classes: %s)"
+            % (", ".join(unknown), ", ".join(run.class_names))
+        )
     truth = np.array([index[data.class_names[label]] for label in data.labels])
     predicted = np.argmax(run.probabilities(data.texts), axis=1)
     per_class = {}
     for i, name in enumerate(run.class_names):
         tp = int(np.sum((predicted == i) & (truth == i)))
-        per_class[name] = {"precision": tp / max(1, int(np.sum(predicted == i))),
-                           "recall": tp / max(1, int(np.sum(truth == i))), "support": int(np.sum(truth == i))}
+        per_class[name] = {
+            "precision": tp / max(1, int(np.sum(predicted == i))),
+            "recall": tp / max(1, int(np.sum(truth == i))),
+            "support": int(np.sum(truth == i)),
+        }
     return {"accuracy": float(np.mean(predicted == truth)), "samples": int(truth.size), "per_class": per_class}
 
 
@@ -139,8 +178,9 @@ def load_data(path, args):
     """``fastembed.datasets.load_text_dataset`` with the command's column options."""
     if not os.path.exists(path):
         raise UserError("%s does not exist" % path)
-    return datasets.load_text_dataset(path, text_column=args.text_column, label_column=args.label_column,
-                                      seed=args.seed)
+    return datasets.load_text_dataset(
+        path, text_column=args.text_column, label_column=args.label_column, seed=args.seed
+    )
 
 
 @contextlib.contextmanager
@@ -155,8 +195,9 @@ def staged_run(directory, overwrite):
     directory = os.path.abspath(directory)
     existed = os.path.exists(directory)
     if existed and not overwrite:
-        raise UserError("%s already exists: pass --overwrite to replace it (the new run replaces it only "
-                        "once complete)" % directory)
+        raise UserError(
+            "%s already exists: pass --overwrite to replace it (the new run replaces it only once complete)" % directory
+        )
     if existed and not os.path.isdir(directory):
         raise UserError("%s exists and is not a directory" % directory)
     parent = os.path.dirname(directory)
@@ -179,8 +220,9 @@ def staged_run(directory, overwrite):
         if os.path.isdir(partial):
             shutil.rmtree(partial, ignore_errors=True)  # the partial run of an earlier interruption
         os.replace(staging, partial)
-        raise KeyboardInterrupt("training interrupted; the previous run in %s is unchanged, %s is kept in %s"
-                                % (directory, kept, partial)) from None
+        raise KeyboardInterrupt(
+            "training interrupted; the previous run in %s is unchanged, %s is kept in %s" % (directory, kept, partial)
+        ) from None
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
@@ -200,8 +242,10 @@ def command_train(args, out=print):
         # Checked before training, not after it (when the run would already be written).
         unknown = sorted(set(test_data.class_names) - set(train_data.class_names))
         if unknown:
-            raise UserError("the test data has classes the training data does not: %s (training classes: %s)"
-                            % (", ".join(unknown), ", ".join(train_data.class_names)))
+            raise UserError(
+                "the test data has classes the training data does not: %s (training classes: %s)"
+                % (", ".join(unknown), ", ".join(train_data.class_names))
+            )
     with threads(args.threads or get_num_threads()), staged_run(args.out, args.overwrite) as staging:
         _, metrics = train(train_data, test_data, args, staging, log=out, final=os.path.abspath(args.out))
     _report(metrics, args.out, out)
@@ -213,8 +257,10 @@ def _report(metrics, directory, out):
         out("Validation accuracy: %.4f" % metrics["validation"]["accuracy"])
     if "test" in metrics:
         out("Test accuracy: %.4f (%d texts)" % (metrics["test"]["accuracy"], metrics["test"]["samples"]))
-    out("Wrote to %s/: model.npz, encoder, run.json, metrics.json, vecs.tsv + meta.tsv, %s, %s"
-        % (directory, os.path.basename(metrics["files"]["training"]), os.path.basename(metrics["files"]["embedding"])))
+    out(
+        "Wrote to %s/: model.npz, encoder, run.json, metrics.json, vecs.tsv + meta.tsv, %s, %s"
+        % (directory, os.path.basename(metrics["files"]["training"]), os.path.basename(metrics["files"]["embedding"]))
+    )
 
 
 DEMO_WORDS = ["superb", "awful", "okay", "paris", "tokyo", "lima"]
@@ -223,8 +269,10 @@ DEMO_WORDS = ["superb", "awful", "okay", "paris", "tokyo", "lima"]
 def command_demo(args, out=print):
     data = datasets.make_demo_reviews(args.samples, seed=args.seed)
     train_data, test_data = datasets.split_dataset(data, 0.2, seed=args.seed)
-    out("Demo: %d generated star-rated reviews (synthetic text from templates: sentiment words, filler "
-        "and planted country-capital pairs such as 'paris france'), e.g.:" % len(data.texts))
+    out(
+        "Demo: %d generated star-rated reviews (synthetic text from templates: sentiment words, filler "
+        "and planted country-capital pairs such as 'paris france'), e.g.:" % len(data.texts)
+    )
     for text, label in zip(train_data.texts[:2], train_data.labels[:2]):
         out("  [%s] %s" % (data.class_names[label], text))
     # The demo regenerates its own directory: replacing it loses nothing.
@@ -240,4 +288,3 @@ def command_demo(args, out=print):
     out("Planted pairs: %d of %d capitals have their country as nearest neighbour." % (found, len(pairs)))
     out("Load %s/vecs.tsv and meta.tsv at https://projector.tensorflow.org to explore it." % args.out)
     return 0
-

@@ -43,9 +43,15 @@ def command_predict(args, out=print):
     texts = _read_texts(args)
     probabilities = run.probabilities(texts)
     best = np.argmax(probabilities, axis=1)
-    payload = [{"text": text, "label": run.class_names[b], "probability": float(p[b]),
-                "probabilities": {name: float(v) for name, v in zip(run.class_names, p)}}
-               for text, b, p in zip(texts, best.tolist(), probabilities)]
+    payload = [
+        {
+            "text": text,
+            "label": run.class_names[b],
+            "probability": float(p[b]),
+            "probabilities": {name: float(v) for name, v in zip(run.class_names, p)},
+        }
+        for text, b, p in zip(texts, best.tolist(), probabilities)
+    ]
     lines = ["label\tprobability\ttext"] + ["%s\t%.4f\t%s" % (r["label"], r["probability"], r["text"]) for r in payload]
     _emit(out, args, payload, lines)
     return 0
@@ -97,10 +103,14 @@ def command_evaluate(args, out=print):
     run = load_run(args.dir)
     data = load_data(args.data, args)
     scores = evaluate_run(run, data)
-    lines = ["accuracy %.4f on %d texts" % (scores["accuracy"], scores["samples"]),
-             "%-20s %9s %9s %9s" % ("class", "precision", "recall", "support")]
-    lines += ["%-20s %9.4f %9.4f %9d" % (name, s["precision"], s["recall"], s["support"])
-              for name, s in scores["per_class"].items()]
+    lines = [
+        "accuracy %.4f on %d texts" % (scores["accuracy"], scores["samples"]),
+        "%-20s %9s %9s %9s" % ("class", "precision", "recall", "support"),
+    ]
+    lines += [
+        "%-20s %9.4f %9.4f %9d" % (name, s["precision"], s["recall"], s["support"])
+        for name, s in scores["per_class"].items()
+    ]
     _emit(out, args, scores, lines)
     return 0
 

@@ -45,8 +45,7 @@ def _read_lines(path, encoding="utf-8"):
             raise ValueError("%s, line %d: not valid %s (%s)" % (path, number, encoding, exc)) from None
 
 
-def evaluate_word_analogies(kv, analogies, restrict_vocab, case_insensitive, dummy4unknown,
-                            similarity_function):
+def evaluate_word_analogies(kv, analogies, restrict_vocab, case_insensitive, dummy4unknown, similarity_function):
     """See :meth:`KeyedVectors.evaluate_word_analogies`."""
     if similarity_function not in SIMILARITY_FUNCTIONS:
         raise ValueError("similarity_function must be one of %s, got %r" % (SIMILARITY_FUNCTIONS, similarity_function))
@@ -78,10 +77,12 @@ def evaluate_word_analogies(kv, analogies, restrict_vocab, case_insensitive, dum
             if predicted in ok_vocab and predicted not in words[:3]:
                 break
         sections[section]["correct" if predicted == words[3] else "incorrect"].append(words)
-    total = {"section": "Total accuracy",
-             "correct": [q for s in sections for q in s["correct"]],
-             "incorrect": [q for s in sections for q in s["incorrect"]],
-             "oov": sum(s["oov"] for s in sections)}
+    total = {
+        "section": "Total accuracy",
+        "correct": [q for s in sections for q in s["correct"]],
+        "incorrect": [q for s in sections for q in s["incorrect"]],
+        "oov": sum(s["oov"] for s in sections),
+    }
     answered = len(total["correct"]) + len(total["incorrect"])
     score = len(total["correct"]) / answered if answered else 0.0
     return score, sections + [total]
@@ -101,9 +102,17 @@ def _answer_analogies(kv, questions, restrict_vocab, cosmul):
         norms = np.linalg.norm(terms, axis=1, keepdims=True)
         terms = np.divide(terms, norms, out=np.zeros_like(terms), where=norms > 0)
     stop = min(int(restrict_vocab), len(kv))
-    _, found = search.top_k_similar(kv.vectors, terms.astype(kv.vectors.dtype), _ANALOGY_CANDIDATES,
-                                    inv_norms=kv.fill_norms(), n_positive=2, n_negative=1, cosmul=cosmul,
-                                    exclude=rows, stop=stop)
+    _, found = search.top_k_similar(
+        kv.vectors,
+        terms.astype(kv.vectors.dtype),
+        _ANALOGY_CANDIDATES,
+        inv_norms=kv.fill_norms(),
+        n_positive=2,
+        n_negative=1,
+        cosmul=cosmul,
+        exclude=rows,
+        stop=stop,
+    )
     return [[row for row in candidates if row >= 0] for candidates in found.tolist()]
 
 
@@ -192,8 +201,7 @@ def regularized_incomplete_beta(a, b, x):
         return 0.0
     if x >= 1.0:
         return 1.0
-    log_front = (math.lgamma(a + b) - math.lgamma(a) - math.lgamma(b)
-                 + a * math.log(x) + b * math.log1p(-x))
+    log_front = math.lgamma(a + b) - math.lgamma(a) - math.lgamma(b) + a * math.log(x) + b * math.log1p(-x)
     # The fraction converges fast for x < (a + 1) / (a + b + 2); use the symmetry otherwise.
     if x < (a + 1.0) / (a + b + 2.0):
         return math.exp(log_front) * _beta_fraction(a, b, x) / a
@@ -205,8 +213,10 @@ def _beta_fraction(a, b, x, tiny=1e-300, tolerance=1e-15, max_terms=10000):
     d = 1.0 / (d if abs(d) > tiny else tiny)
     fraction = d
     for m in range(1, max_terms + 1):
-        for numerator in (m * (b - m) * x / ((a + 2 * m - 1) * (a + 2 * m)),
-                          -(a + m) * (a + b + m) * x / ((a + 2 * m) * (a + 2 * m + 1))):
+        for numerator in (
+            m * (b - m) * x / ((a + 2 * m - 1) * (a + 2 * m)),
+            -(a + m) * (a + b + m) * x / ((a + 2 * m) * (a + 2 * m + 1)),
+        ):
             d = 1.0 + numerator * d
             d = 1.0 / (d if abs(d) > tiny else tiny)
             c = 1.0 + numerator / c

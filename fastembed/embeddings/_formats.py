@@ -32,8 +32,9 @@ def save_projector(kv, directory, metadata=None, config=False):
             handle.write("\t".join(cells) + "\n")
     if config:
         with atomic_write(os.path.join(directory, "projector_config.pbtxt"), encoding="utf-8") as handle:
-            handle.write('embeddings {\n  tensor_name: "embedding"\n  tensor_path: "vecs.tsv"\n'
-                         '  metadata_path: "meta.tsv"\n}\n')
+            handle.write(
+                'embeddings {\n  tensor_name: "embedding"\n  tensor_path: "vecs.tsv"\n  metadata_path: "meta.tsv"\n}\n'
+            )
     return vecs_path, meta_path
 
 
@@ -55,8 +56,8 @@ def save_word2vec_format(kv, path, binary=False):
             else:
                 handle.write((key + " " + row_format % tuple(row.tolist()) + "\n").encode("utf-8"))
 
-def load_word2vec_format(path, binary=False, no_header=False, limit=None, encoding="utf-8",
-                         unicode_errors="strict"):
+
+def load_word2vec_format(path, binary=False, no_header=False, limit=None, encoding="utf-8", unicode_errors="strict"):
     """``(vectors, keys)`` from a word2vec/GloVe file; see :meth:`KeyedVectors.load_word2vec_format`."""
     if binary and no_header:
         raise ValueError("the binary word2vec format always has a header")
@@ -64,6 +65,7 @@ def load_word2vec_format(path, binary=False, no_header=False, limit=None, encodi
         if binary:
             return _load_binary(handle, path, limit, encoding, unicode_errors)
         return _load_text(handle, path, no_header, limit, encoding, unicode_errors)
+
 
 def _load_text(handle, path, no_header, limit, encoding, unicode_errors):
     keys, rows = [], []
@@ -93,11 +95,11 @@ def _load_text(handle, path, no_header, limit, encoding, unicode_errors):
             raise ValueError("%s, line %d: a non-numeric value in %r" % (path, number, line[:80])) from None
         keys.append(parts[0])
     if expected_count is not None and limit is None and len(keys) != expected_count:
-        raise ValueError("%s: the header announces %d vectors, the file holds %d"
-                         % (path, expected_count, len(keys)))
+        raise ValueError("%s: the header announces %d vectors, the file holds %d" % (path, expected_count, len(keys)))
     if not keys and dim is None:
         raise ValueError("%s holds no vectors" % path)
     return np.array(rows, dtype=np.float32).reshape(len(keys), dim), keys
+
 
 def _load_binary(handle, path, limit, encoding, unicode_errors):
     header = handle.readline()
@@ -111,8 +113,10 @@ def _load_binary(handle, path, limit, encoding, unicode_errors):
     # allocated: each record is at least a one-byte word, a space and 4 * dim bytes.
     remaining = os.fstat(handle.fileno()).st_size - handle.tell()
     if count * (2 + 4 * dim) > remaining:
-        raise ValueError("%s: the header announces %d vectors of %d values, but the file is truncated: it "
-                         "holds only %d more bytes" % (path, count, dim, remaining))
+        raise ValueError(
+            "%s: the header announces %d vectors of %d values, but the file is truncated: it "
+            "holds only %d more bytes" % (path, count, dim, remaining)
+        )
     vectors = np.empty((count, dim), dtype=np.float32)
     keys = []
     record_bytes = 4 * dim
@@ -128,8 +132,10 @@ def _load_binary(handle, path, limit, encoding, unicode_errors):
                 word += byte
         data = handle.read(record_bytes)
         if len(data) != record_bytes:
-            raise ValueError("%s: truncated at record %d of %d (%d of %d vector bytes)"
-                             % (path, record + 1, count, len(data), record_bytes))
+            raise ValueError(
+                "%s: truncated at record %d of %d (%d of %d vector bytes)"
+                % (path, record + 1, count, len(data), record_bytes)
+            )
         try:
             keys.append(bytes(word).decode(encoding, unicode_errors))
         except UnicodeDecodeError as exc:
@@ -148,8 +154,10 @@ def _parse_header(line, path):
     try:
         count, dim = (int(p) for p in parts)
     except ValueError:
-        raise ValueError("%s, line 1: expected the header 'count dim', got %r (GloVe files have none: "
-                         "pass no_header=True)" % (path, line[:80])) from None
+        raise ValueError(
+            "%s, line 1: expected the header 'count dim', got %r (GloVe files have none: "
+            "pass no_header=True)" % (path, line[:80])
+        ) from None
     if count < 0 or dim < 1:
         raise ValueError("%s, line 1: bad header %r" % (path, line))
     return count, dim

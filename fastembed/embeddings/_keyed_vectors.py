@@ -125,8 +125,7 @@ class KeyedVectors:
             return self.vectors[index] * self.fill_norms()[index]
         return self.vectors[index]
 
-    def get_mean_vector(self, keys, weights=None, pre_normalize=True, post_normalize=False,
-                        ignore_missing=True):
+    def get_mean_vector(self, keys, weights=None, pre_normalize=True, post_normalize=False, ignore_missing=True):
         """Weighted mean of the vectors of ``keys`` (keys or vectors), as gensim computes it.
 
         Parameters
@@ -227,8 +226,7 @@ class KeyedVectors:
         if isinstance(topn, Integral) and topn < 1:
             return []
         keys, weights = _weighted_terms(positive, negative)
-        query = self.get_mean_vector(keys, weights, pre_normalize=True, post_normalize=True,
-                                     ignore_missing=False)
+        query = self.get_mean_vector(keys, weights, pre_normalize=True, post_normalize=True, ignore_missing=False)
         exclude = self._query_rows(keys)
         return self._search(query[None, :], [exclude], topn, restrict_vocab, cosmul=False)[0]
 
@@ -246,13 +244,13 @@ class KeyedVectors:
             raise ValueError("most_similar_cosmul needs at least one positive term")
         terms = np.array([self._unit_term(t) for t in positive + negative], dtype=self.vectors.dtype)
         exclude = self._query_rows(positive + negative)
-        return self._search(terms, [exclude], topn, restrict_vocab, cosmul=True,
-                            n_positive=len(positive), n_negative=len(negative))[0]
+        return self._search(
+            terms, [exclude], topn, restrict_vocab, cosmul=True, n_positive=len(positive), n_negative=len(negative)
+        )[0]
 
     def similar_by_vector(self, vector, topn=10, restrict_vocab=None):
         """The keys closest to ``vector`` (no key is left out)."""
-        return self.most_similar(positive=[self._check_query_vector(vector)], topn=topn,
-                                 restrict_vocab=restrict_vocab)
+        return self.most_similar(positive=[self._check_query_vector(vector)], topn=topn, restrict_vocab=restrict_vocab)
 
     def similar_by_key(self, key, topn=10, restrict_vocab=None):
         """The keys closest to ``key`` (itself left out)."""
@@ -280,8 +278,7 @@ class KeyedVectors:
         """
         if isinstance(queries, np.ndarray):
             if queries.ndim != 2 or queries.shape[1] != self.vector_size:
-                raise ValueError("query vectors must have shape (n, %d), got %s"
-                                 % (self.vector_size, queries.shape))
+                raise ValueError("query vectors must have shape (n, %d), got %s" % (self.vector_size, queries.shape))
             terms = np.array([_unit(self._check_query_vector(v)) for v in queries], dtype=self.vectors.dtype)
             excludes = [[] for _ in range(len(queries))]
         else:
@@ -312,17 +309,27 @@ class KeyedVectors:
         width = max((len(e) for e in excludes), default=0)
         exclude = np.full((n_queries, width), -1, dtype=np.int64)
         for q, rows in enumerate(excludes):
-            exclude[q, :len(rows)] = rows
+            exclude[q, : len(rows)] = rows
         if topn is None:
             if n_queries != 1:
                 raise ValueError("topn=None returns all similarities of a single query")
             return [self._all_scores(terms, stop, cosmul, n_positive, n_negative)]
-        scores, rows = search.top_k_similar(self.vectors, terms, int(topn), inv_norms=self.fill_norms(),
-                                            n_positive=n_positive, n_negative=n_negative, cosmul=cosmul,
-                                            exclude=exclude, stop=stop)
+        scores, rows = search.top_k_similar(
+            self.vectors,
+            terms,
+            int(topn),
+            inv_norms=self.fill_norms(),
+            n_positive=n_positive,
+            n_negative=n_negative,
+            cosmul=cosmul,
+            exclude=exclude,
+            stop=stop,
+        )
         keys = self.index_to_key
-        return [[(keys[row], score) for row, score in zip(row_list, score_list) if row >= 0]
-                for row_list, score_list in zip(rows.tolist(), scores.tolist())]
+        return [
+            [(keys[row], score) for row, score in zip(row_list, score_list) if row >= 0]
+            for row_list, score_list in zip(rows.tolist(), scores.tolist())
+        ]
 
     def _all_scores(self, terms, stop, cosmul, n_positive, n_negative):
         """Every key's score for one query (gensim's ``topn=None``), query keys included."""
@@ -349,8 +356,14 @@ class KeyedVectors:
         return vector
 
     # -- evaluation ----------------------------------------------------------------------
-    def evaluate_word_analogies(self, analogies, restrict_vocab=300000, case_insensitive=True,
-                                dummy4unknown=False, similarity_function="most_similar"):
+    def evaluate_word_analogies(
+        self,
+        analogies,
+        restrict_vocab=300000,
+        case_insensitive=True,
+        dummy4unknown=False,
+        similarity_function="most_similar",
+    ):
         """Accuracy on analogy questions in the ``questions-words.txt`` format.
 
         Parameters
@@ -376,11 +389,13 @@ class KeyedVectors:
             ``'correct'`` and ``'incorrect'`` (lists of the four words), and ``'oov'``,
             the number of questions skipped (or counted wrong) for unknown words.
         """
-        return _evaluation.evaluate_word_analogies(self, analogies, restrict_vocab, case_insensitive,
-                                                   dummy4unknown, similarity_function)
+        return _evaluation.evaluate_word_analogies(
+            self, analogies, restrict_vocab, case_insensitive, dummy4unknown, similarity_function
+        )
 
-    def evaluate_word_pairs(self, pairs, delimiter="\t", encoding="utf8", restrict_vocab=300000,
-                            case_insensitive=True, dummy4unknown=False):
+    def evaluate_word_pairs(
+        self, pairs, delimiter="\t", encoding="utf8", restrict_vocab=300000, case_insensitive=True, dummy4unknown=False
+    ):
         """Correlation of the model's similarities with human judgements (WordSim-353 format).
 
         Parameters
@@ -398,8 +413,9 @@ class KeyedVectors:
         oov_ratio : float
             Percentage of pairs with an unknown word.
         """
-        return _evaluation.evaluate_word_pairs(self, pairs, delimiter, encoding, restrict_vocab,
-                                               case_insensitive, dummy4unknown)
+        return _evaluation.evaluate_word_pairs(
+            self, pairs, delimiter, encoding, restrict_vocab, case_insensitive, dummy4unknown
+        )
 
     # -- projection ----------------------------------------------------------------------
     def pca(self, n_components=2, words=None):
@@ -473,8 +489,9 @@ class KeyedVectors:
         _formats.save_word2vec_format(self, path, binary)
 
     @classmethod
-    def load_word2vec_format(cls, path, binary=False, no_header=False, limit=None, encoding="utf-8",
-                             unicode_errors="strict"):
+    def load_word2vec_format(
+        cls, path, binary=False, no_header=False, limit=None, encoding="utf-8", unicode_errors="strict"
+    ):
         """Read vectors in the word2vec text or binary format (or GloVe text, ``no_header=True``).
 
         Raises

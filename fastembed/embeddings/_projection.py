@@ -18,9 +18,12 @@ import numpy as np
 from .._files import atomic_write
 
 PCAResult = collections.namedtuple(
-    "PCAResult", ["coordinates", "explained_variance_ratio", "components", "mean", "keys"])
-PCAResult.__doc__ = ("Coordinates of each key on the principal components, the share of the "
-                     "variance each component explains, the components (rows), the mean and the keys.")
+    "PCAResult", ["coordinates", "explained_variance_ratio", "components", "mean", "keys"]
+)
+PCAResult.__doc__ = (
+    "Coordinates of each key on the principal components, the share of the "
+    "variance each component explains, the components (rows), the mean and the keys."
+)
 
 _BLOCK_ROWS = 8192
 
@@ -48,7 +51,7 @@ def pca(vectors, keys, n_components=2):
     mean = vectors.mean(axis=0, dtype=np.float64)
     scatter = np.zeros((dim, dim))
     for start in range(0, n, _BLOCK_ROWS):
-        block = vectors[start:start + _BLOCK_ROWS].astype(np.float64)
+        block = vectors[start : start + _BLOCK_ROWS].astype(np.float64)
         scatter += block.T @ block
     covariance = (scatter - n * np.outer(mean, mean)) / (n - 1)
     eigenvalues, eigenvectors = np.linalg.eigh(covariance)
@@ -72,16 +75,19 @@ def plot(projection, path, title=None):
         import matplotlib
     except ImportError:
         html_path = root + ".html"
-        warnings.warn("matplotlib is not installed (pip install 'fastembed[plot]'): writing %s instead of %s"
-                      % (html_path, path), stacklevel=3)
+        warnings.warn(
+            "matplotlib is not installed (pip install 'fastembed[plot]'): writing %s instead of %s" % (html_path, path),
+            stacklevel=3,
+        )
         return _write_html(projection, html_path, title)
     matplotlib.use("Agg")  # files only; never needs a display
     return _write_matplotlib(projection, path, title)
 
 
 def _axis_labels(projection):
-    return ["PC%d (%.1f%% of the variance)" % (i + 1, 100 * r)
-            for i, r in enumerate(projection.explained_variance_ratio)]
+    return [
+        "PC%d (%.1f%% of the variance)" % (i + 1, 100 * r) for i, r in enumerate(projection.explained_variance_ratio)
+    ]
 
 
 def _write_matplotlib(projection, path, title):
@@ -148,15 +154,20 @@ def _write_html(projection, path, title, width=960, height=720, margin=40):
     points = []
     for key, (x, y) in zip(projection.keys, pixels.tolist()):
         label = html.escape(key)
-        points.append('<g data-key="%s"><circle cx="%.1f" cy="%.1f" r="3"></circle>'
-                      '<text x="%.1f" y="%.1f">%s</text></g>' % (html.escape(key, quote=True), x, y, x + 4, y - 4,
-                                                                   label))
+        points.append(
+            '<g data-key="%s"><circle cx="%.1f" cy="%.1f" r="3"></circle>'
+            '<text x="%.1f" y="%.1f">%s</text></g>' % (html.escape(key, quote=True), x, y, x + 4, y - 4, label)
+        )
     xlabel, ylabel = _axis_labels(projection)
     page = _HTML_TEMPLATE.format(
         title=html.escape(title or "Embedding, PCA of %d keys" % len(projection.keys)),
-        n=len(projection.keys), xlabel=html.escape(xlabel), ylabel=html.escape(ylabel),
-        width=width, height=height, points="\n".join(points))
+        n=len(projection.keys),
+        xlabel=html.escape(xlabel),
+        ylabel=html.escape(ylabel),
+        width=width,
+        height=height,
+        points="\n".join(points),
+    )
     with atomic_write(path, encoding="utf-8") as handle:
         handle.write(page)
     return path
-

@@ -22,8 +22,12 @@ _HIDDEN_ACTIVATIONS = ("linear", "relu", "tanh", "sigmoid")
 
 
 def _float32_array(array, writeable=True):
-    return (isinstance(array, np.ndarray) and array.dtype == np.float32 and array.flags.c_contiguous
-            and (array.flags.writeable or not writeable))
+    return (
+        isinstance(array, np.ndarray)
+        and array.dtype == np.float32
+        and array.flags.c_contiguous
+        and (array.flags.writeable or not writeable)
+    )
 
 
 def metric_code(metric, loss):
@@ -50,14 +54,21 @@ class StackSpec:
 
 def _loss_code(model, last):
     loss, activation = model.loss, last.activation.name
-    logits_of = {"binary_crossentropy": "sigmoid", "categorical_crossentropy": "softmax",
-                 "sparse_categorical_crossentropy": "softmax"}.get(loss.name)
+    logits_of = {
+        "binary_crossentropy": "sigmoid",
+        "categorical_crossentropy": "softmax",
+        "sparse_categorical_crossentropy": "softmax",
+    }.get(loss.name)
     if logits_of is not None:
         # The loss takes the logits: the last activation is its own (fused), or the loss
         # was compiled with from_logits=True on a linear output.
         if (activation == logits_of and not loss.from_logits) or (activation == "linear" and loss.from_logits):
-            return {"sigmoid": "binary_logits", "softmax": (
-                "sparse_logits" if loss.name == "sparse_categorical_crossentropy" else "categorical_logits")}[logits_of]
+            return {
+                "sigmoid": "binary_logits",
+                "softmax": (
+                    "sparse_logits" if loss.name == "sparse_categorical_crossentropy" else "categorical_logits"
+                ),
+            }[logits_of]
         return None
     if loss.name == "mean_squared_error" and activation in _HIDDEN_ACTIVATIONS:
         return "mse"
@@ -100,7 +111,12 @@ class StepTotals:
 
     def __init__(self, steps, samples, loss_sum, metric_sum, probs):
         self.steps, self.samples, self.loss_sum, self.metric_sum, self.probs = (
-            steps, samples, loss_sum, metric_sum, probs)
+            steps,
+            samples,
+            loss_sum,
+            metric_sum,
+            probs,
+        )
 
 
 class CompiledRunner:
@@ -156,10 +172,16 @@ class CompiledRunner:
                 grad_bias = self._grad_views.get((id(layer), 1))
                 if grad_bias is None:
                     grad_bias = np.zeros_like(layer.bias)
-            layers.append({"kernel": layer.kernel, "bias": layer.bias if layer.use_bias else None,
-                           "grad_kernel": grad_kernel, "grad_bias": grad_bias,
-                           "activation": _train.ACTIVATIONS[layer.activation.name],
-                           "l2": layer.kernel_regularizer.l2 if layer.kernel_regularizer else 0.0})
+            layers.append(
+                {
+                    "kernel": layer.kernel,
+                    "bias": layer.bias if layer.use_bias else None,
+                    "grad_kernel": grad_kernel,
+                    "grad_bias": grad_bias,
+                    "activation": _train.ACTIVATIONS[layer.activation.name],
+                    "l2": layer.kernel_regularizer.l2 if layer.kernel_regularizer else 0.0,
+                }
+            )
         table_rule = dense_rule = None
         bag = spec.bag
         if training:
@@ -174,14 +196,32 @@ class CompiledRunner:
                 dense_rule = (rule.kernel_params(packed[0].reshape(1, -1)),) + rule.state_arrays()
         self.max_threads = max(1, _config.get_num_threads())
         self._trainer = _train.StackTrainer(
-            flat, seq, offsets, targets, labels, inputs.sample_weight, batch_size, max_entries, max_bag,
-            bag.embeddings, MODES[bag.mode], -1 if bag.padding_idx is None else bag.padding_idx, layers,
-            _train.LOSSES[spec.loss], _train.METRICS[spec.metric], spec.raw_outputs, training, self.max_threads,
-            table_rule, dense_rule, packed[0] if packed is not None else None,
+            flat,
+            seq,
+            offsets,
+            targets,
+            labels,
+            inputs.sample_weight,
+            batch_size,
+            max_entries,
+            max_bag,
+            bag.embeddings,
+            MODES[bag.mode],
+            -1 if bag.padding_idx is None else bag.padding_idx,
+            layers,
+            _train.LOSSES[spec.loss],
+            _train.METRICS[spec.metric],
+            spec.raw_outputs,
+            training,
+            self.max_threads,
+            table_rule,
+            dense_rule,
+            packed[0] if packed is not None else None,
             packed[1] if packed is not None else None,
             per_occurrence=training and model.optimizer.occurrence_squares,
             catch_up=training and not model.optimizer.lazy_embeddings,
-            iteration=model.optimizer.iterations if training else 0)
+            iteration=model.optimizer.iterations if training else 0,
+        )
         self.output_dim = spec.dense[-1].units
 
     def settle(self, limit):
@@ -209,12 +249,15 @@ class CompiledRunner:
             self._trainer.set_learning_rates(optimizer.learning_rate, optimizer.learning_rate)
         iteration = optimizer.iterations if optimizer is not None else 0
         status, steps, samples, loss_sum, metric_sum, bad_step = self._trainer.run(
-            order, first_step, n_steps, iteration, self.training, probs, limit, _config.PARALLEL_MIN_WORK)
+            order, first_step, n_steps, iteration, self.training, probs, limit, _config.PARALLEL_MIN_WORK
+        )
         if optimizer is not None:
             optimizer.finish_steps(steps)
         if status == _train.STATUS["non_finite_loss"]:
-            raise FloatingPointError("the loss became non-finite (or its gradient overflowed) at step %d; lower the "
-                                     "learning rate (the weights were not updated by this step)" % bad_step)
+            raise FloatingPointError(
+                "the loss became non-finite (or its gradient overflowed) at step %d; lower the "
+                "learning rate (the weights were not updated by this step)" % bad_step
+            )
         if status != _train.STATUS["ok"]:  # pragma: no cover - ids were validated
             raise IndexError("an id changed out of range during the call (step %d)" % bad_step)
         return StepTotals(steps, samples, loss_sum, metric_sum, probs)

@@ -43,16 +43,18 @@ class Inputs:
 
     def take(self, index):
         """The samples ``index`` (int array), as new Inputs."""
-        pick = (lambda a: None if a is None else a[index])
+        pick = lambda a: None if a is None else a[index]
         ids = self.ids.take(index) if self.ragged else self.ids[index]
         return Inputs(ids, pick(self.y), pick(self.sample_weight))
 
     def split(self, at):
         """``(self[:at], self[at:])``."""
-        cut = (lambda a, s: None if a is None else a[s])
+        cut = lambda a, s: None if a is None else a[s]
         head, tail = slice(0, at), slice(at, len(self))
-        return (Inputs(self.ids[head], cut(self.y, head), cut(self.sample_weight, head)),
-                Inputs(self.ids[tail], cut(self.y, tail), cut(self.sample_weight, tail)))
+        return (
+            Inputs(self.ids[head], cut(self.y, head), cut(self.sample_weight, head)),
+            Inputs(self.ids[tail], cut(self.y, tail), cut(self.sample_weight, tail)),
+        )
 
     def count_tokens(self, padding_idx):
         """Non-padding ids (for tokens/s)."""
@@ -69,8 +71,7 @@ def as_ids(x):
     if isinstance(x, np.ndarray) and x.dtype != object:
         ids = _validation.as_ids(x, "x")
         if ids.ndim != 2:
-            raise ValueError("x must be 2-D (samples, sequence) token ids or a Ragged, got shape %s"
-                             % (ids.shape,))
+            raise ValueError("x must be 2-D (samples, sequence) token ids or a Ragged, got shape %s" % (ids.shape,))
         return ids
     if isinstance(x, (list, tuple)) or (isinstance(x, np.ndarray) and x.dtype == object):
         rows = list(x)
@@ -83,8 +84,7 @@ def as_ids(x):
             return Ragged.from_rows(rows)
         except TypeError as exc:
             raise TypeError("x must be integers (int32 or int64): %s" % exc) from None
-    raise TypeError("x must be a 2-D int array, a Ragged or a list of token-id lists, got %s"
-                    % type(x).__name__)
+    raise TypeError("x must be a 2-D int array, a Ragged or a list of token-id lists, got %s" % type(x).__name__)
 
 
 def _takes_ids(model):
@@ -102,8 +102,10 @@ def _as_texts(x):
     elif isinstance(x, (list, tuple)):
         texts = list(x)
     else:
-        raise TypeError("this model starts with TextVectorization: x must be texts (a list or array of strings), "
-                        "got %s" % type(x).__name__)
+        raise TypeError(
+            "this model starts with TextVectorization: x must be texts (a list or array of strings), "
+            "got %s" % type(x).__name__
+        )
     for position, text in enumerate(texts):
         if isinstance(text, bytes):
             texts[position] = text.decode("utf-8", errors="replace")
@@ -117,8 +119,10 @@ def as_features(x):
     a finite 2-D float array."""
     features = np.asarray(x)
     if features.dtype.kind not in "biuf" or features.ndim != 2:
-        raise TypeError("x must be a 2-D array of numbers for a model that starts with %s, got %s %s"
-                        % ("a Dense layer", features.dtype, features.shape))
+        raise TypeError(
+            "x must be a 2-D array of numbers for a model that starts with %s, got %s %s"
+            % ("a Dense layer", features.dtype, features.shape)
+        )
     if features.dtype.kind != "f":
         features = features.astype(np.float32)
     if not np.all(np.isfinite(features)):
@@ -141,8 +145,10 @@ def check_id_range(ids, num_rows):
         where = (sample, int(position - ids.offsets[sample]))
     else:
         where = _validation.describe_position(position, ids.shape)
-    raise IndexError("x: id %d at position %s (sample %d) is out of range for a table of %d rows "
-                     "(valid ids are 0..%d)" % (int(flat[position]), where, where[0], num_rows, num_rows - 1))
+    raise IndexError(
+        "x: id %d at position %s (sample %d) is out of range for a table of %d rows "
+        "(valid ids are 0..%d)" % (int(flat[position]), where, where[0], num_rows, num_rows - 1)
+    )
 
 
 def as_targets(y, n, loss, output_dim):

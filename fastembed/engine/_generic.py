@@ -38,12 +38,17 @@ def _check_before_writing(plan, table_grad):
     or state is written (the table layer's fused update would otherwise run first)."""
     model = plan.model
     grads = [("the pooled embeddings' gradient", table_grad)] if table_grad is not None else []
-    grads += [("%s's %s gradient" % (layer.name, name), g) for layer in plan.layers if layer.trainable
-              for name, g in zip(layer.weight_names, layer.grads)]
+    grads += [
+        ("%s's %s gradient" % (layer.name, name), g)
+        for layer in plan.layers
+        if layer.trainable
+        for name, g in zip(layer.weight_names, layer.grads)
+    ]
     for what, g in grads:
         if not np.all(np.isfinite(g)):
-            raise FloatingPointError("%s became non-finite; lower the learning rate (the weights were not "
-                                     "updated by this step)" % what)
+            raise FloatingPointError(
+                "%s became non-finite; lower the learning rate (the weights were not updated by this step)" % what
+            )
     optimizer = model.optimizer
     # The packed Dense weights are one row to the rule kernels (ops.dense_update's view).
     params = [("dense", plan.packed[0].reshape(1, -1))] if plan.packed is not None else []
@@ -119,12 +124,14 @@ class GenericRunner:
                 loss_value = float(np.dot(weights.astype(np.float64), losses.astype(np.float64)) / (hi - lo))
                 grad = grad * weights.reshape((-1,) + (1,) * (grad.ndim - 1)).astype(grad.dtype)
             if not math.isfinite(loss_value):
-                raise FloatingPointError("the loss became %r; lower the learning rate (the weights were not "
-                                         "updated by this step)" % loss_value)
+                raise FloatingPointError(
+                    "the loss became %r; lower the learning rate (the weights were not "
+                    "updated by this step)" % loss_value
+                )
             if self.training:
                 backward_and_update(self.plan, grad)
             if probs is not None:
-                probs[lo - first_step * batch:hi - first_step * batch] = outputs
+                probs[lo - first_step * batch : hi - first_step * batch] = outputs
             loss_sum += loss_value * (hi - lo)
             steps += 1
             samples += hi - lo

@@ -19,9 +19,9 @@ class WeightsGuard:
     def __init__(self):
         self._cond = threading.Condition(threading.Lock())
         self._readers = 0
-        self._writer = None        # the thread that holds the write side
+        self._writer = None  # the thread that holds the write side
         self._writers_waiting = 0
-        self._training = None      # the thread inside fit
+        self._training = None  # the thread inside fit
         self._local = threading.local()
 
     def _reading_depth(self):
@@ -51,8 +51,10 @@ class WeightsGuard:
         """Change the weights in the block, alone."""
         me = threading.get_ident()
         if self._reading_depth():
-            raise RuntimeError("the model's weights cannot change while this thread is reading them "
-                               "(fit or set_weights called from inside predict / evaluate)")
+            raise RuntimeError(
+                "the model's weights cannot change while this thread is reading them "
+                "(fit or set_weights called from inside predict / evaluate)"
+            )
         with self._cond:
             if self._writer == me:
                 raise RuntimeError("the model's weights are already being written by this thread")
@@ -75,9 +77,11 @@ class WeightsGuard:
         """Mark the block as this model's one running fit."""
         with self._cond:
             if self._training is not None:
-                raise RuntimeError("fit is already running on this model in another thread; "
-                                   "train one model per thread (clone it)" if self._training != threading.get_ident()
-                                   else "fit is already running on this model (called from a callback?)")
+                raise RuntimeError(
+                    "fit is already running on this model in another thread; train one model per thread (clone it)"
+                    if self._training != threading.get_ident()
+                    else "fit is already running on this model (called from a callback?)"
+                )
             self._training = threading.get_ident()
         try:
             yield

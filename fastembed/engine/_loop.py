@@ -65,8 +65,8 @@ class _MetricsTracker:
         if self.compiled is not None:
             self.compiled.add_totals(totals.metric_sum, totals.samples)
         if self.need_outputs and totals.samples:
-            index = order[lo:lo + totals.samples]
-            outputs = totals.probs[:totals.samples]
+            index = order[lo : lo + totals.samples]
+            outputs = totals.probs[: totals.samples]
             for metric in self.metrics:
                 if metric is not self.compiled:
                     metric.update(y[index], outputs)
@@ -87,8 +87,20 @@ def _sample_order(rng, n, batch_size, shuffle):
     return np.arange(n, dtype=np.int64)
 
 
-def _run_chunks(runner, order, n_steps, advisor, callback_list, hook, tracker, y, on_chunk=None, outputs=None,
-                guard=None, first_batch=0):
+def _run_chunks(
+    runner,
+    order,
+    n_steps,
+    advisor,
+    callback_list,
+    hook,
+    tracker,
+    y,
+    on_chunk=None,
+    outputs=None,
+    guard=None,
+    first_batch=0,
+):
     """Run ``n_steps`` batches of ``order`` from the start, in chunks; return (steps, samples,
     loss_sum). ``hook`` is 'train', 'test' or 'predict' (batch hooks, when overridden,
     numbered from ``first_batch``); training chunks hold ``guard``'s write side."""
@@ -100,7 +112,7 @@ def _run_chunks(runner, order, n_steps, advisor, callback_list, hook, tracker, y
     while step < n_steps:
         want = 1 if per_batch else min(n_steps - step, _chunk_steps(advisor))
         if outputs is not None:
-            probs = outputs[step * batch:min(len(order), (step + want) * batch)]
+            probs = outputs[step * batch : min(len(order), (step + want) * batch)]
         elif tracker.need_outputs:
             rows = want * batch
             if chunk_probs is None or chunk_probs.shape[0] < rows:
@@ -126,7 +138,7 @@ def _run_chunks(runner, order, n_steps, advisor, callback_list, hook, tracker, y
         loss_sum += totals.loss_sum
         if per_batch:
             if hook == "predict":
-                logs = {"outputs": probs[:totals.samples]}
+                logs = {"outputs": probs[: totals.samples]}
             else:
                 logs = tracker.logs(loss_sum / samples)
             callback_list.call("on_%s_batch_end" % hook, first_batch + step - 1, logs)
@@ -143,20 +155,48 @@ def _validation_inputs(model, validation_data):
     return prepare(model, *validation_data)
 
 
-def fit(model, x, y, batch_size, epochs, verbose, callbacks, validation_split, validation_data, shuffle,
-        class_weight, sample_weight, initial_epoch, steps_per_epoch, validation_steps, validation_batch_size,
-        validation_freq):
+def fit(
+    model,
+    x,
+    y,
+    batch_size,
+    epochs,
+    verbose,
+    callbacks,
+    validation_split,
+    validation_data,
+    shuffle,
+    class_weight,
+    sample_weight,
+    initial_epoch,
+    steps_per_epoch,
+    validation_steps,
+    validation_batch_size,
+    validation_freq,
+):
     """Sequential.fit (see there): validate, plan, then run the epochs."""
     model._check_compiled()
     if is_stream(x):
         if y is not None or sample_weight is not None:
-            raise ValueError("x is a dataset or generator of batches: the targets come with it, so y and "
-                             "sample_weight must be None (as in Keras)")
+            raise ValueError(
+                "x is a dataset or generator of batches: the targets come with it, so y and "
+                "sample_weight must be None (as in Keras)"
+            )
         if validation_split:
             raise ValueError("validation_split needs arrays; give a dataset or generator validation_data instead")
-        return _fit_stream(model, x, epochs, verbose, callbacks, validation_data, class_weight, initial_epoch,
-                           _positive_int(steps_per_epoch, "steps_per_epoch"),
-                           _positive_int(validation_steps, "validation_steps"), validation_freq)
+        return _fit_stream(
+            model,
+            x,
+            epochs,
+            verbose,
+            callbacks,
+            validation_data,
+            class_weight,
+            initial_epoch,
+            _positive_int(steps_per_epoch, "steps_per_epoch"),
+            _positive_int(validation_steps, "validation_steps"),
+            validation_freq,
+        )
     batch_size = _positive_int(batch_size, "batch_size", 32)
     epochs = int(epochs)
     steps_per_epoch = _positive_int(steps_per_epoch, "steps_per_epoch")
@@ -165,9 +205,9 @@ def fit(model, x, y, batch_size, epochs, verbose, callbacks, validation_split, v
     if shuffle not in (True, False, "batch"):
         raise ValueError("shuffle must be True, False or 'batch', got %r" % (shuffle,))
     if isinstance(validation_freq, int) and not isinstance(validation_freq, bool) and validation_freq >= 1:
-        run_validation = (lambda epoch: (epoch + 1) % validation_freq == 0)
+        run_validation = lambda epoch: (epoch + 1) % validation_freq == 0
     elif isinstance(validation_freq, (list, tuple, set)):
-        run_validation = (lambda epoch: epoch + 1 in validation_freq)
+        run_validation = lambda epoch: epoch + 1 in validation_freq
     else:
         raise ValueError("validation_freq must be a positive int or a list of epochs, got %r" % (validation_freq,))
     if sample_weight is not None and class_weight is not None:
@@ -181,8 +221,10 @@ def fit(model, x, y, batch_size, epochs, verbose, callbacks, validation_split, v
             raise ValueError("validation_split must be in [0, 1), got %r" % (validation_split,))
         at = int(math.floor(len(inputs) * (1.0 - validation_split)))
         if at == 0 or at == len(inputs):
-            raise ValueError("validation_split=%r leaves no %s samples out of %d"
-                             % (validation_split, "training" if at == 0 else "validation", len(inputs)))
+            raise ValueError(
+                "validation_split=%r leaves no %s samples out of %d"
+                % (validation_split, "training" if at == 0 else "validation", len(inputs))
+            )
         inputs, validation = inputs.split(at)
     if class_weight is not None:
         inputs.sample_weight = class_weights_to_sample_weights(class_weight, inputs.y)  # training data only
@@ -198,19 +240,51 @@ def fit(model, x, y, batch_size, epochs, verbose, callbacks, validation_split, v
             val_plan = Plan(model, training=False, ragged=validation.ragged)
             val_runner = val_plan.runner(validation, validation_batch_size, training=False)
             val_tracker = _MetricsTracker(val_plan.metrics, val_runner)
-        return _fit_epochs(model, plan, runner, inputs, batch_size, epochs, verbose, callbacks, shuffle,
-                           initial_epoch, steps_per_epoch, val_runner, val_tracker, validation, validation_steps,
-                           run_validation)
+        return _fit_epochs(
+            model,
+            plan,
+            runner,
+            inputs,
+            batch_size,
+            epochs,
+            verbose,
+            callbacks,
+            shuffle,
+            initial_epoch,
+            steps_per_epoch,
+            val_runner,
+            val_tracker,
+            validation,
+            validation_steps,
+            run_validation,
+        )
 
 
-def _fit_epochs(model, plan, runner, inputs, batch_size, epochs, verbose, callbacks, shuffle, initial_epoch,
-                steps_per_epoch, val_runner, val_tracker, validation, validation_steps, run_validation):
+def _fit_epochs(
+    model,
+    plan,
+    runner,
+    inputs,
+    batch_size,
+    epochs,
+    verbose,
+    callbacks,
+    shuffle,
+    initial_epoch,
+    steps_per_epoch,
+    val_runner,
+    val_tracker,
+    validation,
+    validation_steps,
+    run_validation,
+):
     n = len(inputs)
     full_steps = -(-n // batch_size)
     steps = steps_per_epoch or full_steps
     history = callbacks_module.History()
-    callback_list = callbacks_module.CallbackList(list(callbacks or []) + [history], model,
-                                                  {"verbose": verbose, "epochs": epochs, "steps": steps})
+    callback_list = callbacks_module.CallbackList(
+        list(callbacks or []) + [history], model, {"verbose": verbose, "epochs": epochs, "steps": steps}
+    )
     model.stop_training = False
     model.history = history
     tracker = _MetricsTracker(model.compiled_metrics, runner)
@@ -238,8 +312,18 @@ def _fit_epochs(model, plan, runner, inputs, batch_size, epochs, verbose, callba
             wanted = min(steps, available)
             view = order[position:]
             try:
-                done, samples, loss_sum = _run_chunks(runner, view, wanted, advisor, callback_list, "train", tracker,
-                                                      inputs.y, on_chunk, guard=model._guard)
+                done, samples, loss_sum = _run_chunks(
+                    runner,
+                    view,
+                    wanted,
+                    advisor,
+                    callback_list,
+                    "train",
+                    tracker,
+                    inputs.y,
+                    on_chunk,
+                    guard=model._guard,
+                )
             except FloatingPointError as exc:
                 if not _terminate_on_nan(callback_list, exc):
                     raise
@@ -249,17 +333,20 @@ def _fit_epochs(model, plan, runner, inputs, batch_size, epochs, verbose, callba
             position += samples
             if steps_per_epoch is None or position >= n:
                 if steps_per_epoch is not None and done < steps:
-                    warnings.warn("Your input ran out of data: the epoch ended after %d of %d steps "
-                                  "(steps_per_epoch); the next epoch starts a new pass" % (done, steps),
-                                  stacklevel=4)
+                    warnings.warn(
+                        "Your input ran out of data: the epoch ended after %d of %d steps "
+                        "(steps_per_epoch); the next epoch starts a new pass" % (done, steps),
+                        stacklevel=4,
+                    )
                 order = None
             elapsed = time.perf_counter() - started
             if samples == 0:
                 break
             logs = tracker.logs(loss_sum / samples + model._regularization_loss())
             if val_runner is not None and run_validation(epoch):
-                values = _evaluate(model, val_runner, val_tracker, validation, callback_list, validation_steps,
-                                   val_advisor)
+                values = _evaluate(
+                    model, val_runner, val_tracker, validation, callback_list, validation_steps, val_advisor
+                )
                 logs.update({"val_" + key: value for key, value in values.items()})
             progress.finish(logs, elapsed, samples * tokens_per_sample / elapsed if elapsed > 0 else float("inf"))
             callback_list.call("on_epoch_end", epoch, logs)
@@ -308,18 +395,28 @@ def evaluate(model, x, y, batch_size, verbose, sample_weight, steps, callbacks):
     if is_stream(x):
         if y is not None or sample_weight is not None:
             raise ValueError("x is a dataset or generator of batches: y and sample_weight must be None")
-        callback_list = callbacks_module.CallbackList(list(callbacks or []), model,
-                                                      {"verbose": verbose, "epochs": 1, "steps": steps})
+        callback_list = callbacks_module.CallbackList(
+            list(callbacks or []), model, {"verbose": verbose, "epochs": 1, "steps": steps}
+        )
         return _evaluate_stream(model, Source(x, steps), callback_list, ThreadAdvisor(get_num_threads()))
     inputs = prepare(model, x, y, sample_weight)
     with model._guard.reading(), single_threaded_blas():
         plan = Plan(model, training=False, ragged=inputs.ragged)
         runner = plan.runner(inputs, batch_size, training=False)
-        callback_list = callbacks_module.CallbackList(list(callbacks or []), model,
-                                                      {"verbose": verbose, "epochs": 1,
-                                                       "steps": steps or -(-len(inputs) // batch_size)})
-        return _evaluate(model, runner, _MetricsTracker(plan.metrics, runner), inputs, callback_list, steps,
-                         ThreadAdvisor(get_num_threads()))
+        callback_list = callbacks_module.CallbackList(
+            list(callbacks or []),
+            model,
+            {"verbose": verbose, "epochs": 1, "steps": steps or -(-len(inputs) // batch_size)},
+        )
+        return _evaluate(
+            model,
+            runner,
+            _MetricsTracker(plan.metrics, runner),
+            inputs,
+            callback_list,
+            steps,
+            ThreadAdvisor(get_num_threads()),
+        )
 
 
 def predict(model, x, batch_size, verbose, steps, callbacks):
@@ -335,13 +432,23 @@ def predict(model, x, batch_size, verbose, steps, callbacks):
         runner = plan.runner(inputs, batch_size, training=False)
         full_steps = -(-n // batch_size)
         steps = min(steps or full_steps, full_steps)
-        callback_list = callbacks_module.CallbackList(list(callbacks or []), model,
-                                                      {"verbose": verbose, "epochs": 1, "steps": steps})
+        callback_list = callbacks_module.CallbackList(
+            list(callbacks or []), model, {"verbose": verbose, "epochs": 1, "steps": steps}
+        )
         outputs = np.empty((min(n, steps * batch_size), runner.output_dim), dtype=runner.output_dtype)
         callback_list.call("on_predict_begin", {})
         tracker = _MetricsTracker([], runner)
-        _run_chunks(runner, np.arange(n, dtype=np.int64), steps, ThreadAdvisor(get_num_threads()), callback_list,
-                    "predict", tracker, None, outputs=outputs)
+        _run_chunks(
+            runner,
+            np.arange(n, dtype=np.int64),
+            steps,
+            ThreadAdvisor(get_num_threads()),
+            callback_list,
+            "predict",
+            tracker,
+            None,
+            outputs=outputs,
+        )
         callback_list.call("on_predict_end", {})
     return outputs
 
@@ -380,7 +487,13 @@ class _Progress:
             return
         steps = steps if steps is not None else self.steps
         text = "%d/%d - %.1fs - %s - %s tokens/s (%d threads)" % (
-            steps, steps, elapsed, _format_logs(logs), _si(tokens_per_second), get_num_threads())
+            steps,
+            steps,
+            elapsed,
+            _format_logs(logs),
+            _si(tokens_per_second),
+            get_num_threads(),
+        )
         if self.live:
             sys.stdout.write("\r" + text + "\n")
         elif self.verbose == 2:
@@ -413,8 +526,19 @@ def _stream_runner(model, plans, x, y, sample_weight, class_weight, batch_size, 
     return plan, inputs, plan.runner(inputs, batch_size, training=training)
 
 
-def _fit_stream(model, x, epochs, verbose, callbacks, validation_data, class_weight, initial_epoch, steps_per_epoch,
-                validation_steps, validation_freq):
+def _fit_stream(
+    model,
+    x,
+    epochs,
+    verbose,
+    callbacks,
+    validation_data,
+    class_weight,
+    initial_epoch,
+    steps_per_epoch,
+    validation_steps,
+    validation_freq,
+):
     """Sequential.fit over a stream of batches (see fastembed.engine._stream)."""
     source = Source(x, steps_per_epoch)
     steps = steps_per_epoch or source.cardinality()
@@ -422,14 +546,15 @@ def _fit_stream(model, x, epochs, verbose, callbacks, validation_data, class_wei
     if validation is not None and not is_stream(validation_data):
         raise ValueError("with a dataset or generator x, validation_data must be one too")
     if isinstance(validation_freq, int) and not isinstance(validation_freq, bool) and validation_freq >= 1:
-        run_validation = (lambda epoch: (epoch + 1) % validation_freq == 0)
+        run_validation = lambda epoch: (epoch + 1) % validation_freq == 0
     elif isinstance(validation_freq, (list, tuple, set)):
-        run_validation = (lambda epoch: epoch + 1 in validation_freq)
+        run_validation = lambda epoch: epoch + 1 in validation_freq
     else:
         raise ValueError("validation_freq must be a positive int or a list of epochs, got %r" % (validation_freq,))
     history = callbacks_module.History()
-    callback_list = callbacks_module.CallbackList(list(callbacks or []) + [history], model,
-                                                  {"verbose": verbose, "epochs": epochs, "steps": steps})
+    callback_list = callbacks_module.CallbackList(
+        list(callbacks or []) + [history], model, {"verbose": verbose, "epochs": epochs, "steps": steps}
+    )
     model.stop_training = False
     model.history = history
     advisor, val_advisor = ThreadAdvisor(get_num_threads()), ThreadAdvisor(get_num_threads())
@@ -454,15 +579,32 @@ def _fit_stream(model, x, epochs, verbose, callbacks, validation_data, class_wei
                         tracker = _MetricsTracker(model.compiled_metrics, runner)
                         tracker.reset()
 
-                    def on_chunk(step, chunk_samples, chunk_loss, before=(done, samples, loss_sum),
-                                 progress=progress, tracker=tracker):
-                        progress.update(before[0] + step, tracker.logs((before[2] + chunk_loss)
-                                                                       / max(before[1] + chunk_samples, 1)))
+                    def on_chunk(
+                        step,
+                        chunk_samples,
+                        chunk_loss,
+                        before=(done, samples, loss_sum),
+                        progress=progress,
+                        tracker=tracker,
+                    ):
+                        progress.update(
+                            before[0] + step, tracker.logs((before[2] + chunk_loss) / max(before[1] + chunk_samples, 1))
+                        )
 
                     try:
                         ran, ran_samples, ran_loss = _run_chunks(
-                            runner, np.arange(len(inputs), dtype=np.int64), n_batches, advisor, callback_list,
-                            "train", tracker, inputs.y, on_chunk, guard=model._guard, first_batch=done)
+                            runner,
+                            np.arange(len(inputs), dtype=np.int64),
+                            n_batches,
+                            advisor,
+                            callback_list,
+                            "train",
+                            tracker,
+                            inputs.y,
+                            on_chunk,
+                            guard=model._guard,
+                            first_batch=done,
+                        )
                     except FloatingPointError as exc:
                         if not _terminate_on_nan(callback_list, exc):
                             raise
@@ -476,9 +618,12 @@ def _fit_stream(model, x, epochs, verbose, callbacks, validation_data, class_wei
                 if model.stop_training and samples == 0:
                     break  # TerminateOnNaN
                 if samples == 0:
-                    warnings.warn("Your input ran out of data; interrupting training. Make sure that your dataset "
-                                  "or generator can generate at least steps_per_epoch * epochs batches "
-                                  "(use .repeat() on a Dataset).", stacklevel=4)
+                    warnings.warn(
+                        "Your input ran out of data; interrupting training. Make sure that your dataset "
+                        "or generator can generate at least steps_per_epoch * epochs batches "
+                        "(use .repeat() on a Dataset).",
+                        stacklevel=4,
+                    )
                     break
                 elapsed = time.perf_counter() - started
                 logs = tracker.logs(loss_sum / samples + model._regularization_loss())
@@ -507,12 +652,22 @@ def _evaluate_stream(model, source, callback_list, advisor, plans=None):
                 raise ValueError("evaluate() needs targets: the batches must be (x, y) or (x, y, sample_weight)")
             _, inputs, runner = _stream_runner(model, plans, cx, cy, cw, None, batch_size, False)
             if tracker is None:
-                tracker = _MetricsTracker([metrics_module.get(spec, model.loss.name, model.output_dim)
-                                           for spec in model._metric_specs], runner)
+                tracker = _MetricsTracker(
+                    [metrics_module.get(spec, model.loss.name, model.output_dim) for spec in model._metric_specs],
+                    runner,
+                )
                 tracker.reset()
-            ran, ran_samples, ran_loss = _run_chunks(runner, np.arange(len(inputs), dtype=np.int64), n_batches,
-                                                     advisor, callback_list, "test", tracker, inputs.y,
-                                                     first_batch=done)
+            ran, ran_samples, ran_loss = _run_chunks(
+                runner,
+                np.arange(len(inputs), dtype=np.int64),
+                n_batches,
+                advisor,
+                callback_list,
+                "test",
+                tracker,
+                inputs.y,
+                first_batch=done,
+            )
             done += ran
             samples += ran_samples
             loss_sum += ran_loss
@@ -525,8 +680,9 @@ def _evaluate_stream(model, source, callback_list, advisor, plans=None):
 
 def _predict_stream(model, source, verbose, callbacks):
     """Outputs of every sample of a stream, in order (only the outputs are kept)."""
-    callback_list = callbacks_module.CallbackList(list(callbacks or []), model,
-                                                  {"verbose": verbose, "epochs": 1, "steps": source.cardinality()})
+    callback_list = callbacks_module.CallbackList(
+        list(callbacks or []), model, {"verbose": verbose, "epochs": 1, "steps": source.cardinality()}
+    )
     plans, parts, done = {}, [], 0
     advisor = ThreadAdvisor(get_num_threads())
     callback_list.call("on_predict_begin", {})
@@ -534,9 +690,18 @@ def _predict_stream(model, source, verbose, callbacks):
         for cx, _, _, batch_size, n_batches in chunks(source.epoch()):
             _, inputs, runner = _stream_runner(model, plans, cx, None, None, None, batch_size, False)
             outputs = np.empty((len(inputs), runner.output_dim), dtype=runner.output_dtype)
-            ran, _, _ = _run_chunks(runner, np.arange(len(inputs), dtype=np.int64), n_batches, advisor,
-                                    callback_list, "predict", _MetricsTracker([], runner), None, outputs=outputs,
-                                    first_batch=done)
+            ran, _, _ = _run_chunks(
+                runner,
+                np.arange(len(inputs), dtype=np.int64),
+                n_batches,
+                advisor,
+                callback_list,
+                "predict",
+                _MetricsTracker([], runner),
+                None,
+                outputs=outputs,
+                first_batch=done,
+            )
             done += ran
             parts.append(outputs)
     callback_list.call("on_predict_end", {})

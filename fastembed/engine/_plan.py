@@ -40,9 +40,12 @@ def pack_dense_weights(model):
     rule is element-wise, so this equals separate calls. Returns ``(flat, grad_flat,
     views)`` or None (nothing to pack, or mixed dtypes). Re-packs when a layer's arrays
     were replaced."""
-    entries = [(layer, j, name) for layer in model._layers
-               if layer.trainable and not hasattr(layer, "backward_update")
-               for j, name in enumerate(layer.weight_names)]
+    entries = [
+        (layer, j, name)
+        for layer in model._layers
+        if layer.trainable and not hasattr(layer, "backward_update")
+        for j, name in enumerate(layer.weight_names)
+    ]
     packed = model._packed
     if packed is not None:
         same_weights = [(layer, j) for layer, j, _ in entries] == [(layer, j) for layer, j, _ in packed[2]]
@@ -50,8 +53,10 @@ def pack_dense_weights(model):
             return packed
         rule = model.optimizer._rules.get("dense") if model.optimizer is not None else None
         if not same_weights and rule is not None and rule.state1 is not None:
-            raise ValueError("the trainable weights changed since the optimizer started (a layer's trainable "
-                             "flag was set): compile() the model again, as in Keras")
+            raise ValueError(
+                "the trainable weights changed since the optimizer started (a layer's trainable "
+                "flag was set): compile() the model again, as in Keras"
+            )
     dtypes = {getattr(layer, name).dtype for layer, _, name in entries}
     if not entries or len(dtypes) != 1:
         model._packed = None
@@ -62,10 +67,10 @@ def pack_dense_weights(model):
     views, offset = [], 0
     for (layer, j, name), size in zip(entries, sizes):
         weight = getattr(layer, name)
-        view = flat[offset:offset + size].reshape(weight.shape)
+        view = flat[offset : offset + size].reshape(weight.shape)
         view[...] = weight
         setattr(layer, name, view)
-        views.append((layer, j, grad_flat[offset:offset + size].reshape(weight.shape)))
+        views.append((layer, j, grad_flat[offset : offset + size].reshape(weight.shape)))
         offset += size
     model._packed = (flat, grad_flat, views)
     return model._packed
@@ -88,8 +93,10 @@ class Plan:
         self.training = training
         self.layers = fuse_layers(model._layers)  # the preprocessing layer ran in prepare()
         if ragged and not isinstance(self.layers[0], layers_module.EmbeddingBag):
-            raise ValueError("ragged input (rows of different lengths) needs a model that starts with an "
-                             "EmbeddingBag, or Embedding followed by a global pooling layer; pad it first")
+            raise ValueError(
+                "ragged input (rows of different lengths) needs a model that starts with an "
+                "EmbeddingBag, or Embedding followed by a global pooling layer; pad it first"
+            )
         self.packed = pack_dense_weights(model) if training else model._packed
         self.metrics = [metrics_module.get(spec, model.loss.name, model.output_dim) for spec in model._metric_specs]
         self.stack = compiled_stack(model, self.layers, self.metrics, training, self.packed) if COMPILED else None

@@ -25,16 +25,23 @@ CHUNK_BATCHES = 64
 
 def is_keras_sequence(x):
     """A PyDataset / Sequence: indexable batches with a length (not an array or a list)."""
-    return (hasattr(x, "__getitem__") and hasattr(x, "__len__")
-            and not isinstance(x, (list, tuple, np.ndarray, Ragged, str, bytes, dict, Dataset)))
+    return (
+        hasattr(x, "__getitem__")
+        and hasattr(x, "__len__")
+        and not isinstance(x, (list, tuple, np.ndarray, Ragged, str, bytes, dict, Dataset))
+    )
 
 
 def is_stream(x):
     """Does ``x`` give batches (rather than being the samples themselves)?"""
     if isinstance(x, (np.ndarray, Ragged, list, tuple, str, bytes, dict)) or x is None:
         return False
-    return (isinstance(x, (Dataset, types.GeneratorType)) or is_keras_sequence(x)
-            or hasattr(x, "__iter__") or hasattr(x, "__next__"))
+    return (
+        isinstance(x, (Dataset, types.GeneratorType))
+        or is_keras_sequence(x)
+        or hasattr(x, "__iter__")
+        or hasattr(x, "__next__")
+    )
 
 
 class Source:
@@ -92,8 +99,7 @@ def unpack(batch):
     """``(x, y, sample_weight)`` of one batch (absent parts None)."""
     if isinstance(batch, tuple):
         if not 1 <= len(batch) <= 3:
-            raise ValueError("a batch must be x, (x,), (x, y) or (x, y, sample_weight); got a tuple of %d"
-                             % len(batch))
+            raise ValueError("a batch must be x, (x,), (x, y) or (x, y, sample_weight); got a tuple of %d" % len(batch))
         return tuple(batch) + (None,) * (3 - len(batch))
     if isinstance(batch, dict):
         raise TypeError("a batch must be x or a tuple (x, y[, sample_weight]), not a dict")
@@ -149,5 +155,10 @@ def chunks(batches, max_batches=CHUNK_BATCHES):
 
 def _chunk(group):
     xs, ys, weights = zip(*group)
-    return (_concatenate(list(xs)), _concatenate(list(ys)), _concatenate(list(weights)),
-            _size_and_shape(group[0][0])[0], len(group))
+    return (
+        _concatenate(list(xs)),
+        _concatenate(list(ys)),
+        _concatenate(list(weights)),
+        _size_and_shape(group[0][0])[0],
+        len(group),
+    )

@@ -13,10 +13,30 @@ from ..models import Sequential, load_model
 
 # `from fastembed.keras.layers import Dense` imports a module by that name: the same
 # module objects, registered under the Keras-shaped names.
-for _name in ("callbacks", "initializers", "layers", "losses", "metrics", "models", "optimizers", "regularizers",
-              "utils"):
+for _name in (
+    "callbacks",
+    "initializers",
+    "layers",
+    "losses",
+    "metrics",
+    "models",
+    "optimizers",
+    "regularizers",
+    "utils",
+):
     sys.modules[__name__ + "." + _name] = globals()[_name]
 del _name
 
-__all__ = ["Sequential", "load_model", "callbacks", "initializers", "layers", "losses", "metrics", "models",
-           "optimizers", "regularizers", "utils"]
+__all__ = [
+    "Sequential",
+    "load_model",
+    "callbacks",
+    "initializers",
+    "layers",
+    "losses",
+    "metrics",
+    "models",
+    "optimizers",
+    "regularizers",
+    "utils",
+]

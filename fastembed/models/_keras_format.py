@@ -32,8 +32,10 @@ def _h5py():
     try:
         import h5py
     except ImportError:
-        raise ImportError("reading and writing .keras files needs h5py: pip install h5py (or \"fastembed[keras]\"); "
-                          "fastembed's own .npz format needs nothing") from None
+        raise ImportError(
+            'reading and writing .keras files needs h5py: pip install h5py (or "fastembed[keras]"); '
+            "fastembed's own .npz format needs nothing"
+        ) from None
     return h5py
 
 
@@ -68,57 +70,89 @@ def _layer_config(layer, input_shape):
     common = {"name": layer.name, "trainable": layer.trainable, "dtype": "float32"}
     kind = type(layer).__name__
     if kind == "Embedding":
-        return _serialized("keras.layers", "Embedding", dict(common, input_dim=layer.input_dim,
-                                                             output_dim=layer.output_dim, mask_zero=layer.mask_zero),
-                           input_shape)
+        return _serialized(
+            "keras.layers",
+            "Embedding",
+            dict(common, input_dim=layer.input_dim, output_dim=layer.output_dim, mask_zero=layer.mask_zero),
+            input_shape,
+        )
     if kind == "Dense":
-        return _serialized("keras.layers", "Dense", dict(common, units=layer.units, activation=_activation_name(layer),
-                                                         use_bias=layer.use_bias), input_shape)
+        return _serialized(
+            "keras.layers",
+            "Dense",
+            dict(common, units=layer.units, activation=_activation_name(layer), use_bias=layer.use_bias),
+            input_shape,
+        )
     if kind in ("GlobalAveragePooling1D", "GlobalMaxPooling1D", "Flatten"):
         return _serialized("keras.layers", kind, common)
     if kind == "Dropout":
         return _serialized("keras.layers", "Dropout", dict(common, rate=layer.rate))
     if kind == "Activation":
         return _serialized("keras.layers", "Activation", dict(common, activation=_activation_name(layer)))
-    raise ValueError("a .keras file can hold Embedding, Dense, GlobalAveragePooling1D, GlobalMaxPooling1D, Dropout, "
-                     "Flatten and Activation layers; %s (%s) has no Keras form here: save to .npz" % (layer.name, kind))
+    raise ValueError(
+        "a .keras file can hold Embedding, Dense, GlobalAveragePooling1D, GlobalMaxPooling1D, Dropout, "
+        "Flatten and Activation layers; %s (%s) has no Keras form here: save to .npz" % (layer.name, kind)
+    )
 
 
 def _compile_config(model):
     if model.optimizer is None:
         return None
     optimizer = model.optimizer
-    config = {key: value for key, value in optimizer.get_config().items()
-              if key not in ("embedding_updates", "repeated_ids", "lazy_embeddings")}
+    config = {
+        key: value
+        for key, value in optimizer.get_config().items()
+        if key not in ("embedding_updates", "repeated_ids", "lazy_embeddings")
+    }
     config["name"] = optimizer.name
     loss = model.loss
-    loss_config = loss.name if not getattr(loss, "from_logits", False) else _serialized(
-        "keras.losses", type(loss).__name__, {"from_logits": True})
-    return {"optimizer": _serialized("keras.optimizers", type(optimizer).__name__, config), "loss": loss_config,
-            "metrics": [m if isinstance(m, str) else m.name for m in model._metric_specs] or None}
+    loss_config = (
+        loss.name
+        if not getattr(loss, "from_logits", False)
+        else _serialized("keras.losses", type(loss).__name__, {"from_logits": True})
+    )
+    return {
+        "optimizer": _serialized("keras.optimizers", type(optimizer).__name__, config),
+        "loss": loss_config,
+        "metrics": [m if isinstance(m, str) else m.name for m in model._metric_specs] or None,
+    }
 
 
 def save_keras(model, path):
     """Write ``model`` as a Keras 3 ``.keras`` file (atomically)."""
     h5py = _h5py()
     if model._preprocessing:
-        raise ValueError("a model with TextVectorization cannot be saved as .keras here (Keras keeps its vocabulary "
-                         "as an asset); save it to .npz")
+        raise ValueError(
+            "a model with TextVectorization cannot be saved as .keras here (Keras keeps its vocabulary "
+            "as an asset); save it to .npz"
+        )
     shape = model._input_shape
-    layers, shapes = [_serialized("keras.layers", "InputLayer", {"batch_shape": list(shape), "dtype": "int32",
-                                                                  "name": "input_layer"})], []
+    layers, shapes = (
+        [
+            _serialized(
+                "keras.layers", "InputLayer", {"batch_shape": list(shape), "dtype": "int32", "name": "input_layer"}
+            )
+        ],
+        [],
+    )
     for layer, out_shape in zip(model._layers, model._output_shapes):
         layers.append(_layer_config(layer, shape))
         shapes.append(shape)
         shape = out_shape
-    config = _serialized("keras", "Sequential", {"name": model.name, "trainable": True, "layers": layers,
-                                                 "build_input_shape": list(model._input_shape)},
-                         model._input_shape)
+    config = _serialized(
+        "keras",
+        "Sequential",
+        {"name": model.name, "trainable": True, "layers": layers, "build_input_shape": list(model._input_shape)},
+        model._input_shape,
+    )
     compile_config = _compile_config(model)
     if compile_config is not None:
         config["compile_config"] = compile_config
-    metadata = {"keras_version": KERAS_VERSION, "date_saved": time.strftime("%Y-%m-%d@%H:%M:%S"),
-                "saved_by": "fastembed %s" % __version__}
+    metadata = {
+        "keras_version": KERAS_VERSION,
+        "date_saved": time.strftime("%Y-%m-%d@%H:%M:%S"),
+        "saved_by": "fastembed %s" % __version__,
+    }
     directory = os.path.dirname(os.path.abspath(path))
     with tempfile.TemporaryDirectory(dir=directory) as scratch:
         weights_path = os.path.join(scratch, "model.weights.h5")
@@ -159,11 +193,19 @@ def _fastembed_layer(item):
     if kind == "InputLayer":
         return None
     if kind == "Embedding":
-        return layers_module.Embedding(int(config["input_dim"]), int(config["output_dim"]),
-                                       mask_zero=bool(config.get("mask_zero", False)), name=name)
+        return layers_module.Embedding(
+            int(config["input_dim"]),
+            int(config["output_dim"]),
+            mask_zero=bool(config.get("mask_zero", False)),
+            name=name,
+        )
     if kind == "Dense":
-        return layers_module.Dense(int(config["units"]), activation=_activation(config.get("activation", "linear")),
-                                   use_bias=bool(config.get("use_bias", True)), name=name)
+        return layers_module.Dense(
+            int(config["units"]),
+            activation=_activation(config.get("activation", "linear")),
+            use_bias=bool(config.get("use_bias", True)),
+            name=name,
+        )
     if kind in ("GlobalAveragePooling1D", "GlobalMaxPooling1D", "Flatten"):
         if config.get("keepdims"):
             raise ValueError("%s(keepdims=True) has no fastembed form" % kind)
@@ -172,8 +214,10 @@ def _fastembed_layer(item):
         return layers_module.Dropout(float(config["rate"]), name=name)
     if kind == "Activation":
         return layers_module.Activation(_activation(config["activation"]), name=name)
-    raise ValueError("layer %r of class %s has no fastembed form (supported: Embedding, Dense, "
-                     "GlobalAveragePooling1D, GlobalMaxPooling1D, Dropout, Flatten, Activation)" % (name, kind))
+    raise ValueError(
+        "layer %r of class %s has no fastembed form (supported: Embedding, Dense, "
+        "GlobalAveragePooling1D, GlobalMaxPooling1D, Dropout, Flatten, Activation)" % (name, kind)
+    )
 
 
 def load_keras(path):
@@ -193,18 +237,23 @@ def load_keras(path):
         infos = {info.filename: info for info in archive.infolist()}
         config_info, weights_info = infos["config.json"], infos["model.weights.h5"]
         if config_info.file_size > _MAX_CONFIG_BYTES:
-            raise ValueError("%s: config.json is %d bytes, more than a model configuration holds"
-                             % (path, config_info.file_size))
+            raise ValueError(
+                "%s: config.json is %d bytes, more than a model configuration holds" % (path, config_info.file_size)
+            )
         if weights_info.file_size > max(1, weights_info.compress_size) * _MAX_COMPRESSION_RATIO:
-            raise ValueError("%s: model.weights.h5 claims %d bytes from %d compressed (a zip bomb?)"
-                             % (path, weights_info.file_size, weights_info.compress_size))
+            raise ValueError(
+                "%s: model.weights.h5 claims %d bytes from %d compressed (a zip bomb?)"
+                % (path, weights_info.file_size, weights_info.compress_size)
+            )
         try:
             config = json.loads(archive.read("config.json").decode("utf-8"))
         except (ValueError, RecursionError) as exc:
             raise ValueError("%s: config.json is not JSON (%s)" % (path, exc)) from None
         if not isinstance(config, dict) or config.get("class_name") != "Sequential":
-            raise ValueError("%s holds a %s; only Sequential models are read" % (path, config.get("class_name")
-                                                                                   if isinstance(config, dict) else "?"))
+            raise ValueError(
+                "%s holds a %s; only Sequential models are read"
+                % (path, config.get("class_name") if isinstance(config, dict) else "?")
+            )
         spec = config.get("config") or {}
         input_shape = None
         stack = []
@@ -229,9 +278,10 @@ def load_keras(path):
                     for i, weight in enumerate(layer.weights):
                         dataset = group.get(str(i)) if group is not None else None
                         if dataset is None or tuple(dataset.shape) != weight.shape:
-                            raise ValueError("%s: layer %s's variable %d is %s in the file but %s in the model"
-                                             % (path, layer.name, i, None if dataset is None else dataset.shape,
-                                                weight.shape))
+                            raise ValueError(
+                                "%s: layer %s's variable %d is %s in the file but %s in the model"
+                                % (path, layer.name, i, None if dataset is None else dataset.shape, weight.shape)
+                            )
                         arrays.append(dataset)
                     values.append(arrays)
                 for layer, arrays in zip(model._layers, values):
@@ -241,9 +291,21 @@ def load_keras(path):
     if compiled:
         optimizer = compiled.get("optimizer")
         if isinstance(optimizer, dict):
-            options = {k: v for k, v in (optimizer.get("config") or {}).items()
-                       if k in ("learning_rate", "beta_1", "beta_2", "epsilon", "momentum", "nesterov", "rho",
-                                "initial_accumulator_value")}
+            options = {
+                k: v
+                for k, v in (optimizer.get("config") or {}).items()
+                if k
+                in (
+                    "learning_rate",
+                    "beta_1",
+                    "beta_2",
+                    "epsilon",
+                    "momentum",
+                    "nesterov",
+                    "rho",
+                    "initial_accumulator_value",
+                )
+            }
             optimizer = optimizers_module.get({"class_name": optimizer.get("class_name"), "config": options})
         loss = compiled.get("loss")
         if isinstance(loss, dict):

@@ -23,9 +23,11 @@ def save_model(model, path):
         for name, weight in zip(layer.weight_names, layer.weights):
             arrays["weights/%d/%s" % (i, name)] = weight
     if model.optimizer is not None:
-        config["compile"] = {"optimizer": optimizers_module.serialize(model.optimizer),
-                             "loss": losses_module.serialize(model.loss),
-                             "metrics": [m if isinstance(m, str) else m.name for m in model._metric_specs]}
+        config["compile"] = {
+            "optimizer": optimizers_module.serialize(model.optimizer),
+            "loss": losses_module.serialize(model.loss),
+            "metrics": [m if isinstance(m, str) else m.name for m in model._metric_specs],
+        }
         for key, array in model.optimizer.get_state().items():
             arrays["optimizer/" + key] = array
     arrays["config"] = np.frombuffer(json.dumps(config).encode("utf-8"), dtype=np.uint8)
@@ -40,8 +42,18 @@ _MAX_CONFIG_BYTES = 16 << 20
 # an unsupported zip version or compression method is NotImplementedError and an
 # encrypted member RuntimeError, and NumPy's npy header parser lets tokenize.TokenError
 # out of an unclosed bracket (all found by the atheris target, tests/fuzz_readers.py).
-_ARCHIVE_ERRORS = (zipfile.BadZipFile, ValueError, EOFError, OSError, NotImplementedError, RuntimeError,
-                   OverflowError, struct.error, tokenize.TokenError, SyntaxError)
+_ARCHIVE_ERRORS = (
+    zipfile.BadZipFile,
+    ValueError,
+    EOFError,
+    OSError,
+    NotImplementedError,
+    RuntimeError,
+    OverflowError,
+    struct.error,
+    tokenize.TokenError,
+    SyntaxError,
+)
 
 
 def _array_headers(path):
@@ -66,9 +78,10 @@ def _array_headers(path):
                 raise ValueError("member %r holds Python objects" % info.filename)
             claimed = int(np.prod(shape, dtype=np.int64)) * dtype.itemsize if shape else dtype.itemsize
             if claimed != info.file_size - offset:
-                raise ValueError("member %r claims %d bytes but holds %d" % (info.filename, claimed,
-                                                                            info.file_size - offset))
-            headers[info.filename[:-len(".npy")]] = (tuple(shape), dtype)
+                raise ValueError(
+                    "member %r claims %d bytes but holds %d" % (info.filename, claimed, info.file_size - offset)
+                )
+            headers[info.filename[: -len(".npy")]] = (tuple(shape), dtype)
     return headers
 
 
@@ -85,8 +98,10 @@ def _check_against_file(model, spec, headers, path):
             if key not in headers:
                 raise ValueError("%s is missing weight %s of layer %s" % (path, name, layer.name))
             if headers[key][0] != tuple(weight_shape):
-                raise ValueError("%s: weight %s of layer %s is %s in the file but the configuration makes it %s"
-                                 % (path, name, layer.name, headers[key][0], tuple(weight_shape)))
+                raise ValueError(
+                    "%s: weight %s of layer %s is %s in the file but the configuration makes it %s"
+                    % (path, name, layer.name, headers[key][0], tuple(weight_shape))
+                )
             expected.add(key)
         shape = layer.compute_output_shape(shape)
     unknown = sorted(key for key in headers if key not in expected and not key.startswith("optimizer/"))
@@ -134,12 +149,20 @@ def load_model(path):
         if config.get("format") != FORMAT:
             raise ValueError("%s is not a fastembed model file" % path)
         if not isinstance(config.get("version", 0), int) or config.get("version", 0) > FORMAT_VERSION:
-            raise ValueError("%s was saved by a newer fastembed (format %s > %d)"
-                             % (path, config.get("version"), FORMAT_VERSION))
+            raise ValueError(
+                "%s was saved by a newer fastembed (format %s > %d)" % (path, config.get("version"), FORMAT_VERSION)
+            )
         try:
             return _model_from(config, headers, archive, path)
-        except (TypeError, AttributeError, KeyError, IndexError, RecursionError, NotImplementedError,
-                OverflowError) as exc:
+        except (
+            TypeError,
+            AttributeError,
+            KeyError,
+            IndexError,
+            RecursionError,
+            NotImplementedError,
+            OverflowError,
+        ) as exc:
             # One exception for "this file is not a valid model", whatever part of it is off.
             raise ValueError("%s is not a valid fastembed model (%s: %s)" % (path, type(exc).__name__, exc)) from None
 
@@ -153,8 +176,9 @@ def _model_from(config, headers, archive, path):
     preprocessing = spec.get("preprocessing") or []
     if not isinstance(preprocessing, list) or len(preprocessing) > 1:
         raise ValueError("%s: the model configuration's preprocessing is not a list of one layer" % path)
-    model = Sequential([layers_module.deserialize(layer) for layer in preprocessing + spec["layers"]],
-                       name=spec.get("name"))
+    model = Sequential(
+        [layers_module.deserialize(layer) for layer in preprocessing + spec["layers"]], name=spec.get("name")
+    )
     _check_against_file(model, spec, headers, path)
     try:
         arrays = {key: archive[key] for key in archive.files if key != "config"}
@@ -172,9 +196,12 @@ def _model_from(config, headers, archive, path):
         layer.set_weights(values)
     compiled = config.get("compile")
     if compiled:
-        model.compile(optimizer=optimizers_module.get(compiled["optimizer"]),
-                      loss=losses_module.get(compiled["loss"]), metrics=compiled["metrics"])
-        state = {key[len("optimizer/"):]: value for key, value in arrays.items() if key.startswith("optimizer/")}
+        model.compile(
+            optimizer=optimizers_module.get(compiled["optimizer"]),
+            loss=losses_module.get(compiled["loss"]),
+            metrics=compiled["metrics"],
+        )
+        state = {key[len("optimizer/") :]: value for key, value in arrays.items() if key.startswith("optimizer/")}
         model.optimizer.set_state(state)
     return model
 
@@ -224,8 +251,10 @@ def load_weights(model, path):
                     if key not in headers:
                         raise ValueError("it has no weight %s for layer %d (%s)" % (name, i, layer.name))
                     if headers[key][0] != weight.shape:
-                        raise ValueError("weight %s of layer %s is %s in the file but %s in the model"
-                                         % (name, layer.name, headers[key][0], weight.shape))
+                        raise ValueError(
+                            "weight %s of layer %s is %s in the file but %s in the model"
+                            % (name, layer.name, headers[key][0], weight.shape)
+                        )
                     expected[key] = (layer, name)
             extra = sorted(k for k in headers if k.startswith("weights/") and k not in expected)
             if extra:

@@ -137,8 +137,11 @@ class Sequential:
         padded = ids is not None and not isinstance(ids, Ragged)
         if padded and not isinstance(self._layers[0], _ID_LAYERS):
             self.build((None,) + ids.shape[1:])
-        elif padded and getattr(self._layers[0], "input_length", 0) is None and any(
-                isinstance(layer, Flatten) for layer in self._layers):
+        elif (
+            padded
+            and getattr(self._layers[0], "input_length", 0) is None
+            and any(isinstance(layer, Flatten) for layer in self._layers)
+        ):
             self.build((None, ids.shape[1]))
         else:
             self.build()
@@ -160,21 +163,30 @@ class Sequential:
         """Print a tf.keras-2-style table of layers, output shapes and parameter counts."""
         self._ensure_built()
         width, cols = 65, (29, 26, 10)
-        lines = ['Model: "%s"' % self.name, "_" * width,
-                 " %-*s%-*s%s" % (cols[0] - 1, "Layer (type)", cols[1], "Output Shape", "Param #"), "=" * width]
+        lines = [
+            'Model: "%s"' % self.name,
+            "_" * width,
+            " %-*s%-*s%s" % (cols[0] - 1, "Layer (type)", cols[1], "Output Shape", "Param #"),
+            "=" * width,
+        ]
         shapes = getattr(self, "_preprocessing_shapes", []) + self._output_shapes
         for i, (layer, shape) in enumerate(zip(self.layers, shapes)):
             label = "%s (%s)" % (layer.name, type(layer).__name__)
             # Long labels wrap inside their column, as tf.keras 2 prints them.
             room = cols[0] - 3
-            chunks = [label[j:j + room] for j in range(0, len(label), room)] or [""]
+            chunks = [label[j : j + room] for j in range(0, len(label), room)] or [""]
             lines.append(" %-*s%-*s%s" % (cols[0] - 1, chunks[0], cols[1], str(shape), layer.count_params()))
             lines.extend(" %s" % chunk for chunk in chunks[1:])
             lines.append("" if i == len(self.layers) - 1 else " " * width)
         total = self.count_params()
         trainable = sum(layer.count_params() for layer in self._layers if layer.trainable)
-        lines[-1:] = ["=" * width, "Total params: {:,}".format(total), "Trainable params: {:,}".format(trainable),
-                      "Non-trainable params: {:,}".format(total - trainable), "_" * width]
+        lines[-1:] = [
+            "=" * width,
+            "Total params: {:,}".format(total),
+            "Trainable params: {:,}".format(trainable),
+            "Non-trainable params: {:,}".format(total - trainable),
+            "_" * width,
+        ]
         for line in lines:
             print_fn(line)
 
@@ -211,9 +223,12 @@ class Sequential:
         last = self._layers[-1]
         # Fuse the last sigmoid/softmax into its cross-entropy: stable, and the gradient
         # w.r.t. the logits is simply (p - y) / n.
-        self._fuse_loss = (isinstance(last, Dense) and not self.loss.from_logits
-                           and self.loss.fuses_with is not None
-                           and last.activation.name == self.loss.fuses_with)
+        self._fuse_loss = (
+            isinstance(last, Dense)
+            and not self.loss.from_logits
+            and self.loss.fuses_with is not None
+            and last.activation.name == self.loss.fuses_with
+        )
 
     @property
     def metrics_names(self):
@@ -227,9 +242,25 @@ class Sequential:
         return sum(layer.regularization_loss() for layer in self._layers if hasattr(layer, "regularization_loss"))
 
     # -- training and inference (the engine) ------------------------------------------
-    def fit(self, x=None, y=None, batch_size=None, epochs=1, verbose=1, callbacks=None, validation_split=0.0,
-            validation_data=None, shuffle=True, class_weight=None, sample_weight=None, initial_epoch=0,
-            steps_per_epoch=None, validation_steps=None, validation_batch_size=None, validation_freq=1):
+    def fit(
+        self,
+        x=None,
+        y=None,
+        batch_size=None,
+        epochs=1,
+        verbose=1,
+        callbacks=None,
+        validation_split=0.0,
+        validation_data=None,
+        shuffle=True,
+        class_weight=None,
+        sample_weight=None,
+        initial_epoch=0,
+        steps_per_epoch=None,
+        validation_steps=None,
+        validation_batch_size=None,
+        validation_freq=1,
+    ):
         """Train the model, as Keras' ``Model.fit``.
 
         Parameters
@@ -270,12 +301,29 @@ class Sequential:
         kernels' thread limit is chosen by timing (``fastembed.engine._threads``): the
         weights do not depend on it.
         """
-        return engine.fit(self, x, y, batch_size, epochs, verbose, callbacks, validation_split, validation_data,
-                          shuffle, class_weight, sample_weight, initial_epoch, steps_per_epoch, validation_steps,
-                          validation_batch_size, validation_freq)
+        return engine.fit(
+            self,
+            x,
+            y,
+            batch_size,
+            epochs,
+            verbose,
+            callbacks,
+            validation_split,
+            validation_data,
+            shuffle,
+            class_weight,
+            sample_weight,
+            initial_epoch,
+            steps_per_epoch,
+            validation_steps,
+            validation_batch_size,
+            validation_freq,
+        )
 
-    def evaluate(self, x, y=None, batch_size=None, verbose=0, sample_weight=None, steps=None, callbacks=None,
-                 return_dict=False):
+    def evaluate(
+        self, x, y=None, batch_size=None, verbose=0, sample_weight=None, steps=None, callbacks=None, return_dict=False
+    ):
         """Return the loss and metrics on ``(x, y)``: ``[loss, *metrics]`` (a dict with
         ``return_dict=True``; just the loss when there are no metrics, as Keras)."""
         logs = engine.evaluate(self, x, y, batch_size, verbose, sample_weight, steps, callbacks)
@@ -297,13 +345,15 @@ class Sequential:
     # -- saving ------------------------------------------------------------------------
     def get_config(self):
         """The architecture as a JSON-serialisable dict."""
-        config = {"name": self.name,
-                  "layers": [{"class_name": type(layer).__name__, "config": layer.get_config()}
-                             for layer in self._layers],
-                  "build_input_shape": list(self._input_shape) if self._input_shape else None}
+        config = {
+            "name": self.name,
+            "layers": [{"class_name": type(layer).__name__, "config": layer.get_config()} for layer in self._layers],
+            "build_input_shape": list(self._input_shape) if self._input_shape else None,
+        }
         if self._preprocessing:
-            config["preprocessing"] = [{"class_name": type(layer).__name__, "config": layer.get_config()}
-                                       for layer in self._preprocessing]
+            config["preprocessing"] = [
+                {"class_name": type(layer).__name__, "config": layer.get_config()} for layer in self._preprocessing
+            ]
         return config
 
     def save_weights(self, path):
@@ -328,6 +378,7 @@ class Sequential:
         with self._guard.reading():
             if str(path).endswith(".keras"):
                 from ._keras_format import save_keras
+
                 save_keras(self, path)  # Keras 3's format (needs h5py)
             else:
                 _saving.save_model(self, path)

@@ -84,5 +84,6 @@ def resolve(option, table, what):
         return option
     if isinstance(option, str) and option in table:
         return table[option]
-    raise ValueError("unknown %s %r: use one of %s, a callable or None"
-                     % (what, option, ", ".join(repr(name) for name in table)))
+    raise ValueError(
+        "unknown %s %r: use one of %s, a callable or None" % (what, option, ", ".join(repr(name) for name in table))
+    )

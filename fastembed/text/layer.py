@@ -27,6 +27,7 @@ def register_text_function(function=None, name=None):
     A model file stores the name only: the loading program must register the same
     function before ``load_model``.
     """
+
     def register(fn):
         key = name or fn.__name__
         if not callable(fn):
@@ -34,6 +35,7 @@ def register_text_function(function=None, name=None):
         _REGISTERED[key] = fn
         fn._fastembed_registered_name = key
         return fn
+
     return register(function) if function is not None else register
 
 
@@ -42,8 +44,10 @@ def _describe(value, what):
     if callable(value):
         key = getattr(value, "_fastembed_registered_name", None)
         if key is None or _REGISTERED.get(key) is not value:
-            raise ValueError("%s is an unregistered callable: decorate it with "
-                             "@fastembed.text.register_text_function to save the model" % what)
+            raise ValueError(
+                "%s is an unregistered callable: decorate it with "
+                "@fastembed.text.register_text_function to save the model" % what
+            )
         return {"registered": key}
     return value
 
@@ -52,8 +56,10 @@ def _resolve(value, what):
     if isinstance(value, dict):
         key = value.get("registered")
         if key not in _REGISTERED:
-            raise ValueError("the saved %s is the registered function %r, which this program has not registered "
-                             "(fastembed.text.register_text_function)" % (what, key))
+            raise ValueError(
+                "the saved %s is the registered function %r, which this program has not registered "
+                "(fastembed.text.register_text_function)" % (what, key)
+            )
         return _REGISTERED[key]
     return value
 
@@ -102,9 +108,20 @@ class TextVectorization(layers_module.Layer):
     #: the engine runs this layer over the inputs of each call before the others
     preprocessing = True
 
-    def __init__(self, max_tokens=None, standardize="lower_and_strip_punctuation", split="whitespace", ngrams=None,
-                 output_mode="int", output_sequence_length=None, pad_to_max_tokens=False, vocabulary=None,
-                 idf_weights=None, name=None, **ignored):
+    def __init__(
+        self,
+        max_tokens=None,
+        standardize="lower_and_strip_punctuation",
+        split="whitespace",
+        ngrams=None,
+        output_mode="int",
+        output_sequence_length=None,
+        pad_to_max_tokens=False,
+        vocabulary=None,
+        idf_weights=None,
+        name=None,
+        **ignored,
+    ):
         super().__init__(name, trainable=False)
         if output_mode not in OUTPUT_MODES:
             raise ValueError("output_mode must be one of %s, got %r" % (OUTPUT_MODES, output_mode))
@@ -120,9 +137,11 @@ class TextVectorization(layers_module.Layer):
         # vocabulary always starts with '' and '[UNK]'.
         self._vectorizer = TextVectorizer(
             max_tokens=max_tokens + 1 if (bag_of_words and max_tokens is not None) else max_tokens,
-            standardize=_resolve(standardize, "standardize"), split=_resolve(split, "split"),
+            standardize=_resolve(standardize, "standardize"),
+            split=_resolve(split, "split"),
             ngrams=tuple(ngrams) if isinstance(ngrams, list) else ngrams,
-            output_sequence_length=output_sequence_length)
+            output_sequence_length=output_sequence_length,
+        )
         self.idf_weights = None
         if vocabulary is not None:
             self.set_vocabulary(vocabulary, idf_weights)
@@ -160,8 +179,9 @@ class TextVectorization(layers_module.Layer):
             if weights.shape[0] == len(tokens):
                 weights = np.concatenate([[weights.mean() if len(weights) else 0.0], weights]).astype(np.float32)
             if weights.shape[0] != len(tokens) + 1 or not np.all(np.isfinite(weights)):
-                raise ValueError("idf_weights must be %d finite numbers (one per token), got %d"
-                                 % (len(tokens), weights.shape[0]))
+                raise ValueError(
+                    "idf_weights must be %d finite numbers (one per token), got %d" % (len(tokens), weights.shape[0])
+                )
             self.idf_weights = weights
 
     def get_vocabulary(self, include_special_tokens=True):
@@ -171,7 +191,7 @@ class TextVectorization(layers_module.Layer):
         if self.output_mode != "int":
             vocabulary = vocabulary[1:]
         if not include_special_tokens:
-            vocabulary = vocabulary[2 if self.output_mode == "int" else 1:]
+            vocabulary = vocabulary[2 if self.output_mode == "int" else 1 :]
         return vocabulary
 
     def vocabulary_size(self):
@@ -211,7 +231,7 @@ class TextVectorization(layers_module.Layer):
         if self.output_mode == "multi_hot":
             np.minimum(out, 1.0, out=out)
         elif self.output_mode == "tf_idf":
-            out[:, :self.idf_weights.shape[0]] *= self.idf_weights
+            out[:, : self.idf_weights.shape[0]] *= self.idf_weights
         return out[0] if single else out
 
     def forward(self, inputs, mask=None, training=False):
@@ -227,13 +247,17 @@ class TextVectorization(layers_module.Layer):
 
     def get_config(self):
         vectorizer = self._vectorizer
-        config = dict(super().get_config(), max_tokens=self.max_tokens,
-                      standardize=_describe(vectorizer.standardize, "standardize"),
-                      split=_describe(vectorizer.split, "split"),
-                      ngrams=(list(vectorizer.ngrams) if isinstance(vectorizer.ngrams, tuple) else vectorizer.ngrams),
-                      output_mode=self.output_mode, output_sequence_length=vectorizer.output_sequence_length,
-                      pad_to_max_tokens=self.pad_to_max_tokens,
-                      vocabulary=(self.get_vocabulary() if vectorizer._vocabulary is not None else None),
-                      idf_weights=(self.idf_weights.tolist() if self.idf_weights is not None else None))
+        config = dict(
+            super().get_config(),
+            max_tokens=self.max_tokens,
+            standardize=_describe(vectorizer.standardize, "standardize"),
+            split=_describe(vectorizer.split, "split"),
+            ngrams=(list(vectorizer.ngrams) if isinstance(vectorizer.ngrams, tuple) else vectorizer.ngrams),
+            output_mode=self.output_mode,
+            output_sequence_length=vectorizer.output_sequence_length,
+            pad_to_max_tokens=self.pad_to_max_tokens,
+            vocabulary=(self.get_vocabulary() if vectorizer._vocabulary is not None else None),
+            idf_weights=(self.idf_weights.tolist() if self.idf_weights is not None else None),
+        )
         config.pop("trainable", None)
         return config

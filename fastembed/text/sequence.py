@@ -93,8 +93,10 @@ def pad_sequences(sequences, maxlen=None, dtype="int32", padding="pre", truncati
     sample_shape = next((a.shape[1:] for a in arrays if a is not None), ())
     for position, array in enumerate(arrays):
         if array is not None and array.shape[1:] != sample_shape:
-            raise ValueError("sequences[%d] has items of shape %s, expected %s (from the first non-empty sequence)"
-                             % (position, array.shape[1:], sample_shape))
+            raise ValueError(
+                "sequences[%d] has items of shape %s, expected %s (from the first non-empty sequence)"
+                % (position, array.shape[1:], sample_shape)
+            )
     lengths = np.array([0 if a is None else len(a) for a in arrays], dtype=np.int64)
     if maxlen is None:
         maxlen = int(lengths.max()) if lengths.size else 0

@@ -207,8 +207,9 @@ class SubwordEncoder:
 
     # -- building ----------------------------------------------------------------------
     @classmethod
-    def build_from_corpus(cls, texts, target_vocab_size, max_subword_length=20, reserved_tokens=None,
-                          max_corpus_chars=None):
+    def build_from_corpus(
+        cls, texts, target_vocab_size, max_subword_length=20, reserved_tokens=None, max_corpus_chars=None
+    ):
         """Learn a subword vocabulary of about ``target_vocab_size`` ids from ``texts``.
 
         As TFDS does: count the corpus' pieces, then binary-search the minimum count a
@@ -233,8 +234,9 @@ class SubwordEncoder:
         """
         reserved = list(reserved_tokens or [])
         if not isinstance(target_vocab_size, int) or target_vocab_size < 1 + 256 + 1 + len(reserved):
-            raise ValueError("target_vocab_size must be an int above 257 + the reserved tokens, got %r"
-                             % (target_vocab_size,))
+            raise ValueError(
+                "target_vocab_size must be an int above 257 + the reserved tokens, got %r" % (target_vocab_size,)
+            )
         if not isinstance(max_subword_length, int) or max_subword_length < 1:
             raise ValueError("max_subword_length must be a positive int, got %r" % (max_subword_length,))
         splitter = cls(reserved_tokens=reserved, subwords=reserved)

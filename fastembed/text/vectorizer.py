@@ -14,6 +14,7 @@ from .sequence import pad_flat
 
 if COMPILED:
     from .._kernels import _text
+
     # Built-in standardize modes the compiled tokenizer runs (with split='whitespace').
     _KERNEL_FLAGS = {
         None: 0,
@@ -48,8 +49,11 @@ def _ngram_widths(ngrams):
         if ngrams < 1:
             raise ValueError("ngrams must be a positive int, a tuple of positive ints or None, got %r" % (ngrams,))
         return tuple(range(1, int(ngrams) + 1))
-    if isinstance(ngrams, (tuple, list)) and ngrams and all(
-            isinstance(n, (int, np.integer)) and not isinstance(n, bool) and n >= 1 for n in ngrams):
+    if (
+        isinstance(ngrams, (tuple, list))
+        and ngrams
+        and all(isinstance(n, (int, np.integer)) and not isinstance(n, bool) and n >= 1 for n in ngrams)
+    ):
         return tuple(int(n) for n in ngrams)
     raise ValueError("ngrams must be a positive int, a tuple of positive ints or None, got %r" % (ngrams,))
 
@@ -76,15 +80,17 @@ def _as_text_list(texts, what="texts"):
             if texts.ndim == 2 and texts.shape[1] == 1:  # Keras accepts (n, 1) string tensors
                 texts = texts[:, 0]
             if texts.ndim != 1:
-                raise ValueError("%s must be one string or a 1-D sequence of strings, got an array of shape %s"
-                                 % (what, texts.shape))
+                raise ValueError(
+                    "%s must be one string or a 1-D sequence of strings, got an array of shape %s" % (what, texts.shape)
+                )
             texts = texts.tolist()
         elif not isinstance(texts, (list, tuple)):
             try:
                 texts = list(texts)
             except TypeError:
-                raise TypeError("%s must be a string or a sequence of strings, got %s"
-                                % (what, type(texts).__name__)) from None
+                raise TypeError(
+                    "%s must be a string or a sequence of strings, got %s" % (what, type(texts).__name__)
+                ) from None
     out = []
     for position, text in enumerate(texts):
         if isinstance(text, str):
@@ -133,15 +139,25 @@ class TextVectorizer:
     by the token, in descending code-point order, as Keras does.
     """
 
-    def __init__(self, max_tokens=None, standardize="lower_and_strip_punctuation", split="whitespace",
-                 ngrams=None, output_sequence_length=None, vocabulary=None):
+    def __init__(
+        self,
+        max_tokens=None,
+        standardize="lower_and_strip_punctuation",
+        split="whitespace",
+        ngrams=None,
+        output_sequence_length=None,
+        vocabulary=None,
+    ):
         if max_tokens is not None and (not isinstance(max_tokens, (int, np.integer)) or max_tokens < 3):
-            raise ValueError("max_tokens must be None or an int >= 3 (it counts '' and '[UNK]'), got %r"
-                             % (max_tokens,))
+            raise ValueError(
+                "max_tokens must be None or an int >= 3 (it counts '' and '[UNK]'), got %r" % (max_tokens,)
+            )
         if output_sequence_length is not None and (
-                not isinstance(output_sequence_length, (int, np.integer)) or output_sequence_length < 1):
-            raise ValueError("output_sequence_length must be None or a positive int, got %r"
-                             % (output_sequence_length,))
+            not isinstance(output_sequence_length, (int, np.integer)) or output_sequence_length < 1
+        ):
+            raise ValueError(
+                "output_sequence_length must be None or a positive int, got %r" % (output_sequence_length,)
+            )
         self._standardize_fn = _standardize.resolve(standardize, _standardize.STANDARDIZERS, "standardize")
         self._split_fn = _standardize.resolve(split, _standardize.SPLITTERS, "split")
         self.max_tokens = None if max_tokens is None else int(max_tokens)
@@ -156,8 +172,13 @@ class TextVectorizer:
         # The compiled tokenizer covers the built-in modes; callables and n-grams take the
         # Python path (_tokenize), which is also the kernel's twin in the tests.
         self._kernel_flags = None
-        if (_text is not None and ngrams is None and split == "whitespace"
-                and isinstance(standardize, (str, type(None))) and standardize in _KERNEL_FLAGS):
+        if (
+            _text is not None
+            and ngrams is None
+            and split == "whitespace"
+            and isinstance(standardize, (str, type(None)))
+            and standardize in _KERNEL_FLAGS
+        ):
             self._kernel_flags = _KERNEL_FLAGS[standardize]
         if vocabulary is not None:
             self.set_vocabulary(vocabulary)
@@ -184,8 +205,9 @@ class TextVectorizer:
             texts = list(map(self._standardize_fn, texts))
             for position, text in enumerate(texts):
                 if not isinstance(text, str):
-                    raise TypeError("standardize returned %s for text %d, not a string"
-                                    % (type(text).__name__, position))
+                    raise TypeError(
+                        "standardize returned %s for text %d, not a string" % (type(text).__name__, position)
+                    )
         if self._split_fn is None:
             tokens = [[text] for text in texts]
         else:
@@ -255,14 +277,18 @@ class TextVectorizer:
             raise ValueError("cannot set an empty vocabulary")
         for reserved in (PADDING_TOKEN, OOV_TOKEN):
             if reserved in tokens:
-                raise ValueError("reserved token %r found at position %d of the vocabulary: pass it only as the "
-                                 "leading pair ['', '[UNK]'] or not at all" % (reserved, tokens.index(reserved)))
+                raise ValueError(
+                    "reserved token %r found at position %d of the vocabulary: pass it only as the "
+                    "leading pair ['', '[UNK]'] or not at all" % (reserved, tokens.index(reserved))
+                )
         if len(set(tokens)) != len(tokens):
             repeated = sorted(token for token, n in collections.Counter(tokens).items() if n > 1)
             raise ValueError("the vocabulary repeats tokens: %s" % repeated[:10])
         if self.max_tokens is not None and len(tokens) + 2 > self.max_tokens:
-            raise ValueError("the vocabulary has %d entries with '' and '[UNK]', more than max_tokens=%d"
-                             % (len(tokens) + 2, self.max_tokens))
+            raise ValueError(
+                "the vocabulary has %d entries with '' and '[UNK]', more than max_tokens=%d"
+                % (len(tokens) + 2, self.max_tokens)
+            )
         self._install(tokens)
 
     def _install(self, tokens):
@@ -372,8 +398,9 @@ class TextVectorizer:
         bad = (ids < 0) | (ids >= len(self._vocabulary))
         if bad.any():
             position = int(np.argmax(bad))
-            raise IndexError("id %d at position %d is outside [0, %d)"
-                             % (ids[position], position, len(self._vocabulary)))
+            raise IndexError(
+                "id %d at position %d is outside [0, %d)" % (ids[position], position, len(self._vocabulary))
+            )
         return " ".join(self._vocabulary[i] for i in ids.tolist() if i != 0)
 
     # -- saving ------------------------------------------------------------------------
@@ -387,12 +414,18 @@ class TextVectorizer:
         """
         for what in ("standardize", "split"):
             if callable(getattr(self, what)):
-                raise ValueError("%s is a callable; a TextVectorizer with a custom %s cannot be saved as JSON: "
-                                 "save get_vocabulary() and pass it back with the callable" % (what, what))
-        return {"max_tokens": self.max_tokens, "standardize": self.standardize, "split": self.split,
-                "ngrams": list(self._ngram_widths) if isinstance(self.ngrams, (tuple, list)) else self.ngrams,
-                "output_sequence_length": self.output_sequence_length,
-                "vocabulary": None if self._vocabulary is None else self._vocabulary[2:]}
+                raise ValueError(
+                    "%s is a callable; a TextVectorizer with a custom %s cannot be saved as JSON: "
+                    "save get_vocabulary() and pass it back with the callable" % (what, what)
+                )
+        return {
+            "max_tokens": self.max_tokens,
+            "standardize": self.standardize,
+            "split": self.split,
+            "ngrams": list(self._ngram_widths) if isinstance(self.ngrams, (tuple, list)) else self.ngrams,
+            "output_sequence_length": self.output_sequence_length,
+            "vocabulary": None if self._vocabulary is None else self._vocabulary[2:],
+        }
 
     @classmethod
     def from_config(cls, config):
@@ -426,18 +459,21 @@ class TextVectorizer:
             raise ValueError("%s holds a damaged TextVectorizer configuration (no config object)" % source)
         # A saved file carries its vocabulary itself: it never names another file to read.
         vocabulary = config.get("vocabulary")
-        if vocabulary is not None and not (isinstance(vocabulary, list)
-                                           and all(isinstance(token, str) for token in vocabulary)):
-            raise ValueError("%s: the saved vocabulary must be a list of tokens (a saved encoder never points "
-                             "at another file), got %s" % (source, type(vocabulary).__name__))
+        if vocabulary is not None and not (
+            isinstance(vocabulary, list) and all(isinstance(token, str) for token in vocabulary)
+        ):
+            raise ValueError(
+                "%s: the saved vocabulary must be a list of tokens (a saved encoder never points "
+                "at another file), got %s" % (source, type(vocabulary).__name__)
+            )
         for key, limit in (("output_sequence_length", _MAX_FILE_SEQUENCE_LENGTH), ("ngrams", _MAX_FILE_NGRAMS)):
             value = config.get(key)
             values = value if isinstance(value, list) else [value]
             for item in values:
-                if item is not None and (not isinstance(item, int) or isinstance(item, bool)
-                                         or not 1 <= item <= limit):
-                    raise ValueError("%s: %s must be an integer in [1, %d] in a saved encoder, got %r"
-                                     % (source, key, limit, value))
+                if item is not None and (not isinstance(item, int) or isinstance(item, bool) or not 1 <= item <= limit):
+                    raise ValueError(
+                        "%s: %s must be an integer in [1, %d] in a saved encoder, got %r" % (source, key, limit, value)
+                    )
         try:
             return cls.from_config(config)
         except (KeyError, TypeError) as exc:
@@ -448,6 +484,15 @@ class TextVectorizer:
         return _documents.make(_FORMAT, _FORMAT_VERSION, config=self.get_config())
 
     def __repr__(self):
-        return "TextVectorizer(max_tokens=%r, standardize=%r, split=%r, ngrams=%r, output_sequence_length=%r, " \
-               "vocabulary_size=%d)" % (self.max_tokens, self.standardize, self.split, self.ngrams,
-                                        self.output_sequence_length, self.vocabulary_size())
+        return (
+            "TextVectorizer(max_tokens=%r, standardize=%r, split=%r, ngrams=%r, output_sequence_length=%r, "
+            "vocabulary_size=%d)"
+            % (
+                self.max_tokens,
+                self.standardize,
+                self.split,
+                self.ngrams,
+                self.output_sequence_length,
+                self.vocabulary_size(),
+            )
+        )
