@@ -188,8 +188,10 @@ class BuildExtWithOpenMP(build_ext):
             self.parallel = os.cpu_count() or 1
         started = time.perf_counter()
         super().build_extensions()
-        print("fastembed: compiled %d extensions in %.1f s with %d jobs"
-              % (len(self.extensions), time.perf_counter() - started, self.parallel))
+        print(
+            "fastembed: compiled %d extensions in %.1f s with %d jobs"
+            % (len(self.extensions), time.perf_counter() - started, self.parallel)
+        )
 
 
 def make_extensions():
