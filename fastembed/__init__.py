@@ -1,4 +1,5 @@
-"""fastembed: embedding layers for the CPU, with Cython + OpenMP kernels.
+"""fastembed: embedding layers for the CPU, with Cython + OpenMP kernels (published on
+PyPI as ``cyembed``; Qdrant's ``fastembed`` is another project).
 
 Models: :class:`fastembed.Sequential` with :mod:`fastembed.layers`, trained with
 :mod:`fastembed.optimizers`. The compiled kernels are reached through :mod:`fastembed.ops`;
@@ -7,6 +8,7 @@ their pure-NumPy twins, used as test oracle and benchmark baseline, are in
 """
 
 from ._version import __version__
+from ._neighbours import warn_if_shadowed as _warn_if_shadowed
 from ._config import get_num_threads, set_num_threads, show_config, threads
 from . import ops, reference
 from ._random import set_random_seed
@@ -18,6 +20,8 @@ from .models import Sequential, load_model
 from .ragged import Ragged
 from .sparse import SparseRows
 from .sparse_optim import SparseAdagrad, SparseAdam, SparseRMSprop, SparseRowwiseAdagrad, SparseSGD
+
+_warn_if_shadowed(__path__[0])
 
 __all__ = [
     "Ragged",

@@ -1,5 +1,7 @@
 """Thread control and build information."""
 
+from __future__ import annotations
+
 import contextlib
 import operator
 import os
@@ -63,7 +65,7 @@ _num_threads = _threads_from_environment()
 PARALLEL_MIN_WORK = 1 << 17
 
 
-def threads_for(work, limit=None):
+def threads_for(work: int, limit: int | None = None) -> int:
     """The one thread policy: how many threads a region doing ``work`` operations gets.
 
     Every parallel region in fastembed (kernels, input checks, text encoding, search, and
@@ -89,7 +91,7 @@ def threads_for(work, limit=None):
     return _compiled_parallel.threads_for(int(work), cap, PARALLEL_MIN_WORK)
 
 
-def get_num_threads():
+def get_num_threads() -> int:
     """Return the number of threads fastembed's kernels use.
 
     Returns
@@ -101,7 +103,7 @@ def get_num_threads():
     return _num_threads
 
 
-def set_num_threads(n):
+def set_num_threads(n: int | None) -> None:
     """Set the number of threads fastembed's kernels use (process-wide).
 
     Parameters
@@ -153,7 +155,7 @@ def _blas_info():
         return "unknown"
 
 
-def show_config(verbose=False):
+def show_config(verbose: bool = False) -> dict:
     """Describe this fastembed build and its run-time settings.
 
     Parameters

@@ -10,7 +10,6 @@ hand.
 """
 
 import os
-import socket
 import struct
 import time
 
@@ -126,6 +125,8 @@ class EventFileWriter:
 
     def __init__(self, directory):
         os.makedirs(directory, exist_ok=True)
+        import socket  # only when writing logs (import time)
+
         now = time.time()
         self.path = os.path.join(
             directory, "events.out.tfevents.%d.%s.%d.v2" % (int(now), socket.gethostname(), os.getpid())

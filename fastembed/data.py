@@ -13,7 +13,10 @@ are NumPy arrays (strings as ``dtype=object`` arrays, rows of unequal length as 
 the caller's thread, between training chunks (the kernels already use the cores).
 """
 
+from __future__ import annotations
+
 import itertools
+from typing import Any, Callable, Iterable
 import numbers
 
 import numpy as np
@@ -136,13 +139,13 @@ class Dataset:
 
     # -- sources -----------------------------------------------------------------------
     @staticmethod
-    def from_tensor_slices(tensors):
+    def from_tensor_slices(tensors: Any) -> Dataset:
         """One element per row of ``tensors`` (an array, a list, or a tuple / dict of them)."""
         n, get = _slices(tensors)
         return Dataset(lambda: (_to_numpy(get(i)) for i in range(n)), n)
 
     @staticmethod
-    def from_generator(generator, args=()):
+    def from_generator(generator: Callable[..., Iterable], args: tuple = ()) -> Dataset:
         """Elements from ``generator(*args)``, called again for every iteration."""
         if not callable(generator):
             raise TypeError(
@@ -165,7 +168,7 @@ class Dataset:
         """An iterator over the elements (they are NumPy values already)."""
         return iter(self)
 
-    def cardinality(self):
+    def cardinality(self) -> int:
         """The number of elements, ``INFINITE`` or ``UNKNOWN`` (tf.data's convention)."""
         return self._cardinality
 
@@ -184,7 +187,9 @@ class Dataset:
         return Dataset(make_iterator, cardinality)
 
     # -- transformations ---------------------------------------------------------------
-    def batch(self, batch_size, drop_remainder=False, num_parallel_calls=None, deterministic=None):
+    def batch(
+        self, batch_size: int, drop_remainder: bool = False, num_parallel_calls: Any = None, deterministic: Any = None
+    ) -> Dataset:
         """Consecutive elements stacked into batches of ``batch_size`` (the last one may
         be smaller unless ``drop_remainder``)."""
         batch_size = _positive("batch_size", batch_size)
@@ -202,13 +207,13 @@ class Dataset:
             n = n // batch_size if drop_remainder else -(-n // batch_size)
         return self._derived(make, n)
 
-    def unbatch(self):
+    def unbatch(self) -> Dataset:
         """The elements of every batch, one by one."""
         return self._derived(
             lambda: (e for b in self for e in _unstack(b)), UNKNOWN if self._cardinality != INFINITE else INFINITE
         )
 
-    def map(self, map_func, num_parallel_calls=None, deterministic=None):
+    def map(self, map_func: Callable, num_parallel_calls: Any = None, deterministic: Any = None) -> Dataset:
         """``map_func`` applied to every element (a tuple element is passed unpacked, as
         in tf.data)."""
         if not callable(map_func):
@@ -219,7 +224,7 @@ class Dataset:
 
         return self._derived(lambda: (apply(e) for e in self), self._cardinality)
 
-    def filter(self, predicate):
+    def filter(self, predicate: Callable) -> Dataset:
         """The elements for which ``predicate`` is true."""
 
         def keep(element):
@@ -229,7 +234,7 @@ class Dataset:
             lambda: (e for e in self if keep(e)), INFINITE if self._cardinality == INFINITE else UNKNOWN
         )
 
-    def shuffle(self, buffer_size, seed=None, reshuffle_each_iteration=True):
+    def shuffle(self, buffer_size: int, seed: int | None = None, reshuffle_each_iteration: bool = True) -> Dataset:
         """Elements in a random order, drawn from a buffer of ``buffer_size`` (tf.data's
         algorithm: a uniform pick from the buffer, refilled from the input). With a
         ``seed`` the orders are reproducible; each iteration draws a new one unless
@@ -253,7 +258,7 @@ class Dataset:
 
         return self._derived(make, self._cardinality)
 
-    def take(self, count):
+    def take(self, count: int) -> Dataset:
         """The first ``count`` elements (all of them for ``count=-1``)."""
         count = int(count)
         if count < 0:
@@ -263,13 +268,13 @@ class Dataset:
             lambda: itertools.islice(self, count), min(n, count) if n >= 0 else (count if n == INFINITE else UNKNOWN)
         )
 
-    def skip(self, count):
+    def skip(self, count: int) -> Dataset:
         """All but the first ``count`` elements."""
         count = max(0, int(count))
         n = self._cardinality
         return self._derived(lambda: itertools.islice(self, count, None), max(n - count, 0) if n >= 0 else n)
 
-    def repeat(self, count=None):
+    def repeat(self, count: int | None = None) -> Dataset:
         """The dataset ``count`` times over (forever with None or -1)."""
         if count is None or count == -1:
 
@@ -287,7 +292,7 @@ class Dataset:
         n = self._cardinality
         return self._derived(lambda: (e for _ in range(count) for e in self), n * count if n >= 0 else n)
 
-    def cache(self, filename=""):
+    def cache(self, filename: str = "") -> Dataset:
         """Keep the elements of the first complete iteration in memory; later iterations
         replay them without running the pipeline (``filename`` is not supported: the
         cache is in memory)."""
@@ -308,7 +313,7 @@ class Dataset:
 
         return self._derived(make, self._cardinality)
 
-    def prefetch(self, buffer_size=AUTOTUNE):
+    def prefetch(self, buffer_size: int = AUTOTUNE) -> Dataset:
         """The same dataset (accepted for tf.data code; see the module docstring)."""
         return self._derived(self._make_iterator, self._cardinality)
 

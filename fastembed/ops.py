@@ -9,7 +9,10 @@ Without the compiled extension (an unbuilt source tree) every op runs its NumPy 
 ``fastembed.show_config()["compiled"]`` tells which is in use.
 """
 
+from __future__ import annotations
+
 import numpy as np
+from typing import TYPE_CHECKING
 
 from . import reference
 from ._config import COMPILED, threads_for
@@ -30,6 +33,9 @@ from ._validation import (
     prepare_lookup_backward,
 )
 from .sparse import SparseRows
+
+if TYPE_CHECKING:
+    from numpy.typing import ArrayLike
 from .sparse_optim import SparseAdagrad, SparseAdam, SparseOptimizer, SparseRMSprop, SparseRowwiseAdagrad, SparseSGD
 
 if COMPILED:
@@ -87,7 +93,7 @@ def _raise_invalid_ids(flat_ids, shape, num_rows, num_threads):
     raise AssertionError("kernel reported invalid ids but none were found")  # pragma: no cover
 
 
-def embedding_lookup(weights, ids):
+def embedding_lookup(weights: ArrayLike, ids: ArrayLike) -> np.ndarray:
     """Gather rows of an embedding table.
 
     Parameters
@@ -120,7 +126,14 @@ def embedding_lookup(weights, ids):
     return out.reshape(ids.shape + (table.shape[1],))
 
 
-def embedding_bag(weights, ids, offsets=None, mode="mean", padding_idx=None, per_sample_weights=None):
+def embedding_bag(
+    weights: ArrayLike,
+    ids: ArrayLike,
+    offsets: ArrayLike | None = None,
+    mode: str = "mean",
+    padding_idx: int | None = None,
+    per_sample_weights: ArrayLike | None = None,
+) -> np.ndarray:
     """Look up and pool bags of ids in one pass, without building ``(batch, seq, dim)``.
 
     Parameters
@@ -205,8 +218,15 @@ def _group_bags(bag, num_rows, num_threads):
 
 
 def embedding_bag_backward(
-    grad, ids, offsets=None, mode="mean", padding_idx=None, per_sample_weights=None, weights=None, num_rows=None
-):
+    grad: ArrayLike,
+    ids: ArrayLike,
+    offsets: ArrayLike | None = None,
+    mode: str = "mean",
+    padding_idx: int | None = None,
+    per_sample_weights: ArrayLike | None = None,
+    weights: ArrayLike | None = None,
+    num_rows: int | None = None,
+) -> SparseRows:
     """Gradient of :func:`embedding_bag` w.r.t. the table, one row per distinct id.
 
     Parameters
@@ -252,7 +272,7 @@ def embedding_bag_backward(
     return SparseRows(indices, values, num_rows)
 
 
-def embedding_lookup_backward(grad, ids, num_rows=None):
+def embedding_lookup_backward(grad: ArrayLike, ids: ArrayLike, num_rows: int | None = None) -> SparseRows:
     """Gradient of :func:`embedding_lookup` w.r.t. the table, one row per distinct id.
 
     Parameters
@@ -278,7 +298,9 @@ def embedding_lookup_backward(grad, ids, num_rows=None):
     return SparseRows(indices, values, num_rows)
 
 
-def sparse_update(weights, grad, optimizer, squares=None):
+def sparse_update(
+    weights: np.ndarray, grad: SparseRows, optimizer: SparseOptimizer, squares: ArrayLike | None = None
+) -> None:
     """Apply one optimizer step, in place, to the rows of ``weights`` named by ``grad``.
 
     Parameters
@@ -316,8 +338,16 @@ def sparse_update(weights, grad, optimizer, squares=None):
 
 
 def embedding_bag_backward_update(
-    weights, grad, ids, offsets=None, mode="mean", padding_idx=None, per_sample_weights=None, *, optimizer
-):
+    weights: np.ndarray,
+    grad: ArrayLike,
+    ids: ArrayLike,
+    offsets: ArrayLike | None = None,
+    mode: str = "mean",
+    padding_idx: int | None = None,
+    per_sample_weights: ArrayLike | None = None,
+    *,
+    optimizer: SparseOptimizer,
+) -> None:
     """Fused :func:`embedding_bag_backward` + :func:`sparse_update`.
 
     Each distinct row's gradient is summed into a per-thread buffer and applied at once,
@@ -369,7 +399,9 @@ def embedding_bag_backward_update(
     )
 
 
-def embedding_lookup_backward_update(weights, grad, ids, *, optimizer):
+def embedding_lookup_backward_update(
+    weights: np.ndarray, grad: ArrayLike, ids: ArrayLike, *, optimizer: SparseOptimizer
+) -> None:
     """Fused :func:`embedding_lookup_backward` + :func:`sparse_update`.
 
     Parameters
@@ -417,7 +449,9 @@ def _all_rows(n):
     return rows
 
 
-def dense_update(weights, grad, optimizer, squares=None):
+def dense_update(
+    weights: np.ndarray, grad: ArrayLike, optimizer: SparseOptimizer, squares: ArrayLike | None = None
+) -> None:
     """Apply one optimizer step, in place, to every element of a dense parameter.
 
     The same rule kernel as :func:`sparse_update`, with every row touched: Dense kernels

@@ -9,7 +9,6 @@ the blocks (about ``BLOCK_ELEMENTS`` scores per thread), never ``n_queries x n_r
 Its pure-NumPy twin is :func:`fastembed.reference.top_k_similar`.
 """
 
-import concurrent.futures
 import os
 
 import numpy as np
@@ -96,6 +95,8 @@ def top_k_similar(
         if workers == 1:
             parts = [search_range(0)]
         else:
+            import concurrent.futures  # only when searching with several workers (import time)
+
             with concurrent.futures.ThreadPoolExecutor(workers) as pool:
                 parts = list(pool.map(search_range, range(workers)))
     scores = np.concatenate([part[0] for part in parts], axis=1)

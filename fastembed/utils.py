@@ -1,6 +1,8 @@
 """Keras' ``keras.utils`` helpers for text: ``text_dataset_from_directory`` and
 ``pad_sequences``."""
 
+from __future__ import annotations
+
 import os
 
 import numpy as np
@@ -42,19 +44,19 @@ def _read_text(path, max_length):
 
 
 def text_dataset_from_directory(
-    directory,
-    labels="inferred",
-    label_mode="int",
-    class_names=None,
-    batch_size=32,
-    max_length=None,
-    shuffle=True,
-    seed=None,
-    validation_split=None,
-    subset=None,
-    follow_links=False,
-    verbose=True,
-):
+    directory: str | os.PathLike,
+    labels: str | None = "inferred",
+    label_mode: str | None = "int",
+    class_names: list[str] | None = None,
+    batch_size: int | None = 32,
+    max_length: int | None = None,
+    shuffle: bool = True,
+    seed: int | None = None,
+    validation_split: float | None = None,
+    subset: str | None = None,
+    follow_links: bool = False,
+    verbose: bool = True,
+) -> Dataset | list[Dataset]:
     """A :class:`fastembed.data.Dataset` of ``(texts, labels)`` batches from a folder with
     one sub-folder of ``.txt`` files per class (the aclImdb layout), with Keras' semantics.
 

@@ -125,3 +125,21 @@ def test_openmp_waits_passively_unless_the_user_says_otherwise(preset, expected,
         pytest.skip("this OpenMP runtime does not display its settings")
     assert "OMP_WAIT_POLICY = '%s'" % expected in out.stderr
     assert "left: %s" % preset in out.stdout
+
+
+def test_qdrants_fastembed_beside_this_one_is_detected(tmp_path):
+    """Issue 16: published as 'cyembed', imported as 'fastembed'; Qdrant's PyPI
+    'fastembed' shares the import name, so an environment holding it gets a warning."""
+    from fastembed._neighbours import other_fastembed_installed, warn_if_shadowed
+
+    package = tmp_path / "site-packages" / "fastembed"
+    package.mkdir(parents=True)
+    (tmp_path / "site-packages" / "cyembed-0.2.0.dist-info").mkdir()
+    assert not other_fastembed_installed(str(package))
+    (tmp_path / "site-packages" / "fastembed-0.9.1.dist-info").mkdir()
+    assert other_fastembed_installed(str(package))
+    with pytest.warns(RuntimeWarning, match="Qdrant's 'fastembed'"):
+        warn_if_shadowed(str(package))
+    (tmp_path / "site-packages" / "fastembed-0.9.1.dist-info").rmdir()
+    (package / "common").mkdir()  # Qdrant's files written into this package's folder
+    assert other_fastembed_installed(str(package))

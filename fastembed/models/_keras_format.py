@@ -3,7 +3,7 @@
 ``layers/<name>/vars/<i>``). ``Sequential.save("x.keras")`` writes one that
 ``keras.saving.load_model`` reads; :func:`load_keras` reads one back (Keras' own too).
 
-The HDF5 part needs ``h5py`` (``pip install "fastembed[keras]"``); fastembed's native
+The HDF5 part needs ``h5py`` (``pip install "cyembed[keras]"``); fastembed's native
 ``.npz`` format needs nothing. Layers that round-trip: Embedding (``mask_zero``), Dense
 (activation, bias), GlobalAveragePooling1D, GlobalMaxPooling1D, Dropout, Flatten,
 Activation; the optimizer's hyper-parameters, the loss and the metrics (not the
@@ -33,7 +33,7 @@ def _h5py():
         import h5py
     except ImportError:
         raise ImportError(
-            'reading and writing .keras files needs h5py: pip install h5py (or "fastembed[keras]"); '
+            'reading and writing .keras files needs h5py: pip install h5py (or "cyembed[keras]"); '
             "fastembed's own .npz format needs nothing"
         ) from None
     return h5py

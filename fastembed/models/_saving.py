@@ -1,7 +1,11 @@
 """Saving and loading Sequential models: one ``.npz`` file (architecture as JSON, weights,
 optimizer state), never unpickled."""
 
+from __future__ import annotations
+
 import json
+import os
+from typing import TYPE_CHECKING
 import struct
 import tokenize
 import zipfile
@@ -10,6 +14,9 @@ import numpy as np
 
 from .. import layers as layers_module, losses as losses_module, optimizers as optimizers_module
 from .._files import atomic_write
+
+if TYPE_CHECKING:
+    from ._sequential import Sequential
 
 FORMAT = "fastembed.Sequential"
 FORMAT_VERSION = 1
@@ -109,7 +116,7 @@ def _check_against_file(model, spec, headers, path):
         raise ValueError("%s holds arrays no fastembed model has: %s" % (path, unknown[:5]))
 
 
-def load_model(path):
+def load_model(path: str | os.PathLike) -> Sequential:
     """Load a model saved by :meth:`Sequential.save` (architecture, weights, optimizer
     state); training can continue where it stopped.
 

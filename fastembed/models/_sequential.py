@@ -6,11 +6,23 @@ which validates the data once, plans the call (fusing layers that declare a fuse
 and runs it. Saving and loading live in ``_saving``.
 """
 
+from __future__ import annotations
+
+import os
+from typing import TYPE_CHECKING, Any, Sequence
+
+import numpy as np
+
 from .. import engine, losses as losses_module, metrics as metrics_module, optimizers as optimizers_module
 from ..layers import Dense, Embedding, EmbeddingBag, Flatten, Layer, _unique_name
 from ..engine._guard import WeightsGuard
 from ..ragged import Ragged
 from . import _saving
+
+if TYPE_CHECKING:
+    from numpy.typing import ArrayLike
+
+    from ..callbacks import Callback, History
 
 _ID_LAYERS = (Embedding, EmbeddingBag)
 
@@ -53,7 +65,7 @@ class Sequential:
             self.add(layer)
 
     # -- structure ---------------------------------------------------------------------
-    def add(self, layer):
+    def add(self, layer: Layer) -> None:
         """Append a layer."""
         if not isinstance(layer, Layer):
             raise TypeError("Sequential.add takes a fastembed layer, got %r" % (layer,))
@@ -80,7 +92,7 @@ class Sequential:
         other inputs unchanged."""
         return self._preprocessing[0](x) if self._preprocessing else x
 
-    def get_layer(self, name=None, index=None):
+    def get_layer(self, name: str | None = None, index: int | None = None) -> Layer:
         """A layer by name or by position, as Keras' ``Model.get_layer``.
 
         Raises
@@ -99,7 +111,7 @@ class Sequential:
                 return layer
         raise ValueError("no layer named %r; the layers are %s" % (name, [layer.name for layer in self._layers]))
 
-    def build(self, input_shape=None):
+    def build(self, input_shape: tuple | None = None) -> None:
         """Create every layer's weights for inputs of ``input_shape`` (batch dim None).
 
         Parameters
@@ -155,7 +167,7 @@ class Sequential:
     def output_dim(self):
         return self._output_shapes[-1][-1]
 
-    def count_params(self):
+    def count_params(self) -> int:
         """Number of scalars in all weights."""
         return sum(layer.count_params() for layer in self._layers)
 
@@ -190,13 +202,13 @@ class Sequential:
         for line in lines:
             print_fn(line)
 
-    def get_weights(self):
+    def get_weights(self) -> list[np.ndarray]:
         """All layers' weights, in Keras order."""
         self._ensure_built()
         with self._guard.reading():  # all from one moment, even while fit runs elsewhere
             return [w for layer in self._layers for w in layer.get_weights()]
 
-    def set_weights(self, weights):
+    def set_weights(self, weights: Sequence[ArrayLike]) -> None:
         """Set all layers' weights from a list as returned by :meth:`get_weights`."""
         self._ensure_built()
         weights = list(weights)
@@ -210,7 +222,7 @@ class Sequential:
                 weights = weights[count:]
 
     # -- compile -----------------------------------------------------------------------
-    def compile(self, optimizer="rmsprop", loss=None, metrics=None):
+    def compile(self, optimizer: Any = "rmsprop", loss: Any = None, metrics: Sequence[Any] | None = None) -> None:
         """Choose the optimizer, the loss and the metrics (names or objects)."""
         if loss is None:
             raise ValueError("compile() needs a loss, e.g. loss='binary_crossentropy'")
@@ -244,23 +256,23 @@ class Sequential:
     # -- training and inference (the engine) ------------------------------------------
     def fit(
         self,
-        x=None,
-        y=None,
-        batch_size=None,
-        epochs=1,
-        verbose=1,
-        callbacks=None,
-        validation_split=0.0,
-        validation_data=None,
-        shuffle=True,
-        class_weight=None,
-        sample_weight=None,
-        initial_epoch=0,
-        steps_per_epoch=None,
-        validation_steps=None,
-        validation_batch_size=None,
-        validation_freq=1,
-    ):
+        x: Any = None,
+        y: ArrayLike | None = None,
+        batch_size: int | None = None,
+        epochs: int = 1,
+        verbose: int = 1,
+        callbacks: Sequence[Callback] | None = None,
+        validation_split: float = 0.0,
+        validation_data: Any = None,
+        shuffle: bool | str = True,
+        class_weight: dict | None = None,
+        sample_weight: ArrayLike | None = None,
+        initial_epoch: int = 0,
+        steps_per_epoch: int | None = None,
+        validation_steps: int | None = None,
+        validation_batch_size: int | None = None,
+        validation_freq: int | Sequence[int] = 1,
+    ) -> History:
         """Train the model, as Keras' ``Model.fit``.
 
         Parameters
@@ -322,8 +334,16 @@ class Sequential:
         )
 
     def evaluate(
-        self, x, y=None, batch_size=None, verbose=0, sample_weight=None, steps=None, callbacks=None, return_dict=False
-    ):
+        self,
+        x: Any,
+        y: ArrayLike | None = None,
+        batch_size: int | None = None,
+        verbose: int = 0,
+        sample_weight: ArrayLike | None = None,
+        steps: int | None = None,
+        callbacks: Sequence[Callback] | None = None,
+        return_dict: bool = False,
+    ) -> float | list[float] | dict[str, float]:
         """Return the loss and metrics on ``(x, y)``: ``[loss, *metrics]`` (a dict with
         ``return_dict=True``; just the loss when there are no metrics, as Keras)."""
         logs = engine.evaluate(self, x, y, batch_size, verbose, sample_weight, steps, callbacks)
@@ -334,7 +354,14 @@ class Sequential:
         values = [logs[name] for name in self.metrics_names]
         return values if len(values) > 1 else values[0]
 
-    def predict(self, x, batch_size=None, verbose=0, steps=None, callbacks=None):
+    def predict(
+        self,
+        x: Any,
+        batch_size: int | None = None,
+        verbose: int = 0,
+        steps: int | None = None,
+        callbacks: Sequence[Callback] | None = None,
+    ) -> np.ndarray:
         """Return the model's outputs (probabilities for sigmoid/softmax heads)."""
         return engine.predict(self, x, batch_size, verbose, steps, callbacks)
 
@@ -356,21 +383,21 @@ class Sequential:
             ]
         return config
 
-    def save_weights(self, path):
+    def save_weights(self, path: str | os.PathLike) -> None:
         """Save the weights only (Keras' ``save_weights``; an ``.npz`` layout, written
         atomically). :meth:`load_weights` reads them into a model of the same layers."""
         self._ensure_built()
         with self._guard.reading():
             _saving.save_weights(self, path)
 
-    def load_weights(self, path):
+    def load_weights(self, path: str | os.PathLike) -> None:
         """Set the weights from a :meth:`save_weights` (or :meth:`save`) file; every array
         is checked before any is copied. The optimizer state is not touched."""
         self._ensure_built()
         with self._guard.writing():
             _saving.load_weights(self, path)
 
-    def save(self, path):
+    def save(self, path: str | os.PathLike) -> None:
         """Save architecture, weights and optimizer state to one file (``.npz`` layout,
         read back without unpickling by :func:`load_model`). The file is written under a
         temporary name and renamed, so an interrupted save never leaves a broken file."""
