@@ -143,3 +143,30 @@ def test_qdrants_fastembed_beside_this_one_is_detected(tmp_path):
     (tmp_path / "site-packages" / "fastembed-0.9.1.dist-info").rmdir()
     (package / "common").mkdir()  # Qdrant's files written into this package's folder
     assert other_fastembed_installed(str(package))
+
+
+def test_import_loads_only_the_kernels_and_the_configuration():
+    """Issue 16: `import fastembed` stays cheap; every other module loads on first use."""
+    import subprocess
+    import sys
+    import tempfile
+
+    script = "import fastembed, sys; print(sorted(m for m in sys.modules if m.startswith('fastembed')))"
+    out = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, cwd=tempfile.gettempdir(), check=True
+    ).stdout
+    loaded = {name for name in eval(out) if not name.startswith("fastembed._kernels")}
+    assert loaded == {"fastembed", "fastembed._config", "fastembed._neighbours", "fastembed._version"}, loaded
+    out = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "import fastembed; print(fastembed.Sequential.__name__, "
+            "fastembed.layers.Dense.__name__, 'Dense' in dir(fastembed.layers))",
+        ],
+        capture_output=True,
+        text=True,
+        cwd=tempfile.gettempdir(),
+        check=True,
+    ).stdout
+    assert out.split() == ["Sequential", "Dense", "True"]
