@@ -193,6 +193,9 @@ def _interrupt_training_at_epoch_2(data, out, *options):
         stderr=subprocess.PIPE,
         text=True,
         cwd=os.path.dirname(out),
+        # A shell that starts the tests in the background makes them ignore SIGINT, and
+        # Python then keeps ignoring it: the child gets the default, as at a terminal.
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )
     try:
         for line in process.stdout:
