@@ -147,6 +147,15 @@ def _run_chunks(
     return step, samples, loss_sum
 
 
+def _validation_schedule(validation_freq):
+    """Keras' ``validation_freq``: every N epochs, or the listed (1-based) epochs."""
+    if isinstance(validation_freq, int) and not isinstance(validation_freq, bool) and validation_freq >= 1:
+        return lambda epoch: (epoch + 1) % validation_freq == 0
+    if isinstance(validation_freq, (list, tuple, set)):
+        return lambda epoch: epoch + 1 in validation_freq
+    raise ValueError("validation_freq must be a positive int or a list of epochs, got %r" % (validation_freq,))
+
+
 def _validation_inputs(model, validation_data):
     if is_stream(validation_data):
         raise ValueError("validation_data is a dataset or generator: give x as one too (streamed fit), or arrays")
@@ -204,12 +213,7 @@ def fit(
     validation_batch_size = _positive_int(validation_batch_size, "validation_batch_size", batch_size)
     if shuffle not in (True, False, "batch"):
         raise ValueError("shuffle must be True, False or 'batch', got %r" % (shuffle,))
-    if isinstance(validation_freq, int) and not isinstance(validation_freq, bool) and validation_freq >= 1:
-        run_validation = lambda epoch: (epoch + 1) % validation_freq == 0
-    elif isinstance(validation_freq, (list, tuple, set)):
-        run_validation = lambda epoch: epoch + 1 in validation_freq
-    else:
-        raise ValueError("validation_freq must be a positive int or a list of epochs, got %r" % (validation_freq,))
+    run_validation = _validation_schedule(validation_freq)
     if sample_weight is not None and class_weight is not None:
         raise ValueError("give sample_weight or class_weight, not both (as Keras)")
     inputs = prepare(model, x, y, sample_weight)
@@ -545,12 +549,7 @@ def _fit_stream(
     validation = Source(validation_data, validation_steps) if validation_data is not None else None
     if validation is not None and not is_stream(validation_data):
         raise ValueError("with a dataset or generator x, validation_data must be one too")
-    if isinstance(validation_freq, int) and not isinstance(validation_freq, bool) and validation_freq >= 1:
-        run_validation = lambda epoch: (epoch + 1) % validation_freq == 0
-    elif isinstance(validation_freq, (list, tuple, set)):
-        run_validation = lambda epoch: epoch + 1 in validation_freq
-    else:
-        raise ValueError("validation_freq must be a positive int or a list of epochs, got %r" % (validation_freq,))
+    run_validation = _validation_schedule(validation_freq)
     history = callbacks_module.History()
     callback_list = callbacks_module.CallbackList(
         list(callbacks or []) + [history], model, {"verbose": verbose, "epochs": epochs, "steps": steps}

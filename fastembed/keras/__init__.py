@@ -11,22 +11,6 @@ import sys
 from .. import callbacks, initializers, layers, losses, metrics, models, optimizers, regularizers, utils
 from ..models import Sequential, load_model
 
-# `from fastembed.keras.layers import Dense` imports a module by that name: the same
-# module objects, registered under the Keras-shaped names.
-for _name in (
-    "callbacks",
-    "initializers",
-    "layers",
-    "losses",
-    "metrics",
-    "models",
-    "optimizers",
-    "regularizers",
-    "utils",
-):
-    sys.modules[__name__ + "." + _name] = globals()[_name]
-del _name
-
 __all__ = [
     "Sequential",
     "load_model",
@@ -40,3 +24,9 @@ __all__ = [
     "regularizers",
     "utils",
 ]
+
+# `from fastembed.keras.layers import Dense` imports a module by that name: the same
+# module objects, registered under the Keras-shaped names.
+for _name in __all__[2:]:  # the modules (after Sequential and load_model)
+    sys.modules[__name__ + "." + _name] = globals()[_name]
+del _name
