@@ -36,7 +36,7 @@ from setuptools import Extension, setup
 from setuptools.command.build_ext import build_ext
 
 KERNEL_DIR = os.path.join("fastembed", "_kernels")
-KERNELS = ["_parallel", "_forward", "_backward", "_optim", "_train", "_text", "_search"]
+KERNELS = ["_parallel", "_forward", "_backward", "_optim", "_train", "_text", "_subword", "_search"]
 # Kernels whose arithmetic (sqrt, division in the optimizer rules) gains from AVX2. The
 # gathers do not: an AVX2 build of _forward, even with register-resident accumulators,
 # measured slower here. Built a second time into fastembed/_kernels/_avx2/ and selected

@@ -38,6 +38,7 @@ _SUBMODULES = frozenset(
         "regularizers",
         "search",
         "text",
+        "tfds",
         "utils",
     }
 )
@@ -104,5 +105,6 @@ __all__ = [
     "data",
     "engine",
     "keras",
+    "tfds",
     "utils",
 ]

@@ -1,8 +1,28 @@
-"""The library's random state: initialisers, shuffling and dropout all draw from it."""
+"""The library's random state: initialisers, shuffling and dropout all draw from it.
+
+``FASTEMBED_SEED=<int>`` in the environment seeds it at import, so that a script that never
+calls :func:`set_random_seed` (a tutorial run as written) can still be made repeatable.
+"""
+
+import os
 
 import numpy as np
 
-_generator = np.random.default_rng()
+
+def _seed_from_environment():
+    value = os.environ.get("FASTEMBED_SEED", "").strip()
+    if not value:
+        return None
+    try:
+        seed = int(value)
+    except ValueError:
+        raise ValueError("FASTEMBED_SEED must be a non-negative integer, got %r" % value) from None
+    if seed < 0:
+        raise ValueError("FASTEMBED_SEED must be a non-negative integer, got %r" % value)
+    return seed
+
+
+_generator = np.random.default_rng(_seed_from_environment())
 
 
 def set_random_seed(seed):

@@ -21,6 +21,8 @@ import numbers
 
 import numpy as np
 
+from . import _random
+
 #: ``prefetch`` / ``num_parallel_calls`` value meaning "let the runtime decide" (tf.data's).
 AUTOTUNE = -1
 #: ``cardinality()`` of an endless dataset and of one whose length is not known (tf.data's).
@@ -111,6 +113,44 @@ def _stack(values):
     if all(a.shape == arrays[0].shape for a in arrays):
         return np.stack(arrays).view(Tensor)
     return arrays  # rows of unequal length (a ragged batch)
+
+
+def _pad_stack(values, shapes, padding):
+    """One padded batch component (see :meth:`Dataset.padded_batch`)."""
+    first = values[0]
+    if isinstance(first, tuple):
+        shapes = shapes if shapes is not None else (None,) * len(first)
+        padding = padding if padding is not None else (None,) * len(first)
+        if not isinstance(shapes, (tuple, list)) or len(shapes) != len(first):
+            raise ValueError("padded_shapes must have the structure of an element (%d components)" % len(first))
+        return tuple(_pad_stack([v[i] for v in values], shapes[i], padding[i]) for i in range(len(first)))
+    if isinstance(first, dict):
+        shapes = shapes if shapes is not None else {}
+        padding = padding if padding is not None else {}
+        return {key: _pad_stack([v[key] for v in values], shapes.get(key), padding.get(key)) for key in first}
+    arrays = [np.asarray(v) for v in values]
+    ndim = arrays[0].ndim
+    if any(a.ndim != ndim for a in arrays):
+        raise ValueError("padded_batch: elements of rank %d and %d in one batch" % (ndim, max(a.ndim for a in arrays)))
+    longest = [max(a.shape[d] for a in arrays) for d in range(ndim)]
+    if shapes is not None:
+        shapes = [shapes] if isinstance(shapes, int) else list(shapes)
+        if len(shapes) != ndim:
+            raise ValueError("padded_batch: padded shape %s for elements of rank %d" % (shapes, ndim))
+        for d, size in enumerate(shapes):
+            if size is not None and size >= 0:
+                if longest[d] > size:
+                    raise ValueError(
+                        "padded_batch: an element has %d entries in dimension %d, more than the padded shape %d"
+                        % (longest[d], d, size)
+                    )
+                longest[d] = size
+    dtype = np.dtype(object) if arrays[0].dtype == object else np.result_type(*arrays)
+    fill = padding if padding is not None else ("" if dtype.kind in "OUS" else 0)
+    batch = np.full([len(arrays)] + longest, fill, dtype=dtype)
+    for i, a in enumerate(arrays):
+        batch[(i,) + tuple(slice(0, n) for n in a.shape)] = a
+    return batch.view(Tensor)
 
 
 def _unstack(batch):
@@ -207,6 +247,43 @@ class Dataset:
             n = n // batch_size if drop_remainder else -(-n // batch_size)
         return self._derived(make, n)
 
+    def padded_batch(
+        self,
+        batch_size: int,
+        padded_shapes: Any = None,
+        padding_values: Any = None,
+        drop_remainder: bool = False,
+    ) -> Dataset:
+        """Batches whose arrays are padded at the end to a common shape (tf.data's).
+
+        ``padded_shapes`` (the same structure as an element) gives each component's shape:
+        ``None`` or -1 for a dimension means the longest in the batch; by default every
+        dimension is. ``padding_values`` (default 0, or "" for strings) fills the rest. An
+        element longer than a fixed dimension is an error, as in tf.data.
+        """
+        batch_size = _positive("batch_size", batch_size)
+
+        def make():
+            it = iter(self)
+            while True:
+                chunk = list(itertools.islice(it, batch_size))
+                if not chunk or (drop_remainder and len(chunk) < batch_size):
+                    return
+                yield _pad_stack(chunk, padded_shapes, padding_values)
+
+        n = self._cardinality
+        if n >= 0:
+            n = n // batch_size if drop_remainder else -(-n // batch_size)
+        return self._derived(make, n)
+
+    def concatenate(self, dataset: Dataset) -> Dataset:
+        """This dataset's elements, then ``dataset``'s."""
+        if not isinstance(dataset, Dataset):
+            raise TypeError("concatenate takes a fastembed.data.Dataset, got %s" % type(dataset).__name__)
+        a, b = self._cardinality, dataset._cardinality
+        n = INFINITE if INFINITE in (a, b) else (UNKNOWN if UNKNOWN in (a, b) else a + b)
+        return self._derived(lambda: itertools.chain(self, dataset), n)
+
     def unbatch(self) -> Dataset:
         """The elements of every batch, one by one."""
         return self._derived(
@@ -238,14 +315,18 @@ class Dataset:
         """Elements in a random order, drawn from a buffer of ``buffer_size`` (tf.data's
         algorithm: a uniform pick from the buffer, refilled from the input). With a
         ``seed`` the orders are reproducible; each iteration draws a new one unless
-        ``reshuffle_each_iteration=False``."""
+        ``reshuffle_each_iteration=False``. Without one, the seed is drawn from fastembed's
+        generator (as tf.data derives it from the global seed), so
+        :func:`fastembed.set_random_seed` makes the orders repeatable too."""
         buffer_size = _positive("buffer_size", buffer_size)
         iterations = itertools.count()
-        base = np.random.SeedSequence(seed) if seed is not None else np.random.SeedSequence()
+        if seed is None:
+            seed = int(_random.generator().integers(0, 2**63 - 1))
+        base = np.random.SeedSequence(seed)
 
         def make():
             epoch = next(iterations) if reshuffle_each_iteration else 0
-            rng = np.random.default_rng([base.entropy, epoch] if base.entropy is not None else epoch)
+            rng = np.random.default_rng([base.entropy, epoch])
             it = iter(self)
             buffer = list(itertools.islice(it, buffer_size))
             for element in it:

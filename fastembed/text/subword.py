@@ -9,12 +9,30 @@ have ids of their own. Any Unicode text therefore encodes, and decodes back unch
 
 Ids: 0 is left for padding; ``1 .. len(subwords)`` are the subwords (reserved tokens
 first); the 256 ids after them are the bytes. ``vocab_size = 1 + len(subwords) + 256``.
+
+Splitting, counting, vocabulary building and encoding run in compiled code
+(``fastembed._kernels._subword``); the pure-Python functions here are its twin (the
+oracle in tests, and the path of an uncompiled install).
 """
 
 import collections
 import re
 
+import numpy as np
+
+from .._config import COMPILED, threads_for
+from ..ragged import Ragged
 from . import _documents
+
+if COMPILED:
+    from .._kernels import _subword
+else:  # pragma: no cover - the test suite refuses to run uncompiled
+    _subword = None
+
+# Work the thread policy counts per character encoded (split, trie walk, write).
+_WORK_PER_CHAR = 8
+# Texts handed to the compiled piece counter at a time (bounds the str tuple it holds).
+_COUNT_BATCH = 2048
 
 _FORMAT = "fastembed.SubwordEncoder"
 _FORMAT_VERSION = 1
@@ -76,6 +94,7 @@ class SubwordEncoder:
         self._max_subword_length = max((len(s) for s in self._subword_to_id), default=1)
         self._byte_base = len(subwords) + 1
         self._cache = {}
+        self._kernel = None
         if reserved:
             alternatives = "|".join(re.escape(r) for r in sorted(reserved, key=len, reverse=True))
             self._reserved_re = re.compile("(%s)" % alternatives)
@@ -130,12 +149,18 @@ class SubwordEncoder:
             for part in _greedy_segment(piece, self._subword_to_id, self._max_subword_length):
                 subword_id = self._subword_to_id.get(part)
                 if subword_id is None:
-                    ids.extend(self._byte_base + b for b in part.encode("utf-8"))
+                    ids.extend(self._byte_base + b for b in part.encode("utf-8", "surrogatepass"))
                 else:
                     ids.append(subword_id)
             if len(self._cache) < 1_000_000:
                 self._cache[piece] = ids
         return ids
+
+    def _compiled(self):
+        if self._kernel is None:
+            first_id = len(self._reserved) + 1
+            self._kernel = _subword.Encoder(self._subwords[len(self._reserved) :], first_id, self._byte_base)
+        return self._kernel
 
     def encode(self, text):
         """Encode a string as ids (all >= 1).
@@ -150,6 +175,65 @@ class SubwordEncoder:
         """
         if not isinstance(text, str):
             raise TypeError("encode takes a str, got %s" % type(text).__name__)
+        if _subword is not None:
+            return self.encode_batch([text]).values.tolist()
+        return self._encode_python(text)
+
+    def encode_batch(self, texts):
+        """Encode many strings at once (compiled, in parallel over texts).
+
+        Parameters
+        ----------
+        texts : iterable of str
+
+        Returns
+        -------
+        fastembed.Ragged
+            Row i holds ``encode(texts[i])`` (int32); ``.to_padded()`` pads with 0, as
+            ``padded_batch`` does.
+        """
+        texts = tuple(texts)
+        for position, text in enumerate(texts):
+            if not isinstance(text, str):
+                raise TypeError("texts[%d] is %s, not a str" % (position, type(text).__name__))
+        if _subword is None:
+            return Ragged.from_rows([self._encode_python(text) for text in texts], dtype=np.int32)
+        if self._reserved_re is None:
+            values, offsets = self._encode_plain(texts)
+            return Ragged._trusted(values, offsets)
+        return self._encode_with_reserved(texts)
+
+    def _encode_plain(self, texts):
+        work = sum(len(text) for text in texts) * _WORK_PER_CHAR
+        return self._compiled().encode_batch(texts, threads_for(work))
+
+    def _encode_with_reserved(self, texts):
+        # Reserved tokens are cut out first (as the twin does), the text between them is
+        # encoded in one compiled batch, and the rows are put back together in order.
+        chunks, layout = [], []
+        for text in texts:
+            parts = []
+            for part, reserved in self._split_reserved(text):
+                if reserved:
+                    parts.append(self._reserved_to_id[part])
+                else:
+                    parts.append(None)
+                    chunks.append(part)
+            layout.append(parts)
+        values, offsets = self._encode_plain(tuple(chunks))
+        rows, chunk = [], 0
+        for parts in layout:
+            row = []
+            for part in parts:
+                if part is None:
+                    row.append(values[offsets[chunk] : offsets[chunk + 1]])
+                    chunk += 1
+                else:
+                    row.append(np.array([part], dtype=np.int32))
+            rows.append(np.concatenate(row) if row else np.zeros(0, np.int32))
+        return Ragged.from_rows(rows, dtype=np.int32)
+
+    def _encode_python(self, text):
         ids = []
         for piece, kind in self._prepared_pieces(text):
             if kind == "text":
@@ -157,7 +241,7 @@ class SubwordEncoder:
             elif kind == "reserved":
                 ids.append(self._reserved_to_id[piece])
             else:
-                ids.extend(self._byte_base + b for b in piece.encode("utf-8"))
+                ids.extend(self._byte_base + b for b in piece.encode("utf-8", "surrogatepass"))
         return ids
 
     def decode(self, ids):
@@ -240,26 +324,17 @@ class SubwordEncoder:
         if not isinstance(max_subword_length, int) or max_subword_length < 1:
             raise ValueError("max_subword_length must be a positive int, got %r" % (max_subword_length,))
         splitter = cls(reserved_tokens=reserved, subwords=reserved)
-        counts = collections.Counter()
-        chars = 0
-        for position, text in enumerate(texts):
-            if not isinstance(text, str):
-                raise TypeError("texts[%d] is %s, not a str" % (position, type(text).__name__))
-            if max_corpus_chars is not None:
-                text = text[: max(0, max_corpus_chars - chars)]
-                chars += len(text)
-            counts.update(piece for piece, kind in splitter._prepared_pieces(text) if kind == "text")
-            if max_corpus_chars is not None and chars >= max_corpus_chars:
-                break
-        if not counts:
-            raise ValueError("the corpus holds no text to learn subwords from")
-        builder = _Builder(counts, max_subword_length, reserved)
+        texts = _corpus_texts(texts, max_corpus_chars)
+        if _subword is not None:
+            trials = _CompiledTrials(splitter, texts, max_subword_length, reserved)
+        else:
+            trials = _PythonTrials(splitter, texts, max_subword_length, reserved)
 
         def build(min_count):
-            return cls(builder.subwords(min_count), reserved_tokens=reserved)
+            return cls(trials.subwords(min_count), reserved_tokens=reserved)
 
         # Binary search on the minimum count; within 1% of the target is close enough.
-        low, high = 1, max(counts.values())
+        low, high = 1, trials.max_count
         best = None
         while low <= high:
             middle = (low + high) // 2
@@ -306,6 +381,70 @@ class SubwordEncoder:
 
     def __repr__(self):
         return "SubwordEncoder(vocab_size=%d)" % self.vocab_size
+
+
+def _corpus_texts(texts, max_corpus_chars):
+    """The corpus' texts, type-checked, cut to ``max_corpus_chars`` in all (lazily)."""
+    chars = 0
+    for position, text in enumerate(texts):
+        if not isinstance(text, str):
+            raise TypeError("texts[%d] is %s, not a str" % (position, type(text).__name__))
+        if max_corpus_chars is not None:
+            text = text[: max(0, max_corpus_chars - chars)]
+            chars += len(text)
+        yield text
+        if max_corpus_chars is not None and chars >= max_corpus_chars:
+            return
+
+
+def _sorted_vocabulary(counted, reserved):
+    """Most frequent first, ties by the string (descending), as TFDS orders them."""
+    ordered = [candidate for _, candidate in sorted(counted, reverse=True)]
+    return reserved + [s for s in ordered if s not in reserved]
+
+
+class _CompiledTrials:
+    """Pieces counted and candidates enumerated once by the compiled kernel; each trial
+    (one minimum count) is then four refinement rounds over integer arrays."""
+
+    def __init__(self, splitter, texts, max_subword_length, reserved):
+        counter = _subword.PieceCounter()
+        batch = []
+        for text in texts:
+            if splitter._reserved_re is None:
+                batch.append(text)
+            else:
+                batch.extend(chunk for chunk, is_reserved in splitter._split_reserved(text) if not is_reserved)
+            if len(batch) >= _COUNT_BATCH:
+                counter.count(tuple(batch))
+                batch = []
+        counter.count(tuple(batch))
+        chars, offsets, counts = counter.pieces()
+        if counts.size == 0:
+            raise ValueError("the corpus holds no text to learn subwords from")
+        self.max_count = int(counts.max())
+        self.reserved = reserved
+        self.builder = _subword.VocabularyBuilder(chars, offsets, counts, max_subword_length)
+
+    def subwords(self, min_count):
+        nodes, counts = self.builder.run(min_count)
+        return _sorted_vocabulary(zip(counts.tolist(), self.builder.strings(nodes)), self.reserved)
+
+
+class _PythonTrials:
+    """The twin of :class:`_CompiledTrials`: TFDS' refinement over Python dicts."""
+
+    def __init__(self, splitter, texts, max_subword_length, reserved):
+        counts = collections.Counter()
+        for text in texts:
+            counts.update(piece for piece, kind in splitter._prepared_pieces(text) if kind == "text")
+        if not counts:
+            raise ValueError("the corpus holds no text to learn subwords from")
+        self.max_count = max(counts.values())
+        self.builder = _Builder(counts, max_subword_length, reserved)
+
+    def subwords(self, min_count):
+        return self.builder.subwords(min_count)
 
 
 class _Builder:
@@ -355,7 +494,5 @@ class _Builder:
                     # A longer accepted subword takes those occurrences from its prefixes.
                     for end in range(1, length):
                         counts[candidate[:end]] -= count
-            accepted.sort(reverse=True)
             vocabulary = {candidate for _, candidate in accepted}
-            ordered = [candidate for _, candidate in accepted]
-        return self.reserved + [s for s in ordered if s not in self.reserved]
+        return _sorted_vocabulary(accepted, self.reserved)
