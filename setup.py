@@ -36,12 +36,12 @@ from setuptools import Extension, setup
 from setuptools.command.build_ext import build_ext
 
 KERNEL_DIR = os.path.join("fastembed", "_kernels")
-KERNELS = ["_parallel", "_forward", "_backward", "_optim", "_train", "_text", "_subword", "_search"]
+KERNELS = ["_parallel", "_forward", "_backward", "_optim", "_train", "_text", "_subword", "_search", "_word2vec"]
 # Kernels whose arithmetic (sqrt, division in the optimizer rules) gains from AVX2. The
 # gathers do not: an AVX2 build of _forward, even with register-resident accumulators,
 # measured slower here. Built a second time into fastembed/_kernels/_avx2/ and selected
 # at import (fastembed/_kernels/__init__.py).
-AVX2_KERNELS = ["_optim", "_backward", "_train"]
+AVX2_KERNELS = ["_optim", "_backward", "_train", "_word2vec"]
 
 OPENMP_PROBE_SOURCE = textwrap.dedent(
     r"""

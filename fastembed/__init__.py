@@ -40,6 +40,7 @@ _SUBMODULES = frozenset(
         "text",
         "tfds",
         "utils",
+        "word2vec",
     }
 )
 _NAMES = {
@@ -54,6 +55,8 @@ _NAMES = {
     "SparseRMSprop": "sparse_optim",
     "SparseRowwiseAdagrad": "sparse_optim",
     "SparseSGD": "sparse_optim",
+    "Word2Vec": "word2vec",
+    "FastText": "word2vec",
 }
 
 
@@ -107,4 +110,7 @@ __all__ = [
     "keras",
     "tfds",
     "utils",
+    "word2vec",
+    "Word2Vec",
+    "FastText",
 ]

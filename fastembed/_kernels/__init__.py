@@ -1,6 +1,6 @@
 """Compiled Cython + OpenMP kernels. Import them through :mod:`fastembed.ops`.
 
-The update kernels (``_optim``, ``_backward``, ``_train``) exist twice on x86-64: a portable build
+The update kernels (``_optim``, ``_backward``, ``_train``, ``_word2vec``) exist twice on x86-64: a portable build
 and an AVX2 + FMA build in ``_avx2/``. On import, this package loads the AVX2 build when
 the CPU has AVX2 and FMA, under the canonical module names, so every other module (and
 ``_backward``'s own cimport of ``_optim``) sees one consistent set. Both builds round
@@ -19,7 +19,7 @@ import sys
 from . import _parallel
 
 # Dependency order: _backward and _train cimport functions from _optim.
-_VARIANT_MODULES = ("_optim", "_backward", "_train")
+_VARIANT_MODULES = ("_optim", "_backward", "_train", "_word2vec")
 
 
 def _load_variant(subdir):

@@ -288,6 +288,44 @@ cdef class TokenTable:
                 i += 1
         return tokens, values
 
+    def items_in_order(self):
+        """As :meth:`items`, in the order the tokens were first inserted."""
+        tokens, values = self.items()
+        starts = np.empty(self.size, dtype=np.int64)
+        cdef int64_t[::1] out = starts
+        cdef Py_ssize_t k, i = 0
+        for k in range(self.capacity):
+            if self.slots[k].start >= 0:
+                out[i] = self.slots[k].start
+                i += 1
+        order = np.argsort(starts, kind="stable")
+        return [tokens[j] for j in order], values[order]
+
+    def add_counts(self, tokens, const int64_t[::1] values):
+        """Insert distinct ``tokens`` with the given values (in this order)."""
+        if len(tokens) != values.shape[0]:
+            raise ValueError("one value per token")
+        self.add_tokens(tokens, 0)
+        cdef Py_ssize_t i, k, length, j
+        cdef uint32_t* buffer = NULL
+        cdef int kind
+        cdef const void* data
+        try:
+            for i, token in enumerate(tokens):
+                length = PyUnicode_GET_LENGTH(token)
+                free(buffer)
+                buffer = <uint32_t*> malloc((length + 1) * sizeof(uint32_t))
+                if buffer == NULL:
+                    raise MemoryError()
+                kind = PyUnicode_KIND(token)
+                data = PyUnicode_DATA(token)
+                for j in range(length):
+                    buffer[j] = PyUnicode_READ(kind, data, j)
+                k = self.find(buffer, length, hash_token(buffer, length))
+                self.slots[k].value = values[i]
+        finally:
+            free(buffer)
+
     cdef inline int32_t lookup(self, const uint32_t* chars, Py_ssize_t length, int32_t missing) noexcept nogil:
         cdef Py_ssize_t k = self.find(chars, length, hash_token(chars, length))
         return <int32_t> self.slots[k].value if self.slots[k].start >= 0 else missing

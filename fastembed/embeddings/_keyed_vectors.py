@@ -154,7 +154,7 @@ class KeyedVectors:
         for key, weight in zip(keys, weights):
             if isinstance(key, np.ndarray):
                 vector = self._check_query_vector(key)
-            elif key in self.key_to_index:
+            elif key in self:  # FastTextKeyedVectors also answers for unseen words
                 vector = self.get_vector(key, norm=pre_normalize)
             elif ignore_missing:
                 continue
@@ -290,7 +290,7 @@ class KeyedVectors:
 
     def rank_by_centrality(self, words, use_norm=True):
         """``(cosine to the mean, word)`` pairs, most central first; unknown words skipped."""
-        used = [word for word in words if word in self.key_to_index]
+        used = [word for word in words if word in self]
         if not used:
             raise ValueError("none of %r is in the vocabulary" % (list(words),))
         vectors = np.array([self.get_vector(word, norm=use_norm) for word in used])
