@@ -9,8 +9,8 @@ does not depend on which thread runs it or when.
 Per block, as word2vec.c and gensim do: frequent words are dropped with probability
 ``1 - sample_int[w] / 2^32``; every position draws a window shrink ``b`` in
 ``[0, window)``; negatives come from the unigram^0.75 distribution (an alias table: two
-reads per draw, whatever the vocabulary size). The sigmoid is computed exactly, not from
-a 1,000-entry table.
+reads per draw, whatever the vocabulary size). The sigmoid comes from word2vec.c's
+1,000-entry table over [-6, 6].
 
 Two ways to run blocks on threads:
 
@@ -33,6 +33,31 @@ from libc.stdlib cimport free, malloc
 
 cdef enum:
     MAX_SENTENCE = 10000  # gensim's MAX_WORDS_IN_BATCH: longer sentences are cut
+    SIGMOID_TABLE_SIZE = 1000
+    CBOW_GROUP = 4        # CBOW centre words that share one draw of negatives
+    MAX_EXP = 6
+
+# word2vec.c's table: sigmoid at 1,000 points of [-6, 6), clamped to 0 / 1 beyond. One
+# expf per score cost more than the dot product before it.
+cdef float SIGMOID_TABLE[SIGMOID_TABLE_SIZE]
+cdef float SIGMOID_SCALE = <float> (SIGMOID_TABLE_SIZE / (2.0 * MAX_EXP))  # float32 arithmetic throughout
+
+
+cdef void fill_sigmoid_table() noexcept nogil:
+    cdef int i
+    cdef float e
+    for i in range(SIGMOID_TABLE_SIZE):
+        e = expf((<float> i / <float> SIGMOID_TABLE_SIZE * 2.0 - 1.0) * MAX_EXP)
+        SIGMOID_TABLE[i] = e / (e + 1.0)
+
+
+fill_sigmoid_table()
+
+
+def sigmoid_table():
+    """The table the kernels read (the NumPy twin reads the same values)."""
+    import numpy
+    return numpy.array([SIGMOID_TABLE[i] for i in range(SIGMOID_TABLE_SIZE)], dtype=numpy.float32)
 
 
 cdef inline uint64_t next_random(uint64_t* state) noexcept nogil:
@@ -46,36 +71,16 @@ cdef inline uint64_t next_random(uint64_t* state) noexcept nogil:
 
 
 cdef inline float sigmoid(float x) noexcept nogil:
-    cdef float e
-    if x >= 0:
-        return 1.0 / (1.0 + expf(-x))
-    e = expf(x)
-    return e / (1.0 + e)
+    if x >= MAX_EXP:
+        return 1.0
+    if x <= -MAX_EXP:
+        return 0.0
+    return SIGMOID_TABLE[<int> ((x + <float> MAX_EXP) * SIGMOID_SCALE)]
 
 
-cdef inline float dot(const float* a, const float* b, Py_ssize_t n) noexcept nogil:
-    # Eight running sums, added in a fixed order: the compiler keeps them in one vector
-    # register (a single sum could not be vectorised without reordering the additions).
-    cdef float acc[8]
-    cdef float s
-    cdef Py_ssize_t k = 0, j
-    for j in range(8):
-        acc[j] = 0
-    while k + 8 <= n:
-        for j in range(8):
-            acc[j] = acc[j] + a[k + j] * b[k + j]
-        k += 8
-    s = ((acc[0] + acc[4]) + (acc[1] + acc[5])) + ((acc[2] + acc[6]) + (acc[3] + acc[7]))
-    while k < n:
-        s = s + a[k] * b[k]
-        k += 1
-    return s
-
-
-cdef inline void axpy(float alpha, const float* x, float* y, Py_ssize_t n) noexcept nogil:
-    cdef Py_ssize_t k
-    for k in range(n):
-        y[k] = y[k] + alpha * x[k]
+cdef extern from "_vector.h" nogil:
+    float dot "fe_vdot"(const float* a, const float* b, Py_ssize_t n)
+    void axpy "fe_vaxpy"(float alpha, const float* x, float* y, Py_ssize_t n)
 
 
 cdef struct Config:
@@ -93,6 +98,30 @@ cdef struct Config:
     # itself; fastText: w and its character n-gram buckets), averaged.
     const int64_t* comp_offsets
     const int32_t* comp_ids
+
+
+cdef struct Scratch:
+    int32_t* kept          # the sentence after subsampling
+    float* hidden          # CBOW's context mean
+    float* hidden_error
+    # Skip-gram windows, one centre word at a time:
+    int32_t* contexts      # the window's context words (at most 2 * window)
+    float** inputs         # their input vectors (a row of syn0, or a composed mean in composed)
+    float* composed        # (2 * window, dim): composed inputs (fastText)
+    float* errors          # (2 * window, dim): each input's accumulated error
+    int32_t* outputs       # the centre word, then the shared negatives
+    float* labels
+    float* gradients       # (2 * window, negative + 1)
+    float** output_rows    # syn1neg rows of outputs
+    # CBOW groups of CBOW_GROUP centre words:
+    float* group_hidden    # (CBOW_GROUP, dim): each centre's context mean
+    float* group_errors    # (CBOW_GROUP, dim)
+    Py_ssize_t* group_centre
+    Py_ssize_t* group_start
+    Py_ssize_t* group_stop
+    int64_t* group_count
+    int32_t* negatives     # the group's shared negatives
+    float* group_gradients # (CBOW_GROUP, negative + 1)
 
 
 cdef inline int32_t draw_negative(const Config* c, uint64_t* state) noexcept nogil:
@@ -140,22 +169,180 @@ cdef inline void spread_error(const Config* c, float* syn0, int32_t w, const flo
         axpy(1.0, error, &syn0[c.comp_ids[r] * c.dim], c.dim)
 
 
+cdef void sg_window(const Config* c, float* syn0, float* syn1neg, int32_t centre, const int32_t* contexts,
+                    Py_ssize_t n_contexts, float alpha, uint64_t* state, Scratch* t) noexcept nogil:
+    """Skip-gram on one window, its pairs batched as Ji et al.'s HogBatch: the centre word
+    and one set of negatives serve every context word of the window, so each output row
+    is read and written once per window (not once per pair), and all scores come from the
+    weights as the window found them.
+
+    gensim and word2vec.c draw new negatives for every pair; this draws ``negative`` per
+    window. The quality is the same (bench_word2vec.py measures it against gensim).
+    """
+    cdef Py_ssize_t a, o, k, n_outputs = 1, parts, dim = c.dim
+    cdef int d
+    cdef int32_t w, negative_word
+    cdef float g, inverse
+    cdef float* row
+    cdef float* err
+    t.outputs[0] = centre
+    t.labels[0] = 1
+    for d in range(c.negative):
+        negative_word = draw_negative(c, state)
+        if negative_word == centre:
+            continue
+        t.outputs[n_outputs] = negative_word
+        t.labels[n_outputs] = 0
+        n_outputs += 1
+    for o in range(n_outputs):
+        t.output_rows[o] = &syn1neg[t.outputs[o] * dim]
+    for a in range(n_contexts):
+        w = contexts[a]
+        parts = c.comp_offsets[w + 1] - c.comp_offsets[w]
+        if parts == 1:
+            t.inputs[a] = &syn0[c.comp_ids[c.comp_offsets[w]] * dim]
+        else:
+            t.inputs[a] = &t.composed[a * dim]
+            for k in range(dim):
+                t.inputs[a][k] = 0
+            add_input(c, syn0, w, t.inputs[a])
+            inverse = 1.0 / parts
+            for k in range(dim):
+                t.inputs[a][k] = t.inputs[a][k] * inverse
+    # Scores first, from the weights as they are.
+    for a in range(n_contexts):
+        for o in range(n_outputs):
+            g = (t.labels[o] - sigmoid(dot(t.inputs[a], t.output_rows[o], dim))) * alpha
+            t.gradients[a * n_outputs + o] = g
+    # Each input's error, from the output rows before they move; then the output rows,
+    # from the inputs before they move (a repeated negative moves once per occurrence).
+    for a in range(n_contexts):
+        err = &t.errors[a * dim]
+        for k in range(dim):
+            err[k] = 0
+        for o in range(n_outputs):
+            axpy(t.gradients[a * n_outputs + o], t.output_rows[o], err, dim)
+    for o in range(n_outputs):
+        row = t.output_rows[o]
+        for a in range(n_contexts):
+            axpy(t.gradients[a * n_outputs + o], t.inputs[a], row, dim)
+    # Then the inputs.
+    for a in range(n_contexts):
+        spread_error(c, syn0, contexts[a], &t.errors[a * dim])
+
+
+cdef void cbow_group(const Config* c, float* syn0, float* syn1neg, const int32_t* kept, Py_ssize_t m,
+                     Py_ssize_t first, Py_ssize_t group, float alpha, uint64_t* state, Scratch* t) noexcept nogil:
+    """CBOW on ``group`` consecutive centre words sharing one draw of negatives (HogBatch
+    for CBOW): each negative's row is read and written once per group rather than once
+    per centre word, and all scores come from the weights as the group found them.
+
+    word2vec.c and gensim draw negatives for every centre word; the quality is the same
+    (bench_word2vec.py measures it against gensim).
+    """
+    cdef Py_ssize_t p, i, j, a, k, n_active = 0, start, stop, dim = c.dim, n_out = c.negative + 1
+    cdef int b, d
+    cdef int64_t count
+    cdef float inverse, g
+    cdef float* h
+    cdef float* e
+    cdef float* row
+    cdef int32_t target
+    for p in range(group):
+        i = first + p
+        b = <int> ((next_random(state) >> 32) % <uint64_t> c.window) if c.shrink_windows else 0
+        start = i - c.window + b
+        if start < 0:
+            start = 0
+        stop = i + c.window + 1 - b
+        if stop > m:
+            stop = m
+        h = &t.group_hidden[n_active * dim]
+        for k in range(dim):
+            h[k] = 0
+        count = 0
+        for j in range(start, stop):
+            if j != i:
+                add_input(c, syn0, kept[j], h)
+                count += c.comp_offsets[kept[j] + 1] - c.comp_offsets[kept[j]]
+        if count == 0:
+            continue
+        if c.cbow_mean:
+            inverse = 1.0 / count
+            for k in range(dim):
+                h[k] = h[k] * inverse
+        t.group_centre[n_active] = i
+        t.group_start[n_active] = start
+        t.group_stop[n_active] = stop
+        t.group_count[n_active] = count
+        n_active += 1
+    if n_active == 0:
+        return
+    for d in range(c.negative):
+        t.negatives[d] = draw_negative(c, state)
+    # Scores first (a negative equal to the centre word is skipped for that centre).
+    for a in range(n_active):
+        target = kept[t.group_centre[a]]
+        h = &t.group_hidden[a * dim]
+        t.group_gradients[a * n_out] = (1 - sigmoid(dot(h, &syn1neg[target * dim], dim))) * alpha
+        for d in range(c.negative):
+            if t.negatives[d] == target:
+                t.group_gradients[a * n_out + 1 + d] = 0
+            else:
+                t.group_gradients[a * n_out + 1 + d] = (0 - sigmoid(dot(h, &syn1neg[t.negatives[d] * dim], dim))) * alpha
+    # Each centre's error from the output rows before they move.
+    for a in range(n_active):
+        target = kept[t.group_centre[a]]
+        e = &t.group_errors[a * dim]
+        for k in range(dim):
+            e[k] = 0
+        axpy(t.group_gradients[a * n_out], &syn1neg[target * dim], e, dim)
+        for d in range(c.negative):
+            if t.negatives[d] != target:
+                axpy(t.group_gradients[a * n_out + 1 + d], &syn1neg[t.negatives[d] * dim], e, dim)
+    # The output rows: the centres' own rows in order, then each negative's.
+    for a in range(n_active):
+        axpy(t.group_gradients[a * n_out], &t.group_hidden[a * dim], &syn1neg[kept[t.group_centre[a]] * dim], dim)
+    for d in range(c.negative):
+        row = &syn1neg[t.negatives[d] * dim]
+        for a in range(n_active):
+            if t.negatives[d] != kept[t.group_centre[a]]:
+                axpy(t.group_gradients[a * n_out + 1 + d], &t.group_hidden[a * dim], row, dim)
+    # Then the context words' input rows.
+    for a in range(n_active):
+        e = &t.group_errors[a * dim]
+        if not c.cbow_mean:
+            inverse = 1.0 / t.group_count[a]
+            for k in range(dim):
+                e[k] = e[k] * inverse
+        for j in range(t.group_start[a], t.group_stop[a]):
+            if j != t.group_centre[a]:
+                spread_error(c, syn0, kept[j], e)
+
+
 cdef Py_ssize_t train_sentence(const Config* c, float* syn0, float* syn1neg, const int32_t* words,
-                               Py_ssize_t n, float alpha, uint64_t* state, int32_t* kept,
-                               float* hidden, float* hidden_error) noexcept nogil:
+                               Py_ssize_t n, float alpha, uint64_t* state, Scratch* t) noexcept nogil:
     """Train on one sentence; returns the words left after subsampling."""
     cdef Py_ssize_t i, j, m = 0, start, stop, k
     cdef int32_t w
     cdef int b
     cdef int64_t count, parts
     cdef float inverse
-    cdef float* single
+    cdef int32_t* kept = t.kept
+    cdef Py_ssize_t n_contexts, group
     for i in range(n):
         w = words[i]
         if c.sample_int[w] < 0xFFFFFFFFU and c.sample_int[w] < <uint32_t> (next_random(state) >> 32):
             continue
         kept[m] = w
         m += 1
+    if not c.sg:
+        i = 0
+        while i < m:
+            group = CBOW_GROUP if m - i > CBOW_GROUP else m - i
+            cbow_group(c, syn0, syn1neg, kept, m, i, group, alpha, state, t)
+            i += group
+        return m
     for i in range(m):
         b = <int> ((next_random(state) >> 32) % <uint64_t> c.window) if c.shrink_windows else 0
         start = i - c.window + b
@@ -164,52 +351,66 @@ cdef Py_ssize_t train_sentence(const Config* c, float* syn0, float* syn1neg, con
         stop = i + c.window + 1 - b
         if stop > m:
             stop = m
-        if c.sg:
-            # Skip-gram: each context word's input predicts the centre word.
-            for j in range(start, stop):
-                if j == i:
-                    continue
-                for k in range(c.dim):
-                    hidden_error[k] = 0
-                parts = c.comp_offsets[kept[j] + 1] - c.comp_offsets[kept[j]]
-                if parts == 1:
-                    # One input row (word2vec): train it in place.
-                    single = &syn0[c.comp_ids[c.comp_offsets[kept[j]]] * c.dim]
-                    negative_step(c, syn1neg, kept[i], single, hidden_error, alpha, state)
-                    axpy(1.0, hidden_error, single, c.dim)
-                else:
-                    for k in range(c.dim):
-                        hidden[k] = 0
-                    add_input(c, syn0, kept[j], hidden)
-                    inverse = 1.0 / parts
-                    for k in range(c.dim):
-                        hidden[k] = hidden[k] * inverse
-                    negative_step(c, syn1neg, kept[i], hidden, hidden_error, alpha, state)
-                    spread_error(c, syn0, kept[j], hidden_error)
-        else:
-            # CBOW: the (mean of the) context words' input rows predicts the centre word.
-            for k in range(c.dim):
-                hidden[k] = 0
-                hidden_error[k] = 0
-            count = 0
-            for j in range(start, stop):
-                if j != i:
-                    add_input(c, syn0, kept[j], hidden)
-                    count += c.comp_offsets[kept[j] + 1] - c.comp_offsets[kept[j]]
-            if count == 0:
-                continue
-            inverse = 1.0 / count
-            if c.cbow_mean:
-                for k in range(c.dim):
-                    hidden[k] = hidden[k] * inverse
-            negative_step(c, syn1neg, kept[i], hidden, hidden_error, alpha, state)
-            if not c.cbow_mean:
-                for k in range(c.dim):
-                    hidden_error[k] = hidden_error[k] * inverse
-            for j in range(start, stop):
-                if j != i:
-                    spread_error(c, syn0, kept[j], hidden_error)
+        n_contexts = 0
+        for j in range(start, stop):
+            if j != i:
+                t.contexts[n_contexts] = kept[j]
+                n_contexts += 1
+        if n_contexts:
+            sg_window(c, syn0, syn1neg, kept[i], t.contexts, n_contexts, alpha, state, t)
     return m
+
+
+cdef int make_scratch(const Config* c, Scratch* t) noexcept nogil:
+    cdef Py_ssize_t span = 2 * c.window
+    t.kept = <int32_t*> malloc(MAX_SENTENCE * sizeof(int32_t))
+    t.hidden = <float*> malloc(c.dim * sizeof(float))
+    t.hidden_error = <float*> malloc(c.dim * sizeof(float))
+    t.contexts = <int32_t*> malloc(span * sizeof(int32_t))
+    t.inputs = <float**> malloc(span * sizeof(float*))
+    t.composed = <float*> malloc(span * c.dim * sizeof(float))
+    t.errors = <float*> malloc(span * c.dim * sizeof(float))
+    t.outputs = <int32_t*> malloc((c.negative + 1) * sizeof(int32_t))
+    t.labels = <float*> malloc((c.negative + 1) * sizeof(float))
+    t.gradients = <float*> malloc(span * (c.negative + 1) * sizeof(float))
+    t.output_rows = <float**> malloc((c.negative + 1) * sizeof(float*))
+    t.group_hidden = <float*> malloc(CBOW_GROUP * c.dim * sizeof(float))
+    t.group_errors = <float*> malloc(CBOW_GROUP * c.dim * sizeof(float))
+    t.group_centre = <Py_ssize_t*> malloc(CBOW_GROUP * sizeof(Py_ssize_t))
+    t.group_start = <Py_ssize_t*> malloc(CBOW_GROUP * sizeof(Py_ssize_t))
+    t.group_stop = <Py_ssize_t*> malloc(CBOW_GROUP * sizeof(Py_ssize_t))
+    t.group_count = <int64_t*> malloc(CBOW_GROUP * sizeof(int64_t))
+    t.negatives = <int32_t*> malloc((c.negative + 1) * sizeof(int32_t))
+    t.group_gradients = <float*> malloc(CBOW_GROUP * (c.negative + 1) * sizeof(float))
+    if (t.kept == NULL or t.hidden == NULL or t.hidden_error == NULL or t.contexts == NULL or t.inputs == NULL
+            or t.composed == NULL or t.errors == NULL or t.outputs == NULL or t.labels == NULL
+            or t.gradients == NULL or t.output_rows == NULL or t.group_hidden == NULL or t.group_errors == NULL
+            or t.group_centre == NULL or t.group_start == NULL or t.group_stop == NULL or t.group_count == NULL
+            or t.negatives == NULL or t.group_gradients == NULL):
+        return -1
+    return 0
+
+
+cdef void free_scratch(Scratch* t) noexcept nogil:
+    free(t.kept)
+    free(t.hidden)
+    free(t.hidden_error)
+    free(t.contexts)
+    free(t.inputs)
+    free(t.composed)
+    free(t.errors)
+    free(t.outputs)
+    free(t.labels)
+    free(t.gradients)
+    free(t.output_rows)
+    free(t.group_hidden)
+    free(t.group_errors)
+    free(t.group_centre)
+    free(t.group_start)
+    free(t.group_stop)
+    free(t.group_count)
+    free(t.negatives)
+    free(t.group_gradients)
 
 
 cdef Py_ssize_t train_block(const Config* c, float* syn0, float* syn1neg, const int32_t* words,
@@ -217,27 +418,20 @@ cdef Py_ssize_t train_block(const Config* c, float* syn0, float* syn1neg, const 
                             float alpha, uint64_t seed) noexcept nogil:
     """Train on sentences ``[first_sentence, last_sentence)``; returns the effective words
     (after subsampling), or -1 when out of memory."""
-    cdef int32_t* kept = <int32_t*> malloc(MAX_SENTENCE * sizeof(int32_t))
-    cdef float* hidden = <float*> malloc(c.dim * sizeof(float))
-    cdef float* hidden_error = <float*> malloc(c.dim * sizeof(float))
+    cdef Scratch t
     cdef uint64_t state = seed
     cdef Py_ssize_t s, begin, end, piece, effective = 0
-    if kept == NULL or hidden == NULL or hidden_error == NULL:
-        free(kept)
-        free(hidden)
-        free(hidden_error)
+    if make_scratch(c, &t) != 0:
+        free_scratch(&t)
         return -1
     for s in range(first_sentence, last_sentence):
         begin = sentence_ends[s - 1] if s > 0 else 0
         end = sentence_ends[s]
         while begin < end:  # a sentence over MAX_SENTENCE words trains as several
             piece = end - begin if end - begin < MAX_SENTENCE else MAX_SENTENCE
-            effective += train_sentence(c, syn0, syn1neg, &words[begin], piece, alpha, &state, kept,
-                                        hidden, hidden_error)
+            effective += train_sentence(c, syn0, syn1neg, &words[begin], piece, alpha, &state, &t)
             begin += piece
-    free(kept)
-    free(hidden)
-    free(hidden_error)
+    free_scratch(&t)
     return effective
 
 

@@ -5,6 +5,7 @@ import numpy as np
 
 _MASK = (1 << 64) - 1
 MAX_SENTENCE = 10_000
+CBOW_GROUP = 4
 
 
 class _Random:
@@ -21,12 +22,23 @@ class _Random:
         return z ^ (z >> 31)
 
 
+_TABLE = None
+_SCALE = np.float32(1000 / 12.0)
+
+
 def _sigmoid(x):
+    """word2vec.c's table lookup, with the kernel's table and float32 index arithmetic."""
+    global _TABLE
+    if _TABLE is None:
+        from .._kernels import _word2vec
+
+        _TABLE = _word2vec.sigmoid_table()
     x = np.float32(x)
-    if x >= 0:
-        return np.float32(1.0) / (np.float32(1.0) + np.exp(-x))
-    e = np.exp(x)
-    return e / (np.float32(1.0) + e)
+    if x >= 6:
+        return np.float32(1.0)
+    if x <= -6:
+        return np.float32(0.0)
+    return _TABLE[int((x + np.float32(6)) * _SCALE)]
 
 
 def _negative(alias_threshold, alias_other, random):
@@ -57,6 +69,98 @@ def _inputs(composition, w):
     return [int(r) for r in ids[offsets[w] : offsets[w + 1]]]
 
 
+def _sg_window(syn0, syn1neg, centre, contexts, alpha, negative, alias, random, composition):
+    """One window, HogBatch style: shared negatives, all scores before any update."""
+    outputs, labels = [centre], [np.float32(1)]
+    for _ in range(negative):
+        word = _negative(alias[0], alias[1], random)
+        if word != centre:
+            outputs.append(word)
+            labels.append(np.float32(0))
+    inputs = []
+    for w in contexts:
+        rows = _inputs(composition, w)
+        vector = syn0[rows[0]].copy()
+        if len(rows) > 1:
+            for r in rows[1:]:
+                vector += syn0[r]
+            vector *= np.float32(1.0 / len(rows))
+        inputs.append(vector)
+    g = np.array(
+        [[np.float32((labels[o] - _sigmoid(np.dot(x, syn1neg[outputs[o]]))) * np.float32(alpha))
+          for o in range(len(outputs))] for x in inputs],
+        dtype=np.float32,
+    )  # fmt: skip
+    errors = []
+    for a in range(len(inputs)):
+        error = np.zeros(syn0.shape[1], np.float32)
+        for o, word in enumerate(outputs):
+            error += g[a, o] * syn1neg[word]
+        errors.append(error)
+    for o, word in enumerate(outputs):
+        row = syn1neg[word].copy()
+        for a, x in enumerate(inputs):
+            row += g[a, o] * x
+        syn1neg[word] = row
+    for a, w in enumerate(contexts):
+        for r in _inputs(composition, w):
+            syn0[r] += errors[a]
+
+
+def _cbow_group(syn0, syn1neg, kept, first, group, alpha, random, alias, window, shrink, negative, cbow_mean,
+                composition):  # fmt: skip
+    """CBOW centre words first .. first + group - 1 sharing one draw of negatives."""
+    m, dim = len(kept), syn0.shape[1]
+    active = []  # (centre, context words, component count, hidden)
+    for i in range(first, first + group):
+        b = (random.next() >> 32) % window if shrink else 0
+        start, stop = max(0, i - window + b), min(m, i + window + 1 - b)
+        rows = [r for j in range(start, stop) if j != i for r in _inputs(composition, kept[j])]
+        if not rows:
+            continue
+        hidden = np.zeros(dim, np.float32)
+        for r in rows:
+            hidden += syn0[r]
+        if cbow_mean:
+            hidden *= np.float32(1.0 / len(rows))
+        active.append((i, [kept[j] for j in range(start, stop) if j != i], len(rows), hidden))
+    if not active:
+        return
+    negatives = [_negative(alias[0], alias[1], random) for _ in range(negative)]
+    a32 = np.float32(alpha)
+    grads = []
+    for i, _, _, hidden in active:
+        target = kept[i]
+        g = [np.float32((np.float32(1) - _sigmoid(np.dot(hidden, syn1neg[target]))) * a32)]
+        for word in negatives:
+            g.append(
+                None if word == target else np.float32((np.float32(0) - _sigmoid(np.dot(hidden, syn1neg[word]))) * a32)
+            )
+        grads.append(g)
+    errors = []
+    for (i, _, _, _), g in zip(active, grads):
+        error = np.zeros(dim, np.float32)
+        error += g[0] * syn1neg[kept[i]]
+        for d, word in enumerate(negatives):
+            if g[1 + d] is not None:
+                error += g[1 + d] * syn1neg[word]
+        errors.append(error)
+    for (i, _, _, hidden), g in zip(active, grads):
+        syn1neg[kept[i]] = syn1neg[kept[i]] + g[0] * hidden
+    for d, word in enumerate(negatives):
+        row = syn1neg[word].copy()
+        for (_, _, _, hidden), g in zip(active, grads):
+            if g[1 + d] is not None:
+                row += g[1 + d] * hidden
+        syn1neg[word] = row
+    for (_, contexts, count, _), error in zip(active, errors):
+        if not cbow_mean:
+            error *= np.float32(1.0 / count)
+        for w in contexts:
+            for r in _inputs(composition, w):
+                syn0[r] += error
+
+
 def train_sentence(syn0, syn1neg, words, alpha, random, sample_int, alias, sg, window, shrink, negative, cbow_mean,
                    composition=None):  # fmt: skip
     kept = []
@@ -66,39 +170,17 @@ def train_sentence(syn0, syn1neg, words, alpha, random, sample_int, alias, sg, w
         kept.append(int(w))
     m = len(kept)
     dim = syn0.shape[1]
+    if not sg:
+        for first in range(0, m, CBOW_GROUP):
+            _cbow_group(syn0, syn1neg, kept, first, min(CBOW_GROUP, m - first), alpha, random, alias, window, shrink,
+                        negative, cbow_mean, composition)  # fmt: skip
+        return m
     for i in range(m):
         b = (random.next() >> 32) % window if shrink else 0
         start, stop = max(0, i - window + b), min(m, i + window + 1 - b)
-        if sg:
-            for j in range(start, stop):
-                if j == i:
-                    continue
-                error = np.zeros(dim, np.float32)
-                rows = _inputs(composition, kept[j])
-                hidden = syn0[rows[0]].copy()
-                if len(rows) > 1:
-                    for r in rows[1:]:
-                        hidden += syn0[r]
-                    hidden *= np.float32(1.0 / len(rows))
-                _negative_step(syn1neg, kept[i], hidden, error, alpha, negative, alias, random)
-                for r in rows:
-                    syn0[r] += error
-        else:
-            context = [r for j in range(start, stop) if j != i for r in _inputs(composition, kept[j])]
-            if not context:
-                continue
-            hidden = np.zeros(dim, np.float32)
-            for c in context:
-                hidden += syn0[c]
-            inverse = np.float32(1.0 / len(context))
-            if cbow_mean:
-                hidden *= inverse
-            error = np.zeros(dim, np.float32)
-            _negative_step(syn1neg, kept[i], hidden, error, alpha, negative, alias, random)
-            if not cbow_mean:
-                error *= inverse
-            for c in context:
-                syn0[c] += error
+        contexts = [kept[j] for j in range(start, stop) if j != i]
+        if contexts:
+            _sg_window(syn0, syn1neg, kept[i], contexts, alpha, negative, alias, random, composition)
     return m
 
 
