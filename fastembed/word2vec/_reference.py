@@ -169,7 +169,6 @@ def train_sentence(syn0, syn1neg, words, alpha, random, sample_int, alias, sg, w
             continue
         kept.append(int(w))
     m = len(kept)
-    dim = syn0.shape[1]
     if not sg:
         for first in range(0, m, CBOW_GROUP):
             _cbow_group(syn0, syn1neg, kept, first, min(CBOW_GROUP, m - first), alpha, random, alias, window, shrink,
