@@ -153,7 +153,7 @@ def test_run_from_another_version(trained, tmp_path):
 
 
 def test_help_for_every_command():
-    for command in ("train", "predict", "neighbors", "analogy", "export", "evaluate", "info", "demo"):
+    for command in ("train", "predict", "neighbors", "analogy", "export", "evaluate", "info", "demo", "word2vec"):
         status, stdout, _ = fastembed(command, "--help")
         assert status == 0 and "example" in stdout, command
 
@@ -333,3 +333,38 @@ def test_predict_takes_texts_after_its_options(trained):
     assert [item["text"] for item in json.loads(stdout)] == ["a superb film", "an awful film"]
     status, _, stderr = fastembed("predict", out, "--no-such-option", "text")
     assert status == 2 and "unrecognized arguments" in stderr
+
+
+def test_word2vec_run_and_the_commands_that_read_it(tmp_path):
+    from test_word2vec import _planted_corpus
+
+    sentences, _ = _planted_corpus(3000)
+    corpus = tmp_path / "corpus.txt"
+    corpus.write_text("\n".join(" ".join(s) for s in sentences) + "\n", encoding="utf-8")
+    questions = tmp_path / "questions.txt"
+    questions.write_text(": capitals\nfrance paris italy rome\njapan tokyo egypt cairo\nperu lima spain madrid\n")
+    run = str(tmp_path / "vectors")
+    status, stdout, stderr = fastembed("word2vec", str(corpus), "--out", run, "--sg", "--dim", "24", "--min-count",
+                                       "1", "--epochs", "10", "--sample", "0", "--deterministic")  # fmt: skip
+    assert status == 0, stderr
+    assert "Word2Vec: 86 words x 24 dimensions from 3000 sentences" in stdout and "words/s" in stdout
+    info = json.loads((tmp_path / "vectors" / "run.json").read_text())
+    assert info["kind"] == "word2vec" and info["settings"]["sg"] == 1
+    status, stdout, _ = fastembed("analogy", run, "france", "paris", "japan", "--topn", "1", "--json")
+    assert json.loads(stdout)["answers"][0]["word"] == "tokyo"
+    score = json.loads(fastembed("evaluate", run, "--analogies", str(questions), "--json")[1])
+    assert score["score"] >= 2 / 3 and score["sections"][0]["section"] == "capitals"
+    assert fastembed("neighbors", run, "paris", "--topn", "3")[0] == 0
+    assert fastembed("export", run, "--format", "word2vec", "--to", str(tmp_path / "v.txt"))[0] == 0
+    assert KeyedVectors.load_word2vec_format(str(tmp_path / "v.txt")).vector_size == 24
+    status, _, stderr = fastembed("word2vec", str(corpus), "--out", run)
+    assert status == 2 and "--overwrite" in stderr
+    status, _, stderr = fastembed("evaluate", run, str(corpus))
+    assert status == 2 and "not a classifier" in stderr
+    status, stdout, stderr = fastembed("word2vec", str(corpus), "--out", str(tmp_path / "ft"), "--fasttext", "--bucket",
+                                       "1000", "--dim", "8", "--min-count", "1", "--epochs", "1")  # fmt: skip
+    assert status == 0 and "FastText" in stdout, stderr
+    status, _, stderr = fastembed("neighbors", str(tmp_path / "ft"), "france_9", "--topn", "2")
+    assert status == 0, stderr
+    status, _, stderr = fastembed("word2vec", str(tmp_path / "nope.txt"), "--out", str(tmp_path / "x"))
+    assert status == 2 and "does not exist" in stderr and not (tmp_path / "x").exists()

@@ -170,3 +170,16 @@ def test_import_loads_only_the_kernels_and_the_configuration():
         check=True,
     ).stdout
     assert out.split() == ["Sequential", "Dense", "True"]
+
+
+def test_every_subpackage_is_in_the_wheel():
+    """pyproject.toml lists the packages explicitly: a new subpackage left out of the list
+    is missing from the installed wheel (fastembed.word2vec nearly was)."""
+    import pathlib
+    import re
+
+    root = pathlib.Path(__file__).resolve().parent.parent
+    listed = set(re.search(r"^packages = \[(.*?)\]", (root / "pyproject.toml").read_text(), re.M | re.S).group(1)
+                 .replace('"', "").replace(" ", "").split(","))  # fmt: skip
+    found = {".".join(path.parent.relative_to(root).parts) for path in (root / "fastembed").rglob("__init__.py")}
+    assert found <= listed, sorted(found - listed)

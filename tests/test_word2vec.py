@@ -28,9 +28,9 @@ def _random_corpus(vocab, n_words, n_sentences, seed):
     return words.astype(np.int32), ends
 
 
-@pytest.mark.parametrize("sg,cbow_mean", [(1, 1), (0, 1), (0, 0)])
+@pytest.mark.parametrize("sg,cbow_mean,cbow_group", [(1, 1, 1), (0, 1, 1), (0, 0, 1), (0, 1, 4), (0, 0, 3)])
 @pytest.mark.parametrize("sample", [0.0, 1e-2])
-def test_kernel_equals_its_numpy_twin(sg, cbow_mean, sample):
+def test_kernel_equals_its_numpy_twin(sg, cbow_mean, cbow_group, sample):
     vocab, dim = 40, 12
     words, ends = _random_corpus(vocab, 600, 30, seed=sg + 2 * cbow_mean)
     counts = np.bincount(words, minlength=vocab) + 1
@@ -42,11 +42,11 @@ def test_kernel_equals_its_numpy_twin(sg, cbow_mean, sample):
     syn1 = ((RNG.random((vocab, dim), dtype=np.float32) - 0.5) / dim).astype(np.float32)
     a0, a1 = syn0.copy(), syn1.copy()
     identity = (np.arange(vocab + 1, dtype=np.int64), np.arange(vocab, dtype=np.int32))
-    args = (sample_int, alias[0], alias[1], *identity, sg, 3, 1, 4, cbow_mean)
+    args = (sample_int, alias[0], alias[1], *identity, sg, 3, 1, 4, cbow_mean, cbow_group)
     effective = _word2vec.train_shared(a0, a1, words, ends, starts, alphas, seeds, *args, 1)
     b0, b1 = syn0.copy(), syn1.copy()
     twin_effective = _reference.train_blocks(b0, b1, words, ends, starts, alphas, seeds, sample_int, alias, sg, 3, 1,
-                                             4, cbow_mean)  # fmt: skip
+                                             4, cbow_mean, None, cbow_group)  # fmt: skip
     assert effective == twin_effective
     assert not np.array_equal(a0, syn0) and not np.array_equal(a1, syn1)
     np.testing.assert_allclose(a0, b0, rtol=1e-4, atol=2e-6)
@@ -70,13 +70,25 @@ def test_kernel_equals_its_twin_with_composed_inputs(sg):
     starts, alphas, seeds = np.array([0, 20], np.int64), np.array([0.05], np.float32), np.array([11], np.uint64)
     a0, a1 = syn0.copy(), syn1.copy()
     _word2vec.train_shared(a0, a1, words, ends, starts, alphas, seeds, sample_int, alias[0], alias[1], offsets, ids,
-                           sg, 3, 1, 3, 1, 1)  # fmt: skip
+                           sg, 3, 1, 3, 1, 2, 1)  # fmt: skip
     b0, b1 = syn0.copy(), syn1.copy()
     _reference.train_blocks(b0, b1, words, ends, starts, alphas, seeds, sample_int, alias, sg, 3, 1, 3, 1,
-                            (offsets, ids))  # fmt: skip
+                            (offsets, ids), 2)  # fmt: skip
     assert not np.array_equal(a0[vocab:], syn0[vocab:])  # the buckets learned
     np.testing.assert_allclose(a0, b0, rtol=1e-4, atol=2e-6)
     np.testing.assert_allclose(a1, b1, rtol=1e-4, atol=2e-6)
+
+
+def test_sigmoid_table_edges():
+    """Just below 6, (x + 6) rounds to 12.0f and the table index to 1000, one past the end:
+    that read made one deterministic CBOW run diverge to NaN (bench_word2vec.py, seed 1)."""
+    table = _word2vec.sigmoid_table()
+    below_six = np.nextafter(np.float32(6), np.float32(0))
+    assert _word2vec.sigmoid_value(below_six) == table[-1]
+    assert _word2vec.sigmoid_value(6.0) == 1.0 and _word2vec.sigmoid_value(-6.0) == 0.0
+    assert _word2vec.sigmoid_value(float("nan")) == 1.0
+    assert _word2vec.sigmoid_value(0.0) == pytest.approx(0.5, abs=0.01)
+    assert np.all(np.diff(table) >= 0) and 0 < table[0] < 0.01 and 0.99 < table[-1] < 1
 
 
 def _one_pair_step(sg):
@@ -93,7 +105,7 @@ def _one_pair_step(sg):
     before0, before1 = syn0.astype(np.float64), syn1.astype(np.float64)
     _word2vec.train_shared(syn0, syn1, words, ends, np.array([0, 1], np.int64), np.array([alpha], np.float32),
                            np.array([3], np.uint64), sample_int, alias[0], alias[1], np.arange(4, dtype=np.int64),
-                           np.arange(3, dtype=np.int32), sg, 1, 0, 1, 1, 1)  # fmt: skip
+                           np.arange(3, dtype=np.int32), sg, 1, 0, 1, 1, 1, 1)  # fmt: skip
     del counts
     return before0, before1, syn0.astype(np.float64), syn1.astype(np.float64), alpha
 
@@ -323,7 +335,7 @@ def test_bad_corpora_and_parameters_raise_clear_errors(tmp_path):
                                np.array([0.1], np.float32), np.array([1], np.uint64),
                                np.full(2, 0xFFFFFFFF, np.uint32), np.zeros(2, np.uint32), np.zeros(2, np.int32),
                                np.arange(3, dtype=np.int64), np.arange(2, dtype=np.int32),
-                               1, 2, 1, 1, 1, 1)  # fmt: skip
+                               1, 2, 1, 1, 1, 1, 1)  # fmt: skip
 
 
 def test_keyed_vectors_tools_work_on_the_result(tmp_path):

@@ -34,7 +34,7 @@ from libc.stdlib cimport free, malloc
 cdef enum:
     MAX_SENTENCE = 10000  # gensim's MAX_WORDS_IN_BATCH: longer sentences are cut
     SIGMOID_TABLE_SIZE = 1000
-    CBOW_GROUP = 4        # CBOW centre words that share one draw of negatives
+    MAX_CBOW_GROUP = 64   # the most CBOW centre words that may share one draw of negatives
     MAX_EXP = 6
 
 # word2vec.c's table: sigmoid at 1,000 points of [-6, 6), clamped to 0 / 1 beyond. One
@@ -54,6 +54,11 @@ cdef void fill_sigmoid_table() noexcept nogil:
 fill_sigmoid_table()
 
 
+def sigmoid_value(float x):
+    """The kernels' sigmoid at one point (for tests)."""
+    return sigmoid(x)
+
+
 def sigmoid_table():
     """The table the kernels read (the NumPy twin reads the same values)."""
     import numpy
@@ -71,11 +76,18 @@ cdef inline uint64_t next_random(uint64_t* state) noexcept nogil:
 
 
 cdef inline float sigmoid(float x) noexcept nogil:
-    if x >= MAX_EXP:
+    cdef int index
+    # Written so that a NaN score gives 1 and never an index into the table.
+    if not (x < MAX_EXP):
         return 1.0
-    if x <= -MAX_EXP:
+    if not (x > -MAX_EXP):
         return 0.0
-    return SIGMOID_TABLE[<int> ((x + <float> MAX_EXP) * SIGMOID_SCALE)]
+    # Just below 6, (x + 6) rounds to 12.0f and the index to 1000: one past the table
+    # (word2vec.c allocates an extra entry for it). Clamp instead.
+    index = <int> ((x + <float> MAX_EXP) * SIGMOID_SCALE)
+    if index >= SIGMOID_TABLE_SIZE:
+        index = SIGMOID_TABLE_SIZE - 1
+    return SIGMOID_TABLE[index]
 
 
 cdef extern from "_vector.h" nogil:
@@ -89,6 +101,7 @@ cdef struct Config:
     int shrink_windows
     int negative
     int cbow_mean
+    int cbow_group        # CBOW centre words sharing one draw of negatives
     Py_ssize_t dim
     const uint32_t* sample_int
     const uint32_t* alias_threshold
@@ -113,15 +126,15 @@ cdef struct Scratch:
     float* labels
     float* gradients       # (2 * window, negative + 1)
     float** output_rows    # syn1neg rows of outputs
-    # CBOW groups of CBOW_GROUP centre words:
-    float* group_hidden    # (CBOW_GROUP, dim): each centre's context mean
-    float* group_errors    # (CBOW_GROUP, dim)
+    # CBOW groups of cbow_group centre words:
+    float* group_hidden    # (cbow_group, dim): each centre's context mean
+    float* group_errors    # (cbow_group, dim)
     Py_ssize_t* group_centre
     Py_ssize_t* group_start
     Py_ssize_t* group_stop
     int64_t* group_count
     int32_t* negatives     # the group's shared negatives
-    float* group_gradients # (CBOW_GROUP, negative + 1)
+    float* group_gradients # (cbow_group, negative + 1)
 
 
 cdef inline int32_t draw_negative(const Config* c, uint64_t* state) noexcept nogil:
@@ -231,14 +244,13 @@ cdef void sg_window(const Config* c, float* syn0, float* syn1neg, int32_t centre
         spread_error(c, syn0, contexts[a], &t.errors[a * dim])
 
 
-cdef void cbow_group(const Config* c, float* syn0, float* syn1neg, const int32_t* kept, Py_ssize_t m,
+cdef void train_cbow_group(const Config* c, float* syn0, float* syn1neg, const int32_t* kept, Py_ssize_t m,
                      Py_ssize_t first, Py_ssize_t group, float alpha, uint64_t* state, Scratch* t) noexcept nogil:
-    """CBOW on ``group`` consecutive centre words sharing one draw of negatives (HogBatch
-    for CBOW): each negative's row is read and written once per group rather than once
-    per centre word, and all scores come from the weights as the group found them.
-
-    word2vec.c and gensim draw negatives for every centre word; the quality is the same
-    (bench_word2vec.py measures it against gensim).
+    """CBOW on ``group`` consecutive centre words sharing one draw of negatives: each
+    negative's row is read and written once per group rather than once per centre word,
+    and all scores come from the weights as the group found them. A group of 1 is
+    word2vec.c's and gensim's CBOW (the default); larger groups are faster and, on IMDB,
+    a little worse (bench_word2vec.py, README).
     """
     cdef Py_ssize_t p, i, j, a, k, n_active = 0, start, stop, dim = c.dim, n_out = c.negative + 1
     cdef int b, d
@@ -339,8 +351,8 @@ cdef Py_ssize_t train_sentence(const Config* c, float* syn0, float* syn1neg, con
     if not c.sg:
         i = 0
         while i < m:
-            group = CBOW_GROUP if m - i > CBOW_GROUP else m - i
-            cbow_group(c, syn0, syn1neg, kept, m, i, group, alpha, state, t)
+            group = c.cbow_group if m - i > c.cbow_group else m - i
+            train_cbow_group(c, syn0, syn1neg, kept, m, i, group, alpha, state, t)
             i += group
         return m
     for i in range(m):
@@ -374,14 +386,14 @@ cdef int make_scratch(const Config* c, Scratch* t) noexcept nogil:
     t.labels = <float*> malloc((c.negative + 1) * sizeof(float))
     t.gradients = <float*> malloc(span * (c.negative + 1) * sizeof(float))
     t.output_rows = <float**> malloc((c.negative + 1) * sizeof(float*))
-    t.group_hidden = <float*> malloc(CBOW_GROUP * c.dim * sizeof(float))
-    t.group_errors = <float*> malloc(CBOW_GROUP * c.dim * sizeof(float))
-    t.group_centre = <Py_ssize_t*> malloc(CBOW_GROUP * sizeof(Py_ssize_t))
-    t.group_start = <Py_ssize_t*> malloc(CBOW_GROUP * sizeof(Py_ssize_t))
-    t.group_stop = <Py_ssize_t*> malloc(CBOW_GROUP * sizeof(Py_ssize_t))
-    t.group_count = <int64_t*> malloc(CBOW_GROUP * sizeof(int64_t))
+    t.group_hidden = <float*> malloc(MAX_CBOW_GROUP * c.dim * sizeof(float))
+    t.group_errors = <float*> malloc(MAX_CBOW_GROUP * c.dim * sizeof(float))
+    t.group_centre = <Py_ssize_t*> malloc(MAX_CBOW_GROUP * sizeof(Py_ssize_t))
+    t.group_start = <Py_ssize_t*> malloc(MAX_CBOW_GROUP * sizeof(Py_ssize_t))
+    t.group_stop = <Py_ssize_t*> malloc(MAX_CBOW_GROUP * sizeof(Py_ssize_t))
+    t.group_count = <int64_t*> malloc(MAX_CBOW_GROUP * sizeof(int64_t))
     t.negatives = <int32_t*> malloc((c.negative + 1) * sizeof(int32_t))
-    t.group_gradients = <float*> malloc(CBOW_GROUP * (c.negative + 1) * sizeof(float))
+    t.group_gradients = <float*> malloc(MAX_CBOW_GROUP * (c.negative + 1) * sizeof(float))
     if (t.kept == NULL or t.hidden == NULL or t.hidden_error == NULL or t.contexts == NULL or t.inputs == NULL
             or t.composed == NULL or t.errors == NULL or t.outputs == NULL or t.labels == NULL
             or t.gradients == NULL or t.output_rows == NULL or t.group_hidden == NULL or t.group_errors == NULL
@@ -435,7 +447,8 @@ cdef Py_ssize_t train_block(const Config* c, float* syn0, float* syn1neg, const 
     return effective
 
 
-cdef Config make_config(int sg, int window, int shrink_windows, int negative, int cbow_mean, Py_ssize_t dim,
+cdef Config make_config(int sg, int window, int shrink_windows, int negative, int cbow_mean, int cbow_group,
+                        Py_ssize_t dim,
                         const uint32_t[::1] sample_int, const uint32_t[::1] alias_threshold,
                         const int32_t[::1] alias_other, const int64_t[::1] comp_offsets,
                         const int32_t[::1] comp_ids, Py_ssize_t input_rows):
@@ -443,6 +456,8 @@ cdef Config make_config(int sg, int window, int shrink_windows, int negative, in
     cdef Py_ssize_t w, r, n = sample_int.shape[0]
     if window < 1 or negative < 0 or dim < 1:
         raise ValueError("window and dim must be positive and negative >= 0")
+    if cbow_group < 1 or cbow_group > MAX_CBOW_GROUP:
+        raise ValueError("cbow_group must be in [1, %d]" % MAX_CBOW_GROUP)
     if n == 0 or n != alias_threshold.shape[0] or alias_other.shape[0] != n:
         raise ValueError("sample_int and the alias table must have one entry per word")
     if comp_offsets.shape[0] != n + 1 or comp_offsets[0] != 0 or comp_offsets[n] != comp_ids.shape[0]:
@@ -460,6 +475,7 @@ cdef Config make_config(int sg, int window, int shrink_windows, int negative, in
     c.shrink_windows = shrink_windows
     c.negative = negative
     c.cbow_mean = cbow_mean
+    c.cbow_group = cbow_group
     c.dim = dim
     c.sample_int = &sample_int[0]
     c.alias_threshold = &alias_threshold[0]
@@ -489,15 +505,16 @@ def train_shared(float[:, ::1] syn0, float[:, ::1] syn1neg, const int32_t[::1] w
                  const float[::1] block_alpha, const uint64_t[::1] block_seed,
                  const uint32_t[::1] sample_int, const uint32_t[::1] alias_threshold, const int32_t[::1] alias_other,
                  const int64_t[::1] comp_offsets, const int32_t[::1] comp_ids,
-                 int sg, int window, int shrink_windows, int negative, int cbow_mean, int num_threads):
+                 int sg, int window, int shrink_windows, int negative, int cbow_mean, int cbow_group,
+                 int num_threads):
     """Hogwild: blocks in parallel on one pair of matrices. Returns the effective words.
 
     ``syn0`` holds the input rows (``comp_ids`` index it), ``syn1neg`` one output row
     per word."""
     cdef Py_ssize_t n_blocks = block_alpha.shape[0], b, done, effective = 0
     cdef int failed = 0
-    cdef Config c = make_config(sg, window, shrink_windows, negative, cbow_mean, syn0.shape[1], sample_int,
-                                alias_threshold, alias_other, comp_offsets, comp_ids, syn0.shape[0])
+    cdef Config c = make_config(sg, window, shrink_windows, negative, cbow_mean, cbow_group, syn0.shape[1],
+                                sample_int, alias_threshold, alias_other, comp_offsets, comp_ids, syn0.shape[0])
     if syn1neg.shape[0] != c.vocab_size or syn1neg.shape[1] != syn0.shape[1]:
         raise ValueError("syn1neg must be (vocabulary, dim) and syn0 (input rows, dim)")
     if block_seed.shape[0] != n_blocks:
@@ -523,14 +540,16 @@ def train_replicas(float[:, :, ::1] syn0_copies, float[:, :, ::1] syn1neg_copies
                    const float[::1] block_alpha, const uint64_t[::1] block_seed, const int64_t[::1] worker_blocks,
                    const uint32_t[::1] sample_int, const uint32_t[::1] alias_threshold, const int32_t[::1] alias_other,
                    const int64_t[::1] comp_offsets, const int32_t[::1] comp_ids,
-                   int sg, int window, int shrink_windows, int negative, int cbow_mean, int num_threads):
+                   int sg, int window, int shrink_windows, int negative, int cbow_mean, int cbow_group,
+                   int num_threads):
     """Deterministic: worker k trains blocks ``[worker_blocks[k], worker_blocks[k + 1])``
     in order on its own copy ``syn0_copies[k]`` / ``syn1neg_copies[k]``. Returns the
     effective words."""
     cdef Py_ssize_t n_workers = syn0_copies.shape[0], n_blocks = block_alpha.shape[0], k, b, done, effective = 0
     cdef Py_ssize_t worker_effective
     cdef int failed = 0
-    cdef Config c = make_config(sg, window, shrink_windows, negative, cbow_mean, syn0_copies.shape[2], sample_int,
+    cdef Config c = make_config(sg, window, shrink_windows, negative, cbow_mean, cbow_group, syn0_copies.shape[2],
+                                sample_int,
                                 alias_threshold, alias_other, comp_offsets, comp_ids, syn0_copies.shape[1])
     if (syn1neg_copies.shape[0] != n_workers or syn1neg_copies.shape[1] != c.vocab_size
             or syn1neg_copies.shape[2] != c.dim):

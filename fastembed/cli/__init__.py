@@ -21,7 +21,10 @@ _EXAMPLES = {
     "analogy": "example (A is to B as C is to ?):\n  fastembed analogy fastembed-demo france paris japan",
     "export": "examples:\n  fastembed export imdb-run --format projector --to projector/\n"
     "  fastembed export imdb-run --format word2vec-binary --to vectors.bin",
-    "evaluate": "example:\n  fastembed evaluate imdb-run ../shared/data/imdb/imdb_test.csv --json",
+    "evaluate": "examples:\n  fastembed evaluate imdb-run ../shared/data/imdb/imdb_test.csv --json\n"
+    "  fastembed evaluate vectors-run --analogies questions-words.txt",
+    "word2vec": "examples:\n  fastembed word2vec corpus.txt --out vectors-run --sg --epochs 5\n"
+    "  fastembed word2vec corpus.txt --out vectors-run --fasttext --deterministic --threads 2",
     "info": "example:\n  fastembed info --json",
     "demo": "example:\n  fastembed demo            # writes ./fastembed-demo/",
 }
@@ -155,13 +158,39 @@ def build_parser():
     export.add_argument("--format", choices=["projector", "word2vec", "word2vec-binary"], default="projector")
     export.add_argument("--to", required=True, help="directory (projector) or file (word2vec)")
 
-    evaluate = add("evaluate", "Accuracy and per-class precision/recall of a run on labelled data.")
+    evaluate = add(
+        "evaluate",
+        "Accuracy and per-class precision/recall of a run on labelled data, or (--analogies) the analogy score "
+        "of its word vectors.",
+    )
     evaluate.add_argument("dir")
-    evaluate.add_argument("data")
+    evaluate.add_argument("data", nargs="?")
+    evaluate.add_argument("--analogies", help="questions-words.txt format (': section' lines, then 'a b c d')")
     evaluate.add_argument("--text-column")
     evaluate.add_argument("--label-column")
     evaluate.add_argument("--seed", type=int, default=0)
     evaluate.add_argument("--json", action="store_true")
+
+    word2vec = add("word2vec", "Train word2vec (or fastText) vectors on a corpus file, one sentence a line.")
+    word2vec.add_argument("corpus", help="UTF-8 text, one sentence a line, tokens separated by spaces")
+    word2vec.add_argument("--out", required=True, help="run directory to write")
+    word2vec.add_argument(
+        "--overwrite", action="store_true", help="replace an existing run (once the new one is whole)"
+    )
+    word2vec.add_argument("--sg", action="store_true", help="skip-gram (default: CBOW)")
+    word2vec.add_argument("--fasttext", action="store_true", help="character n-gram vectors (fastText)")
+    word2vec.add_argument("--dim", type=_at_most(1 << 13), default=100)
+    word2vec.add_argument("--window", type=_at_most(1 << 10), default=5)
+    word2vec.add_argument("--epochs", type=_positive_int, default=5)
+    word2vec.add_argument("--min-count", type=_positive_int, default=5)
+    word2vec.add_argument("--negative", type=_at_most(1 << 10), default=5)
+    word2vec.add_argument("--sample", type=_fraction, default=1e-3)
+    word2vec.add_argument("--min-n", type=_at_most(64), default=3)
+    word2vec.add_argument("--max-n", type=_at_most(64), default=6)
+    word2vec.add_argument("--bucket", type=_at_most(1 << 26), default=2_000_000)
+    word2vec.add_argument("--deterministic", action="store_true", help="bitwise-identical vectors for any thread count")
+    word2vec.add_argument("--threads", type=_thread_count, default=None, help="default: all cores")
+    word2vec.add_argument("--seed", type=int, default=1)
 
     info = add("info", "Build and runtime configuration (fastembed.show_config()).")
     info.add_argument("--json", action="store_true")
@@ -189,7 +218,7 @@ def main(argv=None):
         if args.command is None:
             build_parser().print_help()
             return 2
-        from . import _train, _use
+        from . import _train, _use, _word2vec
 
         handler = {
             "train": _train.command_train,
@@ -200,6 +229,7 @@ def main(argv=None):
             "export": _use.command_export,
             "evaluate": _use.command_evaluate,
             "info": _use.command_info,
+            "word2vec": _word2vec.command_word2vec,
         }[args.command]
         return handler(args)
     except KeyboardInterrupt as exc:

@@ -98,6 +98,15 @@ def load_run(directory):
             "train again with this version"
             % (directory, info.get("fastembed_version", "?"), info.get("version"), __version__, RUN_VERSION)
         )
+    if info.get("kind", "classifier") == "word2vec":
+        from ._word2vec import load_vectors_run
+
+        try:
+            return load_vectors_run(directory, info)
+        except FileNotFoundError as exc:
+            raise UserError("%s is incomplete: %s is missing" % (directory, exc.filename)) from None
+        except ValueError as exc:
+            raise UserError("%s is damaged: %s" % (directory, exc)) from None
     try:
         model = load_model(os.path.join(directory, "model.npz"))
         if info["tokenizer"] == "words":

@@ -101,6 +101,12 @@ def command_export(args, out=print):
 
 def command_evaluate(args, out=print):
     run = load_run(args.dir)
+    if args.analogies:
+        return _evaluate_analogies(run, args, out)
+    if args.data is None:
+        raise UserError("evaluate needs labelled DATA, or --analogies FILE for word vectors")
+    if not hasattr(run, "probabilities"):
+        raise UserError("%s holds word vectors, not a classifier: use --analogies FILE" % args.dir)
     data = load_data(args.data, args)
     scores = evaluate_run(run, data)
     lines = [
@@ -112,6 +118,23 @@ def command_evaluate(args, out=print):
         for name, s in scores["per_class"].items()
     ]
     _emit(out, args, scores, lines)
+    return 0
+
+
+def _evaluate_analogies(run, args, out):
+    if not os.path.isfile(args.analogies):
+        raise UserError("%s does not exist" % args.analogies)
+    score, sections = run.keyed_vectors().evaluate_word_analogies(args.analogies)
+    payload = {
+        "score": score,
+        "sections": [
+            {"section": s["section"], "correct": len(s["correct"]), "incorrect": len(s["incorrect"])} for s in sections
+        ],
+    }
+    lines = ["analogy score %.4f" % score] + [
+        "%-32s %6d / %-6d" % (s["section"], s["correct"], s["correct"] + s["incorrect"]) for s in payload["sections"]
+    ]
+    _emit(out, args, payload, lines)
     return 0
 
 

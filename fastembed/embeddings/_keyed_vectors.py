@@ -283,9 +283,13 @@ class KeyedVectors:
             excludes = [[] for _ in range(len(queries))]
         else:
             queries = list(queries)
-            rows = np.array([self.get_index(key) for key in queries], dtype=np.int64)
-            terms = self.vectors[rows] * self.fill_norms()[rows][:, None]
-            excludes = [[row] for row in rows]
+            if all(key in self.key_to_index for key in queries):
+                rows = np.array([self.get_index(key) for key in queries], dtype=np.int64)
+                terms = self.vectors[rows] * self.fill_norms()[rows][:, None]
+                excludes = [[row] for row in rows]
+            else:  # a key outside the table that still has a vector (fastText's unseen words)
+                terms = np.array([self._unit_term(key) for key in queries], dtype=self.vectors.dtype)
+                excludes = [self._query_rows([key]) for key in queries]
         return self._search(terms, excludes, topn, restrict_vocab, cosmul=False)
 
     def rank_by_centrality(self, words, use_norm=True):

@@ -229,14 +229,35 @@ class TextVectorizer:
         -------
         self
         """
+        return self.adapt_counts(self.count_tokens(texts))
+
+    def count_tokens(self, texts):
+        """How often each token (after standardising and splitting) occurs in ``texts``.
+
+        ``adapt(texts)`` is ``adapt_counts(count_tokens(texts))``; counts of parts of a
+        corpus add up (``fastembed.dask.adapt`` counts partitions on workers and sums them).
+
+        Returns
+        -------
+        dict of str to int
+        """
         texts, _ = _as_text_list(texts)
         if self._kernel_flags is not None:
             table = _text.TokenTable()
             table.count(tuple(texts), self._kernel_flags)
             tokens, values = table.items()
-            counts = dict(zip(tokens, values.tolist()))
-        else:
-            counts = collections.Counter(itertools.chain.from_iterable(self._tokenize(texts)))
+            return dict(zip(tokens, values.tolist()))
+        return dict(collections.Counter(itertools.chain.from_iterable(self._tokenize(texts))))
+
+    def adapt_counts(self, counts):
+        """Build the vocabulary from token counts (see :meth:`count_tokens`): the same
+        vocabulary, token for token, whatever order the counts were summed in.
+
+        Returns
+        -------
+        self
+        """
+        counts = dict(counts)
         counts.pop(PADDING_TOKEN, None)
         counts.pop(OOV_TOKEN, None)
         # Two stable sorts: token descending, then count descending. Ties therefore stay in

@@ -66,6 +66,10 @@ class Word2Vec:
     epochs : int, default 5
     shrink_windows : bool, default True
         Draw each position's window uniformly from 1 to ``window``, as word2vec.c.
+    cbow_group : int, default 1
+        CBOW: consecutive centre words that share one draw of negatives. 1 is gensim's
+        and word2vec.c's CBOW; 4 trains about 1.4x faster and, on IMDB, scored 0.8
+        analogy points lower (README).
     deterministic : bool, default False
         False: Hogwild (gensim's and word2vec.c's way: threads update shared vectors
         without locks; fastest; results vary with the thread count and timing). True:
@@ -110,6 +114,7 @@ class Word2Vec:
         epochs=5,
         max_final_vocab=None,
         shrink_windows=True,
+        cbow_group=1,
         deterministic=False,
         replicas=2,
         merge_every=250_000,
@@ -140,6 +145,9 @@ class Word2Vec:
         self.min_alpha = _non_negative_float("min_alpha", min_alpha)
         self.epochs = _positive_int("epochs", epochs)
         self.shrink_windows = bool(shrink_windows)
+        self.cbow_group = _positive_int("cbow_group", cbow_group)
+        if self.cbow_group > 64:
+            raise ValueError("cbow_group must be at most 64, got %d" % self.cbow_group)
         self.deterministic = bool(deterministic)
         self.replicas = _positive_int("replicas", replicas)
         self.merge_every = _positive_int("merge_every", merge_every)
@@ -344,7 +352,7 @@ class Word2Vec:
             name: getattr(self, name)
             for name in (
                 "vector_size alpha window min_count max_vocab_size sample seed workers min_alpha sg hs negative "
-                "ns_exponent cbow_mean epochs max_final_vocab shrink_windows deterministic replicas merge_every"
+                "ns_exponent cbow_mean epochs max_final_vocab shrink_windows cbow_group deterministic replicas merge_every"
             ).split()
         }
 
@@ -469,10 +477,12 @@ class _SharedTrainer:
 
     def run(self, words, ends, starts, alphas, seeds):
         m = self.model
+        # A chunk of n blocks keeps at most n threads busy.
+        threads = max(1, min(self.threads, alphas.size))
         return self.kernel.train_shared(
             m._input_matrix(), m.syn1neg, words, ends, starts, alphas, seeds, m._sample_int, m._alias[0],
             m._alias[1], m._composition[0], m._composition[1],
-            m.sg, m.window, int(m.shrink_windows), m.negative, m.cbow_mean, self.threads,
+            m.sg, m.window, int(m.shrink_windows), m.negative, m.cbow_mean, m.cbow_group, threads,
         )  # fmt: skip
 
     def finish(self):
@@ -503,10 +513,11 @@ class _ReplicaTrainer:
         cuts = np.searchsorted(cumulative, targets, side="left")
         worker_blocks = np.concatenate([[0], np.minimum(cuts, n_blocks), [n_blocks]]).astype(np.int64)
         worker_blocks = np.maximum.accumulate(worker_blocks)
+        threads = max(1, min(self.threads, m.replicas))
         effective = self.kernel.train_replicas(
             self.syn0_copies, self.syn1_copies, words, ends, starts, alphas, seeds, worker_blocks,
             m._sample_int, m._alias[0], m._alias[1], m._composition[0], m._composition[1],
-            m.sg, m.window, int(m.shrink_windows), m.negative, m.cbow_mean, self.threads,
+            m.sg, m.window, int(m.shrink_windows), m.negative, m.cbow_mean, m.cbow_group, threads,
         )  # fmt: skip
         self.kernel.merge_replicas(m._input_matrix(), self.syn0_copies, self.threads)
         self.kernel.merge_replicas(m.syn1neg, self.syn1_copies, self.threads)

@@ -5,7 +5,6 @@ import numpy as np
 
 _MASK = (1 << 64) - 1
 MAX_SENTENCE = 10_000
-CBOW_GROUP = 4
 
 
 class _Random:
@@ -38,7 +37,7 @@ def _sigmoid(x):
         return np.float32(1.0)
     if x <= -6:
         return np.float32(0.0)
-    return _TABLE[int((x + np.float32(6)) * _SCALE)]
+    return _TABLE[min(int((x + np.float32(6)) * _SCALE), _TABLE.size - 1)]
 
 
 def _negative(alias_threshold, alias_other, random):
@@ -162,7 +161,7 @@ def _cbow_group(syn0, syn1neg, kept, first, group, alpha, random, alias, window,
 
 
 def train_sentence(syn0, syn1neg, words, alpha, random, sample_int, alias, sg, window, shrink, negative, cbow_mean,
-                   composition=None):  # fmt: skip
+                   composition=None, cbow_group=1):  # fmt: skip
     kept = []
     for w in words:
         if sample_int[w] < 0xFFFFFFFF and int(sample_int[w]) < (random.next() >> 32):
@@ -170,8 +169,8 @@ def train_sentence(syn0, syn1neg, words, alpha, random, sample_int, alias, sg, w
         kept.append(int(w))
     m = len(kept)
     if not sg:
-        for first in range(0, m, CBOW_GROUP):
-            _cbow_group(syn0, syn1neg, kept, first, min(CBOW_GROUP, m - first), alpha, random, alias, window, shrink,
+        for first in range(0, m, cbow_group):
+            _cbow_group(syn0, syn1neg, kept, first, min(cbow_group, m - first), alpha, random, alias, window, shrink,
                         negative, cbow_mean, composition)  # fmt: skip
         return m
     for i in range(m):
@@ -184,7 +183,7 @@ def train_sentence(syn0, syn1neg, words, alpha, random, sample_int, alias, sg, w
 
 
 def train_blocks(syn0, syn1neg, words, ends, starts, alphas, seeds, sample_int, alias, sg, window, shrink, negative,
-                 cbow_mean, composition=None):  # fmt: skip
+                 cbow_mean, composition=None, cbow_group=1):  # fmt: skip
     """Blocks one after another (the kernel's ``train_shared`` on one thread)."""
     effective = 0
     for b in range(len(alphas)):
@@ -196,7 +195,7 @@ def train_blocks(syn0, syn1neg, words, ends, starts, alphas, seeds, sample_int, 
                 piece = min(end - begin, MAX_SENTENCE)
                 effective += train_sentence(
                     syn0, syn1neg, words[begin : begin + piece], alphas[b], random, sample_int, alias, sg, window,
-                    shrink, negative, cbow_mean, composition,
+                    shrink, negative, cbow_mean, composition, cbow_group,
                 )  # fmt: skip
                 begin += piece
     return effective
