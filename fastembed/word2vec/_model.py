@@ -352,7 +352,8 @@ class Word2Vec:
             name: getattr(self, name)
             for name in (
                 "vector_size alpha window min_count max_vocab_size sample seed workers min_alpha sg hs negative "
-                "ns_exponent cbow_mean epochs max_final_vocab shrink_windows cbow_group deterministic replicas merge_every"
+                "ns_exponent cbow_mean epochs max_final_vocab shrink_windows cbow_group deterministic replicas "
+                "merge_every"
             ).split()
         }
 
