@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import collections.abc
 import json
+from typing import Iterable, Sequence
 import math
 import os
 import sys
@@ -95,31 +96,31 @@ class Word2Vec:
 
     def __init__(
         self,
-        sentences=None,
-        corpus_file=None,
-        vector_size=100,
-        alpha=0.025,
-        window=5,
-        min_count=5,
-        max_vocab_size=None,
-        sample=1e-3,
-        seed=1,
-        workers=None,
-        min_alpha=0.0001,
-        sg=0,
-        hs=0,
-        negative=5,
-        ns_exponent=0.75,
-        cbow_mean=1,
-        epochs=5,
-        max_final_vocab=None,
-        shrink_windows=True,
-        cbow_group=1,
-        deterministic=False,
-        replicas=2,
-        merge_every=250_000,
-        verbose=0,
-    ):
+        sentences: Iterable[Sequence[str]] | None = None,
+        corpus_file: str | os.PathLike | None = None,
+        vector_size: int = 100,
+        alpha: float = 0.025,
+        window: int = 5,
+        min_count: int = 5,
+        max_vocab_size: int | None = None,
+        sample: float = 1e-3,
+        seed: int = 1,
+        workers: int | None = None,
+        min_alpha: float = 0.0001,
+        sg: int = 0,
+        hs: int = 0,
+        negative: int = 5,
+        ns_exponent: float = 0.75,
+        cbow_mean: int = 1,
+        epochs: int = 5,
+        max_final_vocab: int | None = None,
+        shrink_windows: bool = True,
+        cbow_group: int = 1,
+        deterministic: bool = False,
+        replicas: int = 2,
+        merge_every: int = 250_000,
+        verbose: int = 0,
+    ) -> None:
         self.vector_size = _positive_int("vector_size", vector_size)
         self.window = _positive_int("window", window)
         self.min_count = _positive_int("min_count", min_count, minimum=0)
@@ -173,7 +174,13 @@ class Word2Vec:
             )
 
     # -- vocabulary --------------------------------------------------------------------
-    def build_vocab(self, corpus_iterable=None, corpus_file=None, progress_per=10000, trim_rule=None):
+    def build_vocab(
+        self,
+        corpus_iterable: Iterable[Sequence[str]] | None = None,
+        corpus_file: str | os.PathLike | None = None,
+        progress_per: int = 10000,
+        trim_rule: None = None,
+    ) -> Word2Vec:
         """Count the corpus, keep the words of at least ``min_count`` and initialise the vectors.
 
         Raises
@@ -235,14 +242,14 @@ class Word2Vec:
     # -- training ----------------------------------------------------------------------
     def train(
         self,
-        corpus_iterable=None,
-        corpus_file=None,
-        total_examples=None,
-        total_words=None,
-        epochs=None,
-        start_alpha=None,
-        end_alpha=None,
-    ):
+        corpus_iterable: Iterable[Sequence[str]] | None = None,
+        corpus_file: str | os.PathLike | None = None,
+        total_examples: int | None = None,
+        total_words: int | None = None,
+        epochs: int | None = None,
+        start_alpha: float | None = None,
+        end_alpha: float | None = None,
+    ) -> tuple[int, int]:
         """Train on a corpus (the one ``build_vocab`` saw, or another with its words).
 
         Returns
@@ -309,7 +316,7 @@ class Word2Vec:
         return _config.threads_for(work, self.workers)
 
     # -- saving ------------------------------------------------------------------------
-    def save(self, path):
+    def save(self, path: str | os.PathLike) -> None:
         """Write the model to ``path`` (an ``.npz`` archive of arrays plus JSON; no pickle),
         atomically."""
         if self.wv is None:
@@ -358,7 +365,7 @@ class Word2Vec:
         }
 
     @classmethod
-    def load(cls, path):
+    def load(cls, path: str | os.PathLike) -> Word2Vec:
         """Read a model written by :meth:`save`.
 
         Raises
