@@ -232,20 +232,7 @@ class Dataset:
     ) -> Dataset:
         """Consecutive elements stacked into batches of ``batch_size`` (the last one may
         be smaller unless ``drop_remainder``)."""
-        batch_size = _positive("batch_size", batch_size)
-
-        def make():
-            it = iter(self)
-            while True:
-                chunk = list(itertools.islice(it, batch_size))
-                if not chunk or (drop_remainder and len(chunk) < batch_size):
-                    return
-                yield _stack(chunk)
-
-        n = self._cardinality
-        if n >= 0:
-            n = n // batch_size if drop_remainder else -(-n // batch_size)
-        return self._derived(make, n)
+        return self._batched(batch_size, drop_remainder, _stack)
 
     def padded_batch(
         self,
@@ -261,6 +248,10 @@ class Dataset:
         dimension is. ``padding_values`` (default 0, or "" for strings) fills the rest. An
         element longer than a fixed dimension is an error, as in tf.data.
         """
+        return self._batched(batch_size, drop_remainder, lambda chunk: _pad_stack(chunk, padded_shapes, padding_values))
+
+    def _batched(self, batch_size, drop_remainder, join):
+        """Consecutive elements in lists of ``batch_size``, each made one batch by ``join``."""
         batch_size = _positive("batch_size", batch_size)
 
         def make():
@@ -269,7 +260,7 @@ class Dataset:
                 chunk = list(itertools.islice(it, batch_size))
                 if not chunk or (drop_remainder and len(chunk) < batch_size):
                     return
-                yield _pad_stack(chunk, padded_shapes, padding_values)
+                yield join(chunk)
 
         n = self._cardinality
         if n >= 0:

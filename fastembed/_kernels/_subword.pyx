@@ -17,11 +17,12 @@ The Python twin is ``fastembed.text.subword`` itself (``_greedy_segment``, ``_Bu
 tests check both give the same subwords and ids.
 """
 
-from cpython.unicode cimport PyUnicode_DATA, PyUnicode_GET_LENGTH, PyUnicode_KIND
 from cython.parallel cimport prange
 from libc.stdint cimport int32_t, int64_t, uint8_t, uint32_t, uint64_t
 from libc.stdlib cimport free, malloc, realloc
 from libc.string cimport memset
+
+from fastembed._kernels._text cimport _Texts
 
 import numpy as np
 
@@ -103,40 +104,6 @@ cdef inline int utf8_bytes(uint32_t c, int32_t* out, int32_t base) noexcept nogi
     out[2] = base + <int32_t> (0x80 | ((c >> 6) & 0x3F))
     out[3] = base + <int32_t> (0x80 | (c & 0x3F))
     return 4
-
-
-cdef class _Texts:
-    """Character buffers of a tuple of str, read without the GIL (the tuple keeps them alive)."""
-    cdef tuple keep
-    cdef Py_ssize_t n, max_length
-    cdef const void** data
-    cdef int* kind
-    cdef Py_ssize_t* length
-
-    def __cinit__(self, tuple texts):
-        cdef Py_ssize_t t
-        self.keep = texts
-        self.n = len(texts)
-        self.max_length = 0
-        self.data = <const void**> malloc((self.n + 1) * sizeof(void*))
-        self.kind = <int*> malloc((self.n + 1) * sizeof(int))
-        self.length = <Py_ssize_t*> malloc((self.n + 1) * sizeof(Py_ssize_t))
-        if self.data == NULL or self.kind == NULL or self.length == NULL:
-            raise MemoryError()
-        for t in range(self.n):
-            text = texts[t]
-            if type(text) is not str:
-                raise TypeError("texts[%d] is %s, not str" % (t, type(text).__name__))
-            self.data[t] = PyUnicode_DATA(text)
-            self.kind[t] = PyUnicode_KIND(text)
-            self.length[t] = PyUnicode_GET_LENGTH(text)
-            if self.length[t] > self.max_length:
-                self.max_length = self.length[t]
-
-    def __dealloc__(self):
-        free(self.data)
-        free(self.kind)
-        free(self.length)
 
 
 cdef class Trie:

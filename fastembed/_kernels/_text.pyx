@@ -377,12 +377,9 @@ cdef class TokenTable:
 
 
 cdef class _Texts:
-    """Character buffers of a tuple of str, read without the GIL (the tuple keeps them alive)."""
-    cdef tuple keep
-    cdef Py_ssize_t n, max_length
-    cdef const void** data
-    cdef int* kind
-    cdef Py_ssize_t* length
+    """Character buffers of a tuple of str, read without the GIL (the tuple keeps them alive).
+
+    Declared in ``_text.pxd``: ``_subword.pyx`` uses it too."""
 
     def __cinit__(self, tuple texts):
         cdef Py_ssize_t t

@@ -244,6 +244,15 @@ cdef void sg_window(const Config* c, float* syn0, float* syn1neg, int32_t centre
         spread_error(c, syn0, contexts[a], &t.errors[a * dim])
 
 
+cdef inline void window_bounds(const Config* c, Py_ssize_t i, Py_ssize_t m, uint64_t* state,
+                               Py_ssize_t* start, Py_ssize_t* stop) noexcept nogil:
+    """Context positions [start, stop) of centre i in a sentence of m words: with
+    shrink_windows the window shrinks by a draw b in [0, window) on both sides (word2vec.c)."""
+    cdef Py_ssize_t b = <Py_ssize_t> ((next_random(state) >> 32) % <uint64_t> c.window) if c.shrink_windows else 0
+    start[0] = i - c.window + b if i - c.window + b > 0 else 0
+    stop[0] = i + c.window + 1 - b if i + c.window + 1 - b < m else m
+
+
 cdef void train_cbow_group(const Config* c, float* syn0, float* syn1neg, const int32_t* kept, Py_ssize_t m,
                      Py_ssize_t first, Py_ssize_t group, float alpha, uint64_t* state, Scratch* t) noexcept nogil:
     """CBOW on ``group`` consecutive centre words sharing one draw of negatives: each
@@ -253,7 +262,7 @@ cdef void train_cbow_group(const Config* c, float* syn0, float* syn1neg, const i
     a little worse (bench_word2vec.py, README).
     """
     cdef Py_ssize_t p, i, j, a, k, n_active = 0, start, stop, dim = c.dim, n_out = c.negative + 1
-    cdef int b, d
+    cdef int d
     cdef int64_t count
     cdef float inverse, g
     cdef float* h
@@ -262,13 +271,7 @@ cdef void train_cbow_group(const Config* c, float* syn0, float* syn1neg, const i
     cdef int32_t target
     for p in range(group):
         i = first + p
-        b = <int> ((next_random(state) >> 32) % <uint64_t> c.window) if c.shrink_windows else 0
-        start = i - c.window + b
-        if start < 0:
-            start = 0
-        stop = i + c.window + 1 - b
-        if stop > m:
-            stop = m
+        window_bounds(c, i, m, state, &start, &stop)
         h = &t.group_hidden[n_active * dim]
         for k in range(dim):
             h[k] = 0
@@ -335,11 +338,8 @@ cdef void train_cbow_group(const Config* c, float* syn0, float* syn1neg, const i
 cdef Py_ssize_t train_sentence(const Config* c, float* syn0, float* syn1neg, const int32_t* words,
                                Py_ssize_t n, float alpha, uint64_t* state, Scratch* t) noexcept nogil:
     """Train on one sentence; returns the words left after subsampling."""
-    cdef Py_ssize_t i, j, m = 0, start, stop, k
+    cdef Py_ssize_t i, j, m = 0, start, stop
     cdef int32_t w
-    cdef int b
-    cdef int64_t count, parts
-    cdef float inverse
     cdef int32_t* kept = t.kept
     cdef Py_ssize_t n_contexts, group
     for i in range(n):
@@ -356,13 +356,7 @@ cdef Py_ssize_t train_sentence(const Config* c, float* syn0, float* syn1neg, con
             i += group
         return m
     for i in range(m):
-        b = <int> ((next_random(state) >> 32) % <uint64_t> c.window) if c.shrink_windows else 0
-        start = i - c.window + b
-        if start < 0:
-            start = 0
-        stop = i + c.window + 1 - b
-        if stop > m:
-            stop = m
+        window_bounds(c, i, m, state, &start, &stop)
         n_contexts = 0
         for j in range(start, stop):
             if j != i:
