@@ -9,7 +9,7 @@ deterministic. For each: words/s (corpus words x epochs / training wall time), t
 ``evaluate_word_analogies`` score on gensim's questions-words.txt and the WordSim-353
 Spearman correlation, as means over the seeds.
 
-    python benchmarks/bench_word2vec.py [--seeds 3] [--epochs 5] [--modes sg,cbow] [--check]
+    python benchmarks/bench_word2vec.py [--seeds 3] [--epochs 5] [--modes sg,cbow] [--cbow-group 1] [--check]
 
 ``--check`` exits 1 when a target is missed: fastembed Hogwild >= 3x gensim's words/s with
 an analogy score no lower than gensim's minus 0.5 points; deterministic >= 2x (its scores
@@ -66,8 +66,8 @@ def run_gensim(sentences, sg, seed, epochs, files):
     return model.corpus_total_words * epochs / elapsed, score(model.wv, *files)
 
 
-def run_fastembed(sentences, sg, seed, epochs, files, deterministic):
-    model = Word2Vec(sg=sg, seed=seed, epochs=epochs, deterministic=deterministic, **SETTINGS)
+def run_fastembed(sentences, sg, seed, epochs, files, deterministic, cbow_group=1):
+    model = Word2Vec(sg=sg, seed=seed, epochs=epochs, deterministic=deterministic, cbow_group=cbow_group, **SETTINGS)
     model.build_vocab(sentences)
     started = time.perf_counter()
     model.train(sentences)
@@ -80,6 +80,7 @@ def main():
     parser.add_argument("--seeds", type=int, default=3)
     parser.add_argument("--epochs", type=int, default=5)
     parser.add_argument("--modes", default="sg,cbow")
+    parser.add_argument("--cbow-group", type=int, default=1, help="CBOW centre words sharing negatives (default 1)")
     parser.add_argument("--check", action="store_true")
     args = parser.parse_args()
     if not os.path.isdir(DATA):
@@ -113,8 +114,9 @@ def main():
         for seed in range(1, args.seeds + 1):
             # Interleaved per seed, so that machine noise touches all three alike.
             rows["gensim (workers=2)"].append(run_gensim(sentences, sg, seed, args.epochs, files))
-            rows["fastembed hogwild"].append(run_fastembed(sentences, sg, seed, args.epochs, files, False))
-            rows["fastembed deterministic"].append(run_fastembed(sentences, sg, seed, args.epochs, files, True))
+            group = args.cbow_group
+            rows["fastembed hogwild"].append(run_fastembed(sentences, sg, seed, args.epochs, files, False, group))
+            rows["fastembed deterministic"].append(run_fastembed(sentences, sg, seed, args.epochs, files, True, group))
         summary = {}
         for name, results in rows.items():
             speed = statistics.median(r[0] for r in results)

@@ -298,6 +298,17 @@ def test_save_and_load_round_trip(tmp_path):
         Word2Vec.load(tmp_path / "other.npz")
     with pytest.raises(FileNotFoundError):
         Word2Vec.load(tmp_path / "missing.npz")
+    # A file naming a corpus among its parameters must not make load read it.
+    import json as json_module
+
+    with np.load(path) as archive:
+        arrays = {name: archive[name] for name in archive.files}
+    config = json_module.loads(bytes(arrays["config"]).decode())
+    config["params"]["corpus_file"] = str(tmp_path / "secret.txt")
+    arrays["config"] = np.frombuffer(json_module.dumps(config).encode(), dtype=np.uint8)
+    np.savez(tmp_path / "hostile.npz", **arrays)
+    with pytest.raises(ValueError, match="unknown names"):
+        Word2Vec.load(tmp_path / "hostile.npz")
 
 
 def test_bad_corpora_and_parameters_raise_clear_errors(tmp_path):
@@ -329,6 +340,13 @@ def test_bad_corpora_and_parameters_raise_clear_errors(tmp_path):
         Word2Vec(corpus_file=str(empty), min_count=1)
     with pytest.raises(RuntimeError, match="build_vocab"):
         Word2Vec().train([["a"]])
+    with pytest.raises(ValueError, match="not decrease"):
+        _word2vec.train_shared(np.zeros((2, 2), np.float32), np.zeros((2, 2), np.float32),
+                               np.array([0, 1], np.int32), np.array([2, 1], np.int64), np.array([0, 2], np.int64),
+                               np.array([0.1], np.float32), np.array([1], np.uint64),
+                               np.full(2, 0xFFFFFFFF, np.uint32), np.zeros(2, np.uint32), np.zeros(2, np.int32),
+                               np.arange(3, dtype=np.int64), np.arange(2, dtype=np.int32),
+                               1, 2, 1, 1, 1, 1, 1)  # fmt: skip
     with pytest.raises(ValueError, match="outside"):
         _word2vec.train_shared(np.zeros((2, 2), np.float32), np.zeros((2, 2), np.float32),
                                np.array([0, 5], np.int32), np.array([2], np.int64), np.array([0, 1], np.int64),
@@ -377,7 +395,11 @@ def test_fasttext_learns_and_answers_for_unseen_words(tmp_path):
     assert "france_9" not in model.wv.key_to_index and "france_9" in model.wv
     similar = [w for w, _ in model.wv.most_similar("france_9", topn=10)]
     assert sum(w.startswith("france_") for w in similar) >= 3
-    assert not model.wv.get_vector("zz").any() or model.wv.get_vector("zz").shape == (24,)
+    from fastembed.word2vec._fasttext import ngram_buckets
+
+    np.testing.assert_allclose(model.wv["zz"], model.wv.vectors_ngrams[ngram_buckets("zz", 3, 6, 5000)].mean(0),
+                               rtol=1e-6)  # fmt: skip
+    assert "" not in model.wv and not model.wv.get_vector("").any()  # "<>" has no 3-gram: zeros, as gensim
     path = tmp_path / "ft.npz"
     model.save(path)
     loaded = FastText.load(path)

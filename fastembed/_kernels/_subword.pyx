@@ -541,7 +541,8 @@ cdef class VocabularyBuilder:
         self.offsets = self.offsets_array
         self.piece_counts = self.counts_array
         n_pieces = self.piece_counts.shape[0]
-        if self.offsets.shape[0] != n_pieces + 1 or self.offsets[n_pieces] != self.chars.shape[0]:
+        if (self.offsets.shape[0] != n_pieces + 1 or self.offsets[0] != 0
+                or self.offsets[n_pieces] != self.chars.shape[0]):
             raise ValueError("offsets do not match chars and counts")
         path_offsets = np.zeros(n_pieces + 1, dtype=np.int64)
         self.path_offsets = path_offsets
@@ -576,7 +577,7 @@ cdef class VocabularyBuilder:
         if failed:
             raise MemoryError()
         node_count = self.trie.n_nodes
-        # Nodes deepest first (a counting sort on depth; within a depth, creation order).
+        # Nodes deepest first (a stable sort on depth: within a depth, creation order).
         depths = np.asarray(<int32_t[:node_count]> self.trie.depth).copy()
         self.order_array = np.argsort(-depths, kind="stable").astype(np.int32)
         self.order_array = self.order_array[self.order_array != 0]

@@ -481,12 +481,21 @@ cdef Config make_config(int sg, int window, int shrink_windows, int negative, in
 
 
 def _check_blocks(const int32_t[::1] words, const int64_t[::1] sentence_ends, const int64_t[::1] block_starts,
-                  Py_ssize_t n_blocks, Py_ssize_t vocab_size):
+                  Py_ssize_t n_blocks, Py_ssize_t n_seeds, Py_ssize_t vocab_size):
+    """The checks both trainers make before running without bounds checks."""
     cdef Py_ssize_t i
+    if n_seeds != n_blocks:
+        raise ValueError("one seed per block")
     if block_starts.shape[0] != n_blocks + 1:
         raise ValueError("block_starts must have one entry per block plus one")
     if n_blocks and (block_starts[0] < 0 or block_starts[n_blocks] > sentence_ends.shape[0]):
         raise ValueError("blocks reach past the sentences")
+    for i in range(n_blocks):
+        if block_starts[i + 1] < block_starts[i]:
+            raise ValueError("block_starts must not decrease")
+    for i in range(sentence_ends.shape[0]):
+        if sentence_ends[i] < (sentence_ends[i - 1] if i > 0 else 0):
+            raise ValueError("sentence_ends must start at 0 or more and not decrease")
     if sentence_ends.shape[0] and sentence_ends[sentence_ends.shape[0] - 1] > words.shape[0]:
         raise ValueError("sentences reach past the words")
     for i in range(words.shape[0]):
@@ -511,9 +520,7 @@ def train_shared(float[:, ::1] syn0, float[:, ::1] syn1neg, const int32_t[::1] w
                                 sample_int, alias_threshold, alias_other, comp_offsets, comp_ids, syn0.shape[0])
     if syn1neg.shape[0] != c.vocab_size or syn1neg.shape[1] != syn0.shape[1]:
         raise ValueError("syn1neg must be (vocabulary, dim) and syn0 (input rows, dim)")
-    if block_seed.shape[0] != n_blocks:
-        raise ValueError("one seed per block")
-    _check_blocks(words, sentence_ends, block_starts, n_blocks, c.vocab_size)
+    _check_blocks(words, sentence_ends, block_starts, n_blocks, block_seed.shape[0], c.vocab_size)
     if n_blocks == 0:
         return 0
     with nogil:
@@ -553,9 +560,7 @@ def train_replicas(float[:, :, ::1] syn0_copies, float[:, :, ::1] syn1neg_copies
     for k in range(n_workers):
         if worker_blocks[k + 1] < worker_blocks[k]:
             raise ValueError("worker_blocks must not decrease")
-    if block_seed.shape[0] != n_blocks:
-        raise ValueError("one seed per block")
-    _check_blocks(words, sentence_ends, block_starts, n_blocks, c.vocab_size)
+    _check_blocks(words, sentence_ends, block_starts, n_blocks, block_seed.shape[0], c.vocab_size)
     if n_blocks == 0:
         return 0
     with nogil:

@@ -5,6 +5,7 @@ gensim's names, hash and defaults. Unseen words get vectors from their n-grams."
 import numpy as np
 
 from ..embeddings import KeyedVectors
+from ..ops import embedding_bag
 from ._model import Word2Vec, _positive_int
 
 _FNV_OFFSET = 2166136261
@@ -164,8 +165,8 @@ class FastText(Word2Vec):
     def _adjust_vectors(self):
         """Each vocabulary word's full vector: the mean of its input rows."""
         offsets, ids = self._composition
-        sums = np.add.reduceat(self._inputs[ids], offsets[:-1], axis=0)
-        self.wv.vectors[:] = sums / np.diff(offsets)[:, None]
+        # The bag kernel pools in one pass (no (components, dim) gather of the input rows).
+        self.wv.vectors[:] = embedding_bag(self._inputs, ids, offsets, mode="mean")
 
     def _after_training(self):
         self._adjust_vectors()

@@ -281,11 +281,12 @@ class Word2Vec:
             for words, ends, raw_words in source(chunk_words):
                 done_before = (epoch + min(1.0, raw_epoch / max(1, expected_words))) / epochs
                 done_after = (epoch + min(1.0, (raw_epoch + raw_words) / max(1, expected_words))) / epochs
-                alphas = _block_alphas(ends, start_alpha, end_alpha, done_before, done_after)
+                starts = _block_starts(ends)
+                alphas = _block_alphas(ends, starts, start_alpha, end_alpha, done_before, done_after)
                 seeds = np.random.default_rng([self.seed, self.train_count, epoch, chunk_index]).integers(
                     0, 2**64 - 1, size=alphas.size, dtype=np.uint64, endpoint=True
                 )
-                effective_total += trainer.run(words, ends, _block_starts(ends), alphas, seeds)
+                effective_total += trainer.run(words, ends, starts, alphas, seeds)
                 raw_epoch += raw_words
                 chunk_index += 1
                 progress.update(raw_epoch, float(alphas[-1]) if alphas.size else end_alpha)
@@ -410,6 +411,10 @@ class Word2Vec:
                 keys = json.loads(bytes(archive["keys"]).decode("utf-8"))
                 if not isinstance(keys, list) or len(keys) != n:
                     raise ValueError("its vocabulary does not match its vectors")
+                unknown = sorted(set(params) - set(cls()._params()))
+                if unknown:
+                    # Only hyper-parameters: a file must never name a corpus for us to read.
+                    raise ValueError("its parameters include unknown names %s" % unknown[:5])
                 model = cls(**params)
                 model.counts = archive["counts"]
                 if n and (model.counts <= 0).any():
@@ -462,9 +467,8 @@ def _block_starts(ends):
     return starts.astype(np.int64)
 
 
-def _block_alphas(ends, start_alpha, end_alpha, done_before, done_after):
+def _block_alphas(ends, starts, start_alpha, end_alpha, done_before, done_after):
     """Each block's learning rate: gensim's linear decay at the block's position."""
-    starts = _block_starts(ends)
     n_blocks = starts.size - 1
     if n_blocks <= 0:
         return np.zeros(0, dtype=np.float32)
