@@ -42,6 +42,7 @@ KERNELS = ["_parallel", "_forward", "_backward", "_optim", "_train", "_text", "_
 # measured slower here. Built a second time into fastembed/_kernels/_avx2/ and selected
 # at import (fastembed/_kernels/__init__.py).
 AVX2_KERNELS = ["_optim", "_backward", "_train", "_word2vec"]
+SHARED_UTILITY = "fastembed._kernels._cyutility"
 
 OPENMP_PROBE_SOURCE = textwrap.dedent(
     r"""
@@ -207,8 +208,13 @@ def make_extensions():
         )
         for name in KERNELS
     ]
+    # Cython's utility code (memoryviews, function objects, type imports) is generated
+    # once into this module instead of into every kernel: about 150 kB less per module,
+    # half the wheel, and half the C to compile.
+    extensions.append(Extension(SHARED_UTILITY, sources=[os.path.join(KERNEL_DIR, "_cyutility.c")]))
     extensions = cythonize(
         extensions,
+        shared_utility_qualified_name=SHARED_UTILITY,
         compiler_directives={
             "language_level": 3,
             "boundscheck": False,

@@ -482,7 +482,7 @@ class _Builder:
             by_length = collections.defaultdict(list)
             for candidate, count in counts.items():
                 # Single bytes always have an id; the marker is added by the encoder.
-                if count >= min_count and len(candidate.encode("utf-8")) > 1:
+                if count >= min_count and len(candidate.encode("utf-8", "surrogatepass")) > 1:
                     by_length[len(candidate)].append(candidate)
             accepted = []
             for length in sorted(by_length, reverse=True):
