@@ -1,13 +1,19 @@
 """Training callbacks (Keras names and hooks)."""
 
+from __future__ import annotations
+
 import csv
 import math
 import os
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Mapping, Sequence
 
 import numpy as np
 
 from . import _events
 from ._files import atomic_write
+
+if TYPE_CHECKING:
+    from .models import Sequential
 
 
 class Callback:
@@ -15,56 +21,56 @@ class Callback:
     ``self.model`` and ``self.params`` (``verbose``, ``epochs``, ``steps``) and call the
     hooks in Keras' order (``CallbackList``)."""
 
-    def __init__(self):
-        self.model = None
+    def __init__(self) -> None:
+        self.model: Sequential | None = None
         self.params = {}
 
-    def set_model(self, model):
+    def set_model(self, model: Sequential) -> None:
         self.model = model
 
-    def set_params(self, params):
+    def set_params(self, params: dict[str, Any]) -> None:
         self.params = params
 
-    def on_train_begin(self, logs=None):
+    def on_train_begin(self, logs: dict[str, Any] | None = None) -> None:
         pass
 
-    def on_train_end(self, logs=None):
+    def on_train_end(self, logs: dict[str, Any] | None = None) -> None:
         pass
 
-    def on_epoch_begin(self, epoch, logs=None):
+    def on_epoch_begin(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
         pass
 
-    def on_epoch_end(self, epoch, logs=None):
+    def on_epoch_end(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
         pass
 
-    def on_train_batch_begin(self, batch, logs=None):
+    def on_train_batch_begin(self, batch: int, logs: dict[str, Any] | None = None) -> None:
         pass
 
-    def on_train_batch_end(self, batch, logs=None):
+    def on_train_batch_end(self, batch: int, logs: dict[str, Any] | None = None) -> None:
         pass
 
-    def on_test_begin(self, logs=None):
+    def on_test_begin(self, logs: dict[str, Any] | None = None) -> None:
         pass
 
-    def on_test_end(self, logs=None):
+    def on_test_end(self, logs: dict[str, Any] | None = None) -> None:
         pass
 
-    def on_test_batch_begin(self, batch, logs=None):
+    def on_test_batch_begin(self, batch: int, logs: dict[str, Any] | None = None) -> None:
         pass
 
-    def on_test_batch_end(self, batch, logs=None):
+    def on_test_batch_end(self, batch: int, logs: dict[str, Any] | None = None) -> None:
         pass
 
-    def on_predict_begin(self, logs=None):
+    def on_predict_begin(self, logs: dict[str, Any] | None = None) -> None:
         pass
 
-    def on_predict_end(self, logs=None):
+    def on_predict_end(self, logs: dict[str, Any] | None = None) -> None:
         pass
 
-    def on_predict_batch_begin(self, batch, logs=None):
+    def on_predict_batch_begin(self, batch: int, logs: dict[str, Any] | None = None) -> None:
         pass
 
-    def on_predict_batch_end(self, batch, logs=None):
+    def on_predict_batch_end(self, batch: int, logs: dict[str, Any] | None = None) -> None:
         pass
 
 
@@ -76,7 +82,7 @@ class CallbackList:
     batch hooks nobody overrides).
     """
 
-    def __init__(self, callbacks, model, params):
+    def __init__(self, callbacks: Iterable[Callback], model: Sequential, params: Mapping[str, Any]) -> None:
         self.callbacks = list(callbacks)
         for callback in self.callbacks:
             if not isinstance(callback, Callback):
@@ -84,11 +90,11 @@ class CallbackList:
             callback.set_model(model)
             callback.set_params(dict(params))
 
-    def call(self, hook, *args):
+    def call(self, hook: str, *args: Any) -> None:
         for callback in self.callbacks:
             getattr(callback, hook)(*args)
 
-    def overrides_batch_hooks(self, kind):
+    def overrides_batch_hooks(self, kind: str) -> bool:
         """True when a callback overrides ``on_<kind>_batch_begin`` or ``..._end``."""
         names = ("on_%s_batch_begin" % kind, "on_%s_batch_end" % kind)
         # Looked up on the instance: a callback may hook batches only when configured to.
@@ -98,7 +104,7 @@ class CallbackList:
             for name in names
         )
 
-    def terminates_on_nan(self):
+    def terminates_on_nan(self) -> bool:
         """Does a callback (TerminateOnNaN) turn a non-finite loss into a clean stop?"""
         return any(getattr(callback, "terminates_on_nan", False) for callback in self.callbacks)
 
@@ -107,15 +113,15 @@ class History(Callback):
     """Records the epoch logs: ``history.history['loss']`` etc.; ``fit`` returns it and
     sets it as ``model.history``. ``epoch`` lists the epochs run, ``params`` the fit's."""
 
-    def __init__(self):
+    def __init__(self) -> None:
         super().__init__()
         self.epoch = []
         self.history = {}
 
-    def on_train_begin(self, logs=None):
+    def on_train_begin(self, logs: dict[str, Any] | None = None) -> None:
         self.epoch = []
 
-    def on_epoch_end(self, epoch, logs=None):
+    def on_epoch_end(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
         self.epoch.append(epoch)
         for key, value in (logs or {}).items():
             self.history.setdefault(key, []).append(value)
@@ -145,17 +151,24 @@ class EarlyStopping(Callback):
         Put back the weights of the best epoch when stopping (or at the end of training).
     """
 
-    def __init__(self, monitor="val_loss", min_delta=0.0, patience=0, mode="auto", restore_best_weights=False):
+    def __init__(
+        self,
+        monitor: str = "val_loss",
+        min_delta: float = 0.0,
+        patience: int = 0,
+        mode: str = "auto",
+        restore_best_weights: bool = False,
+    ) -> None:
         super().__init__()
         self.monitor, self.min_delta, self.patience = monitor, abs(float(min_delta)), int(patience)
         self.restore_best_weights = bool(restore_best_weights)
         self._better, self._initial = _improvement_test(monitor, mode, self.min_delta)
 
-    def on_train_begin(self, logs=None):
+    def on_train_begin(self, logs: dict[str, Any] | None = None) -> None:
         self.best, self.wait, self.stopped_epoch = self._initial, 0, None
         self.best_weights, self.best_epoch = None, None
 
-    def on_epoch_end(self, epoch, logs=None):
+    def on_epoch_end(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
         current = (logs or {}).get(self.monitor)
         if current is None:
             raise KeyError(
@@ -172,7 +185,7 @@ class EarlyStopping(Callback):
             self.stopped_epoch = epoch
             self.model.stop_training = True
 
-    def on_train_end(self, logs=None):
+    def on_train_end(self, logs: dict[str, Any] | None = None) -> None:
         if self.restore_best_weights and self.best_weights is not None:
             self.model.set_weights(self.best_weights)
 
@@ -197,15 +210,15 @@ class ModelCheckpoint(Callback):
 
     def __init__(
         self,
-        filepath,
-        monitor="val_loss",
-        verbose=0,
-        save_best_only=False,
-        save_weights_only=False,
-        mode="auto",
-        save_freq="epoch",
-        initial_value_threshold=None,
-    ):
+        filepath: str | os.PathLike,
+        monitor: str = "val_loss",
+        verbose: int = 0,
+        save_best_only: bool = False,
+        save_weights_only: bool = False,
+        mode: str = "auto",
+        save_freq: str = "epoch",
+        initial_value_threshold: float | None = None,
+    ) -> None:
         super().__init__()
         if save_freq != "epoch":
             raise ValueError("ModelCheckpoint saves once per epoch (save_freq='epoch'), got %r" % (save_freq,))
@@ -215,10 +228,10 @@ class ModelCheckpoint(Callback):
         if initial_value_threshold is not None:
             self._initial = float(initial_value_threshold)
 
-    def on_train_begin(self, logs=None):
+    def on_train_begin(self, logs: dict[str, Any] | None = None) -> None:
         self.best = self._initial
 
-    def on_epoch_end(self, epoch, logs=None):
+    def on_epoch_end(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
         logs = logs or {}
         if self.save_best_only:
             current = logs.get(self.monitor)
@@ -251,11 +264,11 @@ class CSVLogger(Callback):
         Keep the rows of an existing file (its header must match).
     """
 
-    def __init__(self, filename, separator=",", append=False):
+    def __init__(self, filename: str | os.PathLike, separator: str = ",", append: bool = False) -> None:
         super().__init__()
         self.filename, self.separator, self.append = str(filename), separator, bool(append)
 
-    def on_train_begin(self, logs=None):
+    def on_train_begin(self, logs: dict[str, Any] | None = None) -> None:
         self.rows, self.keys = [], None
         if self.append and os.path.exists(self.filename):
             with open(self.filename, newline="", encoding="utf-8") as handle:
@@ -263,7 +276,7 @@ class CSVLogger(Callback):
             if lines:
                 self.keys, self.rows = lines[0][1:], lines[1:]
 
-    def on_epoch_end(self, epoch, logs=None):
+    def on_epoch_end(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
         logs = logs or {}
         if self.keys is None:
             self.keys = sorted(logs)
@@ -282,13 +295,13 @@ class LearningRateScheduler(Callback):
     """Set the learning rate at the start of each epoch to ``schedule(epoch, lr)`` (or
     ``schedule(epoch)``); the epoch's logs get ``learning_rate``, as Keras 3."""
 
-    def __init__(self, schedule, verbose=0):
+    def __init__(self, schedule: Callable[..., float], verbose: int = 0) -> None:
         super().__init__()
         if not callable(schedule):
             raise TypeError("schedule must be a function (epoch, lr) -> lr")
         self.schedule, self.verbose = schedule, int(verbose)
 
-    def on_epoch_begin(self, epoch, logs=None):
+    def on_epoch_begin(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
         lr = self.model.optimizer.learning_rate
         try:
             new = self.schedule(epoch, lr)
@@ -305,7 +318,7 @@ class LearningRateScheduler(Callback):
         if self.verbose:
             print("Epoch %d: LearningRateScheduler setting learning rate to %s." % (epoch + 1, float(new)))
 
-    def on_epoch_end(self, epoch, logs=None):
+    def on_epoch_end(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
         if logs is not None:
             logs["learning_rate"] = float(self.model.optimizer.learning_rate)
 
@@ -317,15 +330,15 @@ class ReduceLROnPlateau(Callback):
 
     def __init__(
         self,
-        monitor="val_loss",
-        factor=0.1,
-        patience=10,
-        verbose=0,
-        mode="auto",
-        min_delta=1e-4,
-        cooldown=0,
-        min_lr=0.0,
-    ):
+        monitor: str = "val_loss",
+        factor: float = 0.1,
+        patience: int = 10,
+        verbose: int = 0,
+        mode: str = "auto",
+        min_delta: float = 1e-4,
+        cooldown: int = 0,
+        min_lr: float = 0.0,
+    ) -> None:
         super().__init__()
         if not 0 < factor < 1:
             raise ValueError("ReduceLROnPlateau needs 0 < factor < 1, got %r" % (factor,))
@@ -333,10 +346,10 @@ class ReduceLROnPlateau(Callback):
         self.cooldown, self.min_lr = int(cooldown), float(min_lr)
         self._better, self._initial = _improvement_test(monitor, mode, abs(float(min_delta)))
 
-    def on_train_begin(self, logs=None):
+    def on_train_begin(self, logs: dict[str, Any] | None = None) -> None:
         self.best, self.wait, self.cooldown_counter = self._initial, 0, 0
 
-    def on_epoch_end(self, epoch, logs=None):
+    def on_epoch_end(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
         logs = logs if logs is not None else {}
         optimizer = self.model.optimizer
         logs["learning_rate"] = float(optimizer.learning_rate)
@@ -373,7 +386,7 @@ class TerminateOnNaN(Callback):
 
     terminates_on_nan = True
 
-    def on_epoch_end(self, epoch, logs=None):
+    def on_epoch_end(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
         loss = (logs or {}).get("loss")
         if loss is not None and not math.isfinite(loss):
             print("Epoch %d: Invalid loss, terminating training" % (epoch + 1))
@@ -406,16 +419,16 @@ class TensorBoard(Callback):
 
     def __init__(
         self,
-        log_dir="logs",
-        histogram_freq=0,
-        write_graph=True,
-        write_images=False,
-        write_steps_per_second=False,
-        update_freq="epoch",
-        profile_batch=0,
-        embeddings_freq=0,
-        embeddings_metadata=None,
-    ):
+        log_dir: str | os.PathLike = "logs",
+        histogram_freq: int = 0,
+        write_graph: bool = True,
+        write_images: bool = False,
+        write_steps_per_second: bool = False,
+        update_freq: str | int = "epoch",
+        profile_batch: Any = 0,
+        embeddings_freq: int = 0,
+        embeddings_metadata: Sequence[str] | None = None,
+    ) -> None:
         super().__init__()
         if histogram_freq:
             raise ValueError(
@@ -438,15 +451,15 @@ class TensorBoard(Callback):
             self._writers[kind] = _events.EventFileWriter(os.path.join(self.log_dir, kind))
         return self._writers[kind]
 
-    def on_train_begin(self, logs=None):
+    def on_train_begin(self, logs: dict[str, Any] | None = None) -> None:
         self._batches = 0
 
-    def _on_train_batch_end(self, batch, logs=None):
+    def _on_train_batch_end(self, batch: int, logs: dict[str, Any] | None = None) -> None:
         self._batches += 1
         if self.update_freq != "epoch" and self._batches % self.update_freq == 0 and logs:
             self._writer("train").add_scalars(self._batches, {"batch_" + k: v for k, v in logs.items()})
 
-    def on_epoch_end(self, epoch, logs=None):
+    def on_epoch_end(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
         logs = logs or {}
         train = {"epoch_" + k: v for k, v in logs.items() if not k.startswith("val_")}
         if self.model is not None and getattr(self.model, "optimizer", None) is not None:
@@ -479,7 +492,7 @@ class TensorBoard(Callback):
                 '  metadata_path: "%s/meta.tsv"\n}\n' % (layer.name, layer.name, layer.name)
             )
 
-    def on_train_end(self, logs=None):
+    def on_train_end(self, logs: dict[str, Any] | None = None) -> None:
         for writer in self._writers.values():
             writer.close()
         self._writers = {}

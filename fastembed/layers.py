@@ -16,9 +16,12 @@ GlobalAverage/MaxPooling1D into an :class:`EmbeddingBag` that shares the table, 
 a call (fastembed/engine).
 """
 
+from __future__ import annotations
+
 import math
 import re
 import warnings
+from typing import TYPE_CHECKING, Any, Iterable, Mapping, Sequence
 
 import numpy as np
 
@@ -27,6 +30,13 @@ from . import initializers, ops, regularizers
 from ._random import new_generator
 from ._validation import check_mode
 from .ragged import Ragged
+
+if TYPE_CHECKING:
+    from numpy.typing import ArrayLike
+
+    from .initializers import Initializer
+    from .optimizers import Optimizer
+    from .regularizers import L2
 
 _NAME_COUNTS = {}
 
@@ -64,7 +74,7 @@ class Layer:
     #: names of the weights, in Keras order (e.g. kernel, bias)
     weight_names = ()
 
-    def __init__(self, name=None, trainable=True):
+    def __init__(self, name: str | None = None, trainable: bool = True) -> None:
         self.name = name or _unique_name(_snake_case(type(self).__name__))
         self.trainable = bool(trainable)
         self.built = False
@@ -72,25 +82,25 @@ class Layer:
         self.grads = []
 
     # -- construction ------------------------------------------------------------------
-    def build(self, input_shape):
+    def build(self, input_shape: Sequence[int | None]) -> None:
         """Create the weights for inputs of ``input_shape`` (batch dimension None)."""
         self.input_shape = tuple(input_shape)
         self.built = True
 
-    def compute_output_shape(self, input_shape):
+    def compute_output_shape(self, input_shape: Sequence[int | None]) -> tuple[int | None, ...]:
         """Shape of the output for an input of ``input_shape``."""
         return tuple(input_shape)
 
     @property
-    def weights(self):
+    def weights(self) -> list[np.ndarray]:
         """list of ndarray: the layer's weights (the arrays themselves, updated in place)."""
         return [getattr(self, name) for name in self.weight_names] if self.built else []
 
-    def get_weights(self):
+    def get_weights(self) -> list[np.ndarray]:
         """Return copies of the weights, in Keras order."""
         return [w.copy() for w in self.weights]
 
-    def set_weights(self, weights):
+    def set_weights(self, weights: Iterable[ArrayLike]) -> None:
         """Set the weights from a list of arrays of the right shapes (copied in place)."""
         current = self.weights
         weights = list(weights)
@@ -117,44 +127,44 @@ class Layer:
         for target, value in zip(current, checked):  # all checked first: all or nothing
             np.copyto(target, value)
 
-    def count_params(self):
+    def count_params(self) -> int:
         """Number of scalars in the weights."""
         return int(sum(w.size for w in self.weights))
 
-    def weight_shapes(self, input_shape):
+    def weight_shapes(self, input_shape: Sequence[int | None]) -> dict[str, tuple[int, ...]]:
         """The shape of each weight :meth:`build` would create for ``input_shape``, by
         name, without creating them (a loader checks a file against it first)."""
         return {}
 
     # -- computation -------------------------------------------------------------------
-    def forward(self, inputs, mask=None, training=False):
+    def forward(self, inputs: Any, mask: np.ndarray | None = None, training: bool = False) -> np.ndarray:
         """Compute the output (and, in training, cache what backward needs)."""
         raise NotImplementedError
 
-    def backward(self, grad):
+    def backward(self, grad: np.ndarray) -> np.ndarray | None:
         """Return dLoss/dinputs; store the weight gradients in ``self.grads``."""
         raise NotImplementedError
 
-    def compute_mask(self, inputs, mask):
+    def compute_mask(self, inputs: Any, mask: np.ndarray | None) -> np.ndarray | None:
         """Mask for the next layer (Keras mask propagation): passed through by default."""
         return mask
 
-    def fuse(self, following):
+    def fuse(self, following: Layer) -> Layer | None:
         """One layer computing ``following(self(x))`` in a single pass, or None (default)."""
         return None
 
-    def __call__(self, inputs, mask=None):
+    def __call__(self, inputs: ArrayLike, mask: np.ndarray | None = None) -> np.ndarray:
         """Apply the layer (inference mode), building it first if needed."""
         inputs = np.asarray(inputs)
         if not self.built:
             self.build((None,) + inputs.shape[1:])
         return _as_tensor(self.forward(inputs, mask=mask, training=False))
 
-    def get_config(self):
+    def get_config(self) -> dict[str, Any]:
         """Return the constructor arguments (JSON-serialisable)."""
         return {"name": self.name, "trainable": self.trainable}
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         return "<%s name=%s>" % (type(self).__name__, self.name)
 
 
@@ -183,16 +193,16 @@ class Embedding(Layer):
 
     def __init__(
         self,
-        input_dim,
-        output_dim,
-        embeddings_initializer="uniform",
-        embeddings_regularizer=None,
-        mask_zero=False,
-        weights=None,
-        trainable=True,
-        name=None,
-        input_length=None,
-    ):
+        input_dim: int,
+        output_dim: int,
+        embeddings_initializer: str | Initializer | dict[str, Any] = "uniform",
+        embeddings_regularizer: str | L2 | dict[str, Any] | None = None,
+        mask_zero: bool = False,
+        weights: Sequence[ArrayLike] | None = None,
+        trainable: bool = True,
+        name: str | None = None,
+        input_length: int | None = None,
+    ) -> None:
         super().__init__(name, trainable)
         if int(input_dim) < 1 or int(output_dim) < 1:
             raise ValueError("Embedding needs input_dim >= 1 and output_dim >= 1, got %r, %r" % (input_dim, output_dim))
@@ -204,45 +214,50 @@ class Embedding(Layer):
         self._initial_weights = weights
         self.sparse_grad = None
 
-    def build(self, input_shape=None):
+    def build(self, input_shape: Sequence[int | None] | None = None) -> None:
         self.embeddings = self.embeddings_initializer((self.input_dim, self.output_dim), np.float32)
         super().build(input_shape if input_shape is not None else (None, self.input_length))
         if self._initial_weights is not None:
             self.set_weights(self._initial_weights)
             self._initial_weights = None
 
-    def compute_output_shape(self, input_shape):
+    def compute_output_shape(self, input_shape: Sequence[int | None]) -> tuple[int | None, ...]:
         return tuple(input_shape) + (self.output_dim,)
 
-    def weight_shapes(self, input_shape):
+    def weight_shapes(self, input_shape: Sequence[int | None]) -> dict[str, tuple[int, ...]]:
         return {"embeddings": (self.input_dim, self.output_dim)}
 
     @property
-    def padding_idx(self):
+    def padding_idx(self) -> int | None:
         """The id the kernels skip: 0 with ``mask_zero``, else None."""
         return 0 if self.mask_zero else None
 
-    def forward(self, inputs, mask=None, training=False):
+    def forward(
+        self,
+        inputs: ArrayLike,
+        mask: np.ndarray | None = None,
+        training: bool = False,
+    ) -> np.ndarray:
         out = ops.embedding_lookup(self.embeddings, inputs)
         if training:
             self._ids = inputs
         return out
 
-    def compute_mask(self, inputs, mask):
+    def compute_mask(self, inputs: ArrayLike, mask: np.ndarray | None) -> np.ndarray | None:
         return (np.asarray(inputs) != 0) if self.mask_zero else None
 
-    def backward(self, grad):
+    def backward(self, grad: np.ndarray) -> None:
         self.sparse_grad = ops.embedding_lookup_backward(grad, self._ids, num_rows=self.input_dim)
         self.grads = []
         return None  # ids have no gradient
 
     @property
-    def weight_decay(self):
+    def weight_decay(self) -> float:
         """The L2 regulariser as the sparse rules' weight decay (``2 * l2``), applied to
         the rows a batch touches."""
         return 2 * self.embeddings_regularizer.l2 if self.embeddings_regularizer else 0.0
 
-    def backward_update(self, grad, optimizer, key):
+    def backward_update(self, grad: np.ndarray, optimizer: Optimizer, key: str) -> None:
         """Backward pass and optimizer step of the table (its gradient is sparse)."""
         self.backward(grad)
         squares = None
@@ -251,7 +266,7 @@ class Embedding(Layer):
             squares = ops.embedding_lookup_backward(grad * grad, self._ids, num_rows=self.input_dim)
         optimizer.apply_embedding(key, self.embeddings, self.sparse_grad, self.weight_decay, squares)
 
-    def fuse(self, following):
+    def fuse(self, following: Layer) -> EmbeddingBag | None:
         """Embedding + a global pooling layer: one :class:`EmbeddingBag` on the same table
         (``mask_zero`` becomes ``padding_idx=0``, the masked mean or max)."""
         mode = getattr(following, "bag_mode", None)
@@ -259,7 +274,7 @@ class Embedding(Layer):
             return None
         return EmbeddingBag._sharing(self, mode)
 
-    def get_config(self):
+    def get_config(self) -> dict[str, Any]:
         return dict(
             super().get_config(),
             input_dim=self.input_dim,
@@ -294,16 +309,16 @@ class EmbeddingBag(Layer):
 
     def __init__(
         self,
-        input_dim,
-        output_dim,
-        mode="mean",
-        padding_idx=None,
-        embeddings_initializer="uniform",
-        embeddings_regularizer=None,
-        weights=None,
-        trainable=True,
-        name=None,
-    ):
+        input_dim: int,
+        output_dim: int,
+        mode: str = "mean",
+        padding_idx: int | None = None,
+        embeddings_initializer: str | Initializer | dict[str, Any] = "uniform",
+        embeddings_regularizer: str | L2 | dict[str, Any] | None = None,
+        weights: Sequence[ArrayLike] | None = None,
+        trainable: bool = True,
+        name: str | None = None,
+    ) -> None:
         super().__init__(name, trainable)
         if int(input_dim) < 1 or int(output_dim) < 1:
             raise ValueError(
@@ -344,38 +359,43 @@ class EmbeddingBag(Layer):
         Layer.build(bag, (None, None))
         return bag
 
-    def build(self, input_shape=None):
+    def build(self, input_shape: Sequence[int | None] | None = None) -> None:
         self.embeddings = self.embeddings_initializer((self.input_dim, self.output_dim), np.float32)
         super().build(input_shape if input_shape is not None else (None, None))
         if self._initial_weights is not None:
             self.set_weights(self._initial_weights)
             self._initial_weights = None
 
-    def compute_output_shape(self, input_shape):
+    def compute_output_shape(self, input_shape: Sequence[int | None]) -> tuple[int | None, ...]:
         return (input_shape[0], self.output_dim)
 
     weight_shapes = Embedding.weight_shapes
 
-    def compute_mask(self, inputs, mask):
+    def compute_mask(self, inputs: Any, mask: np.ndarray | None) -> None:
         return None
 
     weight_decay = Embedding.weight_decay
 
-    def forward(self, inputs, mask=None, training=False):
+    def forward(
+        self,
+        inputs: ArrayLike | Ragged,
+        mask: np.ndarray | None = None,
+        training: bool = False,
+    ) -> np.ndarray:
         ids, offsets = (inputs.values, inputs.offsets) if isinstance(inputs, Ragged) else (inputs, None)
         out = ops.embedding_bag(self.embeddings, ids, offsets, mode=self.mode, padding_idx=self.padding_idx)
         if training:
             self._ids, self._offsets = ids, offsets
         return out
 
-    def backward(self, grad):
+    def backward(self, grad: np.ndarray) -> None:
         self.sparse_grad = ops.embedding_bag_backward(
             grad, self._ids, self._offsets, mode=self.mode, padding_idx=self.padding_idx, weights=self.embeddings
         )
         self.grads = []
         return None  # ids have no gradient
 
-    def backward_update(self, grad, optimizer, key):
+    def backward_update(self, grad: np.ndarray, optimizer: Optimizer, key: str) -> None:
         """Backward pass and optimizer step of the table: one fused kernel for lazy rules
         without per-occurrence squares, else the gradient, its squares and the rule."""
         if optimizer.lazy_embeddings and not optimizer.occurrence_squares:
@@ -416,14 +436,14 @@ class EmbeddingBag(Layer):
             squared, self._ids, self._offsets, mode=self.mode, padding_idx=self.padding_idx, weights=self.embeddings
         )
 
-    def __call__(self, inputs, mask=None):
+    def __call__(self, inputs: ArrayLike | Ragged, mask: np.ndarray | None = None) -> np.ndarray:
         if not self.built:
             self.build()
         if not isinstance(inputs, Ragged):
             inputs = np.asarray(inputs)
         return self.forward(inputs, mask=mask, training=False)
 
-    def get_config(self):
+    def get_config(self) -> dict[str, Any]:
         return dict(
             super().get_config(),
             input_dim=self.input_dim,
@@ -441,10 +461,10 @@ class _GlobalPooling1D(Layer):
     #: the embedding_bag mode that fuses this layer with a preceding Embedding
     bag_mode = None
 
-    def compute_output_shape(self, input_shape):
+    def compute_output_shape(self, input_shape: Sequence[int | None]) -> tuple[int | None, ...]:
         return (input_shape[0], input_shape[-1])
 
-    def compute_mask(self, inputs, mask):
+    def compute_mask(self, inputs: Any, mask: np.ndarray | None) -> None:
         return None
 
 
@@ -454,7 +474,12 @@ class GlobalAveragePooling1D(_GlobalPooling1D):
 
     bag_mode = "mean"
 
-    def forward(self, inputs, mask=None, training=False):
+    def forward(
+        self,
+        inputs: ArrayLike,
+        mask: np.ndarray | None = None,
+        training: bool = False,
+    ) -> np.ndarray:
         x = np.asarray(inputs)
         if mask is None:
             counts = np.full((x.shape[0], 1), x.shape[1], dtype=x.dtype)
@@ -467,7 +492,7 @@ class GlobalAveragePooling1D(_GlobalPooling1D):
             self._shape, self._mask, self._counts = x.shape, mask, np.maximum(counts, 1)
         return out
 
-    def backward(self, grad):
+    def backward(self, grad: np.ndarray) -> np.ndarray:
         self.grads = []
         out = np.broadcast_to((grad / self._counts)[:, None, :], self._shape).copy()
         if self._mask is not None:
@@ -490,7 +515,12 @@ class GlobalMaxPooling1D(_GlobalPooling1D):
     bag_mode = "max"
     supports_masking = False
 
-    def forward(self, inputs, mask=None, training=False):
+    def forward(
+        self,
+        inputs: ArrayLike,
+        mask: np.ndarray | None = None,
+        training: bool = False,
+    ) -> np.ndarray:
         x = np.asarray(inputs)
         if mask is not None:
             warnings.warn(_MAX_POOLING_MASK_WARNING, stacklevel=3)
@@ -506,7 +536,7 @@ class GlobalMaxPooling1D(_GlobalPooling1D):
             self._shape, self._argmax, self._mask = x.shape, argmax, mask
         return out
 
-    def backward(self, grad):
+    def backward(self, grad: np.ndarray) -> np.ndarray:
         self.grads = []
         out = np.zeros(self._shape, dtype=grad.dtype)
         if self._argmax is not None:
@@ -531,15 +561,15 @@ class Dense(Layer):
 
     def __init__(
         self,
-        units,
-        activation=None,
-        use_bias=True,
-        kernel_initializer="glorot_uniform",
-        bias_initializer="zeros",
-        kernel_regularizer=None,
-        trainable=True,
-        name=None,
-    ):
+        units: int,
+        activation: str | activations_module.Activation | None = None,
+        use_bias: bool = True,
+        kernel_initializer: str | Initializer | dict[str, Any] = "glorot_uniform",
+        bias_initializer: str | Initializer | dict[str, Any] = "zeros",
+        kernel_regularizer: str | L2 | dict[str, Any] | None = None,
+        trainable: bool = True,
+        name: str | None = None,
+    ) -> None:
         super().__init__(name, trainable)
         if int(units) < 1:
             raise ValueError("Dense needs units >= 1, got %r" % (units,))
@@ -551,7 +581,7 @@ class Dense(Layer):
         self.kernel_regularizer = regularizers.get(kernel_regularizer)
         self.weight_names = ("kernel", "bias") if self.use_bias else ("kernel",)
 
-    def build(self, input_shape):
+    def build(self, input_shape: Sequence[int | None]) -> None:
         if input_shape[-1] is None:
             raise ValueError("Dense %s needs a known last input dimension, got %s" % (self.name, input_shape))
         self.kernel = self.kernel_initializer((input_shape[-1], self.units), np.float32)
@@ -559,16 +589,22 @@ class Dense(Layer):
             self.bias = self.bias_initializer((self.units,), np.float32)
         super().build(input_shape)
 
-    def compute_output_shape(self, input_shape):
+    def compute_output_shape(self, input_shape: Sequence[int | None]) -> tuple[int | None, ...]:
         return tuple(input_shape[:-1]) + (self.units,)
 
-    def weight_shapes(self, input_shape):
+    def weight_shapes(self, input_shape: Sequence[int | None]) -> dict[str, tuple[int, ...]]:
         shapes = {"kernel": (input_shape[-1], self.units)}
         if self.use_bias:
             shapes["bias"] = (self.units,)
         return shapes
 
-    def forward(self, inputs, mask=None, training=False, apply_activation=True):
+    def forward(
+        self,
+        inputs: ArrayLike,
+        mask: np.ndarray | None = None,
+        training: bool = False,
+        apply_activation: bool = True,
+    ) -> np.ndarray:
         x = np.asarray(inputs)
         if x.shape[-1] != self.kernel.shape[0]:
             raise ValueError(
@@ -582,7 +618,7 @@ class Dense(Layer):
             self._x, self._z, self._y = x, z, y
         return y
 
-    def backward(self, grad, through_activation=True):
+    def backward(self, grad: np.ndarray, through_activation: bool = True) -> np.ndarray:
         """``through_activation=False`` when ``grad`` is already w.r.t. the pre-activation
         (the model fused this layer's sigmoid/softmax into the loss)."""
         g = self.activation.backward(self._z, self._y, grad) if through_activation else grad
@@ -594,13 +630,13 @@ class Dense(Layer):
         self.grads = [kernel_grad] + ([g2.sum(axis=0)] if self.use_bias else [])
         return (g2 @ self.kernel.T).reshape(self._x.shape)
 
-    def regularization_loss(self):
+    def regularization_loss(self) -> float:
         """The L2 penalty of the kernel (0 without a regulariser)."""
         if self.kernel_regularizer is None:
             return 0.0
         return float(self.kernel_regularizer.l2 * np.square(self.kernel, dtype=np.float64).sum())
 
-    def get_config(self):
+    def get_config(self) -> dict[str, Any]:
         return dict(
             super().get_config(),
             units=self.units,
@@ -616,7 +652,13 @@ class Dropout(Layer):
     """Zeroes a fraction ``rate`` of the inputs in training and scales the rest by
     ``1 / (1 - rate)``; the identity at inference."""
 
-    def __init__(self, rate, seed=None, name=None, trainable=True):
+    def __init__(
+        self,
+        rate: float,
+        seed: int | None = None,
+        name: str | None = None,
+        trainable: bool = True,
+    ) -> None:
         super().__init__(name, trainable)
         if not 0 <= float(rate) < 1:
             raise ValueError("Dropout rate must be in [0, 1), got %r" % (rate,))
@@ -624,7 +666,12 @@ class Dropout(Layer):
         self.seed = seed
         self._rng = None
 
-    def forward(self, inputs, mask=None, training=False):
+    def forward(
+        self,
+        inputs: ArrayLike,
+        mask: np.ndarray | None = None,
+        training: bool = False,
+    ) -> np.ndarray:
         x = np.asarray(inputs)
         if not training:
             return x  # inference leaves the layer's training state alone (another thread may fit)
@@ -636,53 +683,68 @@ class Dropout(Layer):
         self._keep = (self._rng.random(x.shape) >= self.rate).astype(x.dtype) / (1 - self.rate)
         return x * self._keep
 
-    def backward(self, grad):
+    def backward(self, grad: np.ndarray) -> np.ndarray:
         self.grads = []
         return grad if self._keep is None else grad * self._keep
 
-    def get_config(self):
+    def get_config(self) -> dict[str, Any]:
         return dict(super().get_config(), rate=self.rate, seed=self.seed)
 
 
 class Activation(Layer):
     """Applies an activation function."""
 
-    def __init__(self, activation, name=None, trainable=True):
+    def __init__(
+        self,
+        activation: str | activations_module.Activation | None,
+        name: str | None = None,
+        trainable: bool = True,
+    ) -> None:
         super().__init__(name, trainable)
         self.activation = activations_module.get(activation)
 
-    def forward(self, inputs, mask=None, training=False):
+    def forward(
+        self,
+        inputs: ArrayLike,
+        mask: np.ndarray | None = None,
+        training: bool = False,
+    ) -> np.ndarray:
         x = np.asarray(inputs)
         y = self.activation.forward(x)
         if training:
             self._x, self._y = x, y
         return y
 
-    def backward(self, grad):
+    def backward(self, grad: np.ndarray) -> np.ndarray:
         self.grads = []
         return self.activation.backward(self._x, self._y, grad)
 
-    def get_config(self):
+    def get_config(self) -> dict[str, Any]:
         return dict(super().get_config(), activation=activations_module.serialize(self.activation))
 
 
 class Flatten(Layer):
     """Reshapes ``(batch, ...)`` to ``(batch, product of the rest)``."""
 
-    def compute_output_shape(self, input_shape):
+    def compute_output_shape(self, input_shape: Sequence[int | None]) -> tuple[int | None, ...]:
         rest = input_shape[1:]
         return (input_shape[0], None if any(d is None for d in rest) else int(math.prod(rest)))
 
-    def forward(self, inputs, mask=None, training=False):
+    def forward(
+        self,
+        inputs: ArrayLike,
+        mask: np.ndarray | None = None,
+        training: bool = False,
+    ) -> np.ndarray:
         x = np.asarray(inputs)
         if training:
             self._shape = x.shape
         return x.reshape(x.shape[0], -1)
 
-    def compute_mask(self, inputs, mask):
+    def compute_mask(self, inputs: Any, mask: np.ndarray | None) -> None:
         return None
 
-    def backward(self, grad):
+    def backward(self, grad: np.ndarray) -> np.ndarray:
         self.grads = []
         return grad.reshape(self._shape)
 
@@ -691,7 +753,7 @@ class Flatten(Layer):
 # import sits here, after Layer exists, because that module subclasses it.
 from .text.layer import TextVectorization  # noqa: E402
 
-LAYER_CLASSES = {
+LAYER_CLASSES: dict[str, type[Layer]] = {
     cls.__name__: cls
     for cls in (
         Embedding,
@@ -707,7 +769,7 @@ LAYER_CLASSES = {
 }
 
 
-def deserialize(description):
+def deserialize(description: Mapping[str, Any]) -> Layer:
     """Rebuild a layer from ``{"class_name", "config"}`` (as stored by model.save)."""
     cls = LAYER_CLASSES.get(description.get("class_name"))
     if cls is None:

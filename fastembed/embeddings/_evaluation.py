@@ -7,15 +7,22 @@ regularised incomplete beta function, computed here so that NumPy stays the only
 dependency.
 """
 
-import collections
+from __future__ import annotations
+
 import math
+from typing import NamedTuple
 
 import numpy as np
 
 from .. import search
 
-CorrelationResult = collections.namedtuple("CorrelationResult", ["statistic", "pvalue"])
-CorrelationResult.__doc__ = "A correlation coefficient and its two-sided p-value (unpacks as scipy's results)."
+
+class CorrelationResult(NamedTuple):
+    """A correlation coefficient and its two-sided p-value (unpacks as scipy's results)."""
+
+    statistic: float
+    pvalue: float
+
 
 # gensim looks at this many candidates per question and takes the first that is not a
 # case variant of a question word.

@@ -6,13 +6,25 @@ parallel); file formats live in ``_formats``, evaluation in ``_evaluation``, PCA
 plots in ``_projection``.
 """
 
+from __future__ import annotations
+
+import os
 from numbers import Integral
+from typing import TYPE_CHECKING, Any, Iterable, Mapping, Sequence
 
 import numpy as np
 
 from .. import search
 from .._validation import inverse_norms
 from . import _evaluation, _formats, _projection
+
+if TYPE_CHECKING:
+    from numpy.typing import ArrayLike
+
+    from ..layers import Layer
+    from ..text import SubwordEncoder, TextVectorizer
+    from ._evaluation import CorrelationResult
+    from ._projection import PCAResult
 
 _RESERVED_VOCABULARY_TOKENS = ("", "[UNK]")
 
@@ -27,7 +39,7 @@ class KeyedVectors:
         One distinct token per row.
     """
 
-    def __init__(self, vectors, keys):
+    def __init__(self, vectors: ArrayLike, keys: Iterable[str]) -> None:
         vectors = np.asarray(vectors)
         if vectors.ndim != 2:
             raise ValueError("vectors must be 2-D (n_tokens, dim), got shape %s" % (vectors.shape,))
@@ -54,7 +66,12 @@ class KeyedVectors:
 
     # -- construction ------------------------------------------------------------------
     @classmethod
-    def from_layer(cls, layer, vocabulary, keep_reserved=False):
+    def from_layer(
+        cls,
+        layer: Layer | ArrayLike,
+        vocabulary: Iterable[str] | TextVectorizer | SubwordEncoder,
+        keep_reserved: bool = False,
+    ) -> KeyedVectors:
         """Build from a trained ``Embedding`` layer (or a weight matrix) and its vocabulary.
 
         Parameters
@@ -77,19 +94,19 @@ class KeyedVectors:
         return cls(weights[rows], [tokens[i] for i in rows])
 
     # -- mapping -----------------------------------------------------------------------
-    def __len__(self):
+    def __len__(self) -> int:
         return len(self.index_to_key)
 
-    def __contains__(self, key):
+    def __contains__(self, key: object) -> bool:
         return key in self.key_to_index
 
-    def __getitem__(self, key):
+    def __getitem__(self, key: str | Sequence[str]) -> np.ndarray:
         """The vector of ``key`` (or a 2-D array for a list of keys)."""
         if isinstance(key, (list, tuple)):
             return self.vectors[[self.get_index(k) for k in key]]
         return self.vectors[self.get_index(key)]
 
-    def get_index(self, key):
+    def get_index(self, key: str) -> int:
         """Row of ``key``; ``KeyError`` naming it when absent."""
         try:
             return self.key_to_index[key]
@@ -97,12 +114,12 @@ class KeyedVectors:
             raise KeyError("%r is not in the vocabulary" % (key,)) from None
 
     @property
-    def vector_size(self):
+    def vector_size(self) -> int:
         """The embedding dimension."""
         return self.vectors.shape[1]
 
     # -- vectors -----------------------------------------------------------------------
-    def fill_norms(self, force=False):
+    def fill_norms(self, force: bool = False) -> np.ndarray:
         """Compute (and cache) the row norms used by every similarity method.
 
         Call with ``force=True`` after changing ``vectors`` in place, as in gensim.
@@ -112,20 +129,27 @@ class KeyedVectors:
         return self._inv_norms
 
     @property
-    def norms(self):
+    def norms(self) -> np.ndarray:
         """L2 norm of every vector."""
         inv_norms = self.fill_norms()
         with np.errstate(divide="ignore"):
             return np.where(inv_norms > 0, 1 / inv_norms, 0).astype(self.vectors.dtype)
 
-    def get_vector(self, key, norm=False):
+    def get_vector(self, key: str, norm: bool = False) -> np.ndarray:
         """The vector of ``key``; a unit vector with ``norm=True`` (zero stays zero)."""
         index = self.get_index(key)
         if norm:
             return self.vectors[index] * self.fill_norms()[index]
         return self.vectors[index]
 
-    def get_mean_vector(self, keys, weights=None, pre_normalize=True, post_normalize=False, ignore_missing=True):
+    def get_mean_vector(
+        self,
+        keys: Sequence[str | np.ndarray] | np.ndarray,
+        weights: ArrayLike | None = None,
+        pre_normalize: bool = True,
+        post_normalize: bool = False,
+        ignore_missing: bool = True,
+    ) -> np.ndarray:
         """Weighted mean of the vectors of ``keys`` (keys or vectors), as gensim computes it.
 
         Parameters
@@ -170,22 +194,22 @@ class KeyedVectors:
 
     # -- similarity ----------------------------------------------------------------------
     @staticmethod
-    def cosine_similarities(vector_1, vectors_all):
+    def cosine_similarities(vector_1: ArrayLike, vectors_all: ArrayLike) -> np.ndarray:
         """Cosine similarity of ``vector_1`` with every row of ``vectors_all``."""
         vector_1 = np.asarray(vector_1)
         vectors_all = np.asarray(vectors_all)
         with np.errstate(divide="ignore", invalid="ignore"):
             return vectors_all @ vector_1 / (np.linalg.norm(vectors_all, axis=1) * np.linalg.norm(vector_1))
 
-    def similarity(self, w1, w2):
+    def similarity(self, w1: str, w2: str) -> float:
         """Cosine similarity of two keys."""
         return float(np.dot(self.get_vector(w1, norm=True), self.get_vector(w2, norm=True)))
 
-    def distance(self, w1, w2):
+    def distance(self, w1: str, w2: str) -> float:
         """Cosine distance (1 - similarity) of two keys."""
         return 1.0 - self.similarity(w1, w2)
 
-    def distances(self, word_or_vector, other_words=()):
+    def distances(self, word_or_vector: str | ArrayLike, other_words: Sequence[str] = ()) -> np.ndarray:
         """Cosine distances from a key or vector to ``other_words`` (default: every key).
 
         Returns
@@ -203,7 +227,13 @@ class KeyedVectors:
             cosines = (self.vectors @ vector) * self.fill_norms()
         return 1 - cosines
 
-    def most_similar(self, positive=None, negative=None, topn=10, restrict_vocab=None):
+    def most_similar(
+        self,
+        positive: str | np.ndarray | Sequence[str | np.ndarray | tuple[str, float]] | None = None,
+        negative: str | np.ndarray | Sequence[str | np.ndarray | tuple[str, float]] | None = None,
+        topn: int | None = 10,
+        restrict_vocab: int | None = None,
+    ) -> list[tuple[str, float]] | np.ndarray:
         """The keys closest to the mean of ``positive`` minus ``negative`` (3CosAdd).
 
         As gensim's ``most_similar``: unit vectors are averaged with weight 1 (positive)
@@ -230,7 +260,13 @@ class KeyedVectors:
         exclude = self._query_rows(keys)
         return self._search(query[None, :], [exclude], topn, restrict_vocab, cosmul=False)[0]
 
-    def most_similar_cosmul(self, positive=None, negative=None, topn=10, restrict_vocab=None):
+    def most_similar_cosmul(
+        self,
+        positive: str | np.ndarray | Sequence[str | np.ndarray] | None = None,
+        negative: str | np.ndarray | Sequence[str | np.ndarray] | None = None,
+        topn: int | None = 10,
+        restrict_vocab: int | None = None,
+    ) -> list[tuple[str, float]] | np.ndarray:
         """The keys that best answer the analogy by 3CosMul (Levy & Goldberg, 2014).
 
         Each key is scored ``prod((1 + cos(key, p)) / 2) / (prod((1 + cos(key, n)) / 2) + 1e-6)``
@@ -248,17 +284,32 @@ class KeyedVectors:
             terms, [exclude], topn, restrict_vocab, cosmul=True, n_positive=len(positive), n_negative=len(negative)
         )[0]
 
-    def similar_by_vector(self, vector, topn=10, restrict_vocab=None):
+    def similar_by_vector(
+        self,
+        vector: ArrayLike,
+        topn: int | None = 10,
+        restrict_vocab: int | None = None,
+    ) -> list[tuple[str, float]] | np.ndarray:
         """The keys closest to ``vector`` (no key is left out)."""
         return self.most_similar(positive=[self._check_query_vector(vector)], topn=topn, restrict_vocab=restrict_vocab)
 
-    def similar_by_key(self, key, topn=10, restrict_vocab=None):
+    def similar_by_key(
+        self,
+        key: str,
+        topn: int | None = 10,
+        restrict_vocab: int | None = None,
+    ) -> list[tuple[str, float]] | np.ndarray:
         """The keys closest to ``key`` (itself left out)."""
         return self.most_similar(positive=[key], topn=topn, restrict_vocab=restrict_vocab)
 
     similar_by_word = similar_by_key
 
-    def most_similar_batch(self, queries, topn=10, restrict_vocab=None):
+    def most_similar_batch(
+        self,
+        queries: Iterable[str] | np.ndarray,
+        topn: int = 10,
+        restrict_vocab: int | None = None,
+    ) -> list[list[tuple[str, float]]]:
         """Nearest neighbours of many keys or vectors in one blocked, parallel search.
 
         Much faster than calling :meth:`most_similar` in a loop: one pass over the
@@ -292,7 +343,7 @@ class KeyedVectors:
                 excludes = [self._query_rows([key]) for key in queries]
         return self._search(terms, excludes, topn, restrict_vocab, cosmul=False)
 
-    def rank_by_centrality(self, words, use_norm=True):
+    def rank_by_centrality(self, words: Iterable[str], use_norm: bool = True) -> list[tuple[float, str]]:
         """``(cosine to the mean, word)`` pairs, most central first; unknown words skipped."""
         used = [word for word in words if word in self]
         if not used:
@@ -302,7 +353,7 @@ class KeyedVectors:
         cosines = vectors @ mean
         return sorted(zip(cosines.tolist(), used), reverse=True)
 
-    def doesnt_match(self, words):
+    def doesnt_match(self, words: Iterable[str]) -> str:
         """The word furthest from the mean of ``words`` (unknown words are skipped)."""
         return self.rank_by_centrality(words)[-1][1]
 
@@ -362,12 +413,12 @@ class KeyedVectors:
     # -- evaluation ----------------------------------------------------------------------
     def evaluate_word_analogies(
         self,
-        analogies,
-        restrict_vocab=300000,
-        case_insensitive=True,
-        dummy4unknown=False,
-        similarity_function="most_similar",
-    ):
+        analogies: str | os.PathLike,
+        restrict_vocab: int = 300000,
+        case_insensitive: bool = True,
+        dummy4unknown: bool = False,
+        similarity_function: str = "most_similar",
+    ) -> tuple[float, list[dict[str, Any]]]:
         """Accuracy on analogy questions in the ``questions-words.txt`` format.
 
         Parameters
@@ -398,8 +449,14 @@ class KeyedVectors:
         )
 
     def evaluate_word_pairs(
-        self, pairs, delimiter="\t", encoding="utf8", restrict_vocab=300000, case_insensitive=True, dummy4unknown=False
-    ):
+        self,
+        pairs: str | os.PathLike,
+        delimiter: str = "\t",
+        encoding: str = "utf8",
+        restrict_vocab: int = 300000,
+        case_insensitive: bool = True,
+        dummy4unknown: bool = False,
+    ) -> tuple[CorrelationResult, CorrelationResult, float]:
         """Correlation of the model's similarities with human judgements (WordSim-353 format).
 
         Parameters
@@ -422,7 +479,7 @@ class KeyedVectors:
         )
 
     # -- projection ----------------------------------------------------------------------
-    def pca(self, n_components=2, words=None):
+    def pca(self, n_components: int = 2, words: Iterable[str] | None = None) -> PCAResult:
         """Principal components of the vectors (of ``words``, or of every key).
 
         Returns
@@ -435,7 +492,14 @@ class KeyedVectors:
         vectors = self.vectors if words is None else self[keys]
         return _projection.pca(vectors, keys, n_components)
 
-    def plot(self, path, words=None, method="pca", limit=500, title=None):
+    def plot(
+        self,
+        path: str,
+        words: Iterable[str] | None = None,
+        method: str = "pca",
+        limit: int = 500,
+        title: str | None = None,
+    ) -> str:
         """Draw the embedding in two dimensions, each point labelled with its key.
 
         Parameters
@@ -462,7 +526,12 @@ class KeyedVectors:
         return _projection.plot(projection, path, title)
 
     # -- files -----------------------------------------------------------------------------
-    def save_projector(self, directory, metadata=None, config=False):
+    def save_projector(
+        self,
+        directory: str | os.PathLike,
+        metadata: Mapping[str, Iterable[Any]] | None = None,
+        config: bool = False,
+    ) -> tuple[str, str]:
         """Write ``vecs.tsv`` and ``meta.tsv`` for projector.tensorflow.org.
 
         Parameters
@@ -483,7 +552,7 @@ class KeyedVectors:
         """
         return _formats.save_projector(self, directory, metadata, config)
 
-    def save_word2vec_format(self, path, binary=False):
+    def save_word2vec_format(self, path: str | os.PathLike, binary: bool = False) -> None:
         """Write the word2vec format: header ``N D``, then ``word v1 ... vD`` per line
         (text), or ``word`` + space + D little-endian float32 (binary), as gensim does.
 
@@ -494,8 +563,14 @@ class KeyedVectors:
 
     @classmethod
     def load_word2vec_format(
-        cls, path, binary=False, no_header=False, limit=None, encoding="utf-8", unicode_errors="strict"
-    ):
+        cls,
+        path: str | os.PathLike,
+        binary: bool = False,
+        no_header: bool = False,
+        limit: int | None = None,
+        encoding: str = "utf-8",
+        unicode_errors: str = "strict",
+    ) -> KeyedVectors:
         """Read vectors in the word2vec text or binary format (or GloVe text, ``no_header=True``).
 
         Raises

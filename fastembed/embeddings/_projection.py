@@ -8,22 +8,28 @@ matplotlib when it is installed, otherwise (or for ``.html``) into a self-contai
 page: an inline SVG with every point labelled and a search box, no network access.
 """
 
-import collections
+from __future__ import annotations
+
 import html
 import os
 import warnings
+from typing import NamedTuple
 
 import numpy as np
 
 from .._files import atomic_write
 
-PCAResult = collections.namedtuple(
-    "PCAResult", ["coordinates", "explained_variance_ratio", "components", "mean", "keys"]
-)
-PCAResult.__doc__ = (
-    "Coordinates of each key on the principal components, the share of the "
-    "variance each component explains, the components (rows), the mean and the keys."
-)
+
+class PCAResult(NamedTuple):
+    """Coordinates of each key on the principal components, the share of the
+    variance each component explains, the components (rows), the mean and the keys."""
+
+    coordinates: np.ndarray
+    explained_variance_ratio: np.ndarray
+    components: np.ndarray
+    mean: np.ndarray
+    keys: list[str]
+
 
 _BLOCK_ROWS = 8192
 

@@ -5,6 +5,8 @@ ASCII punctuation characters, and splits on runs of ASCII whitespace. These help
 same on Python strings, so a vocabulary built here matches the one Keras builds.
 """
 
+from __future__ import annotations
+
 import re
 import string
 
@@ -16,7 +18,7 @@ _PYTHON_ONLY_ASCII_SPACES = re.compile(r"[\x1c-\x1f]")
 _HTML_LINE_BREAK = re.compile(r"<br[ \t\n\r\f\v]*/?>", re.IGNORECASE)
 
 
-def lower_ascii(text):
+def lower_ascii(text: str) -> str:
     """Lower-case ASCII letters only, as ``tf.strings.lower`` does by default.
 
     Parameters
@@ -31,12 +33,12 @@ def lower_ascii(text):
     return text.lower() if text.isascii() else text.translate(_ASCII_LOWER)
 
 
-def strip_punctuation(text):
+def strip_punctuation(text: str) -> str:
     """Delete the ASCII punctuation characters (``string.punctuation``)."""
     return text.translate(_DELETE_PUNCTUATION)
 
 
-def strip_html(text):
+def strip_html(text: str) -> str:
     """Replace HTML line breaks (``<br />``, ``<br/>``, ``<br>``, any case) by a space.
 
     IMDB reviews carry them; the TensorFlow word-embeddings tutorial removes them in its
@@ -45,14 +47,14 @@ def strip_html(text):
     return _HTML_LINE_BREAK.sub(" ", text) if "<" in text else text
 
 
-def split_whitespace(text):
+def split_whitespace(text: str) -> list[str]:
     """Split on runs of ASCII whitespace, dropping empty strings (``tf.strings.split``)."""
     if text.isascii() and not _PYTHON_ONLY_ASCII_SPACES.search(text):
         return text.split()
     return _ASCII_NON_SPACE_RUNS.findall(text)
 
 
-def split_characters(text):
+def split_characters(text: str) -> list[str]:
     """Split into Unicode characters (code points), as ``tf.strings.unicode_split``."""
     return list(text)
 

@@ -7,6 +7,10 @@ model sees ids (``output_mode='int'``) or bag-of-words rows (``'multi_hot'``, ``
 IDF weights) are saved in the model file's configuration.
 """
 
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Sequence, TypeVar, overload
+
 import numpy as np
 
 from .. import layers as layers_module
@@ -14,13 +18,29 @@ from ..data import Dataset
 from ..ragged import Ragged
 from .vectorizer import TextVectorizer
 
+if TYPE_CHECKING:
+    from numpy.typing import ArrayLike
+
+_F = TypeVar("_F", bound=Callable[..., Any])
+
 OUTPUT_MODES = ("int", "multi_hot", "count", "tf_idf")
 
 # Callables for standardize / split saved by name (Keras: register_keras_serializable).
 _REGISTERED = {}
 
 
-def register_text_function(function=None, name=None):
+@overload
+def register_text_function(function: _F, name: str | None = None) -> _F: ...
+
+
+@overload
+def register_text_function(function: None = None, name: str | None = None) -> Callable[[_F], _F]: ...
+
+
+def register_text_function(
+    function: Callable[..., Any] | None = None,
+    name: str | None = None,
+) -> Callable[..., Any]:
     """Register a ``standardize`` or ``split`` callable under ``name`` (default: its
     ``__name__``) so a model holding it can be saved and loaded; usable as a decorator.
 
@@ -110,18 +130,18 @@ class TextVectorization(layers_module.Layer):
 
     def __init__(
         self,
-        max_tokens=None,
-        standardize="lower_and_strip_punctuation",
-        split="whitespace",
-        ngrams=None,
-        output_mode="int",
-        output_sequence_length=None,
-        pad_to_max_tokens=False,
-        vocabulary=None,
-        idf_weights=None,
-        name=None,
-        **ignored,
-    ):
+        max_tokens: int | None = None,
+        standardize: str | Callable[[str], str] | None = "lower_and_strip_punctuation",
+        split: str | Callable[[str], Sequence[str]] | None = "whitespace",
+        ngrams: int | Sequence[int] | None = None,
+        output_mode: str = "int",
+        output_sequence_length: int | None = None,
+        pad_to_max_tokens: bool = False,
+        vocabulary: Iterable[str] | None = None,
+        idf_weights: ArrayLike | None = None,
+        name: str | None = None,
+        **ignored: Any,
+    ) -> None:
         super().__init__(name, trainable=False)
         if output_mode not in OUTPUT_MODES:
             raise ValueError("output_mode must be one of %s, got %r" % (OUTPUT_MODES, output_mode))
@@ -149,7 +169,12 @@ class TextVectorization(layers_module.Layer):
             raise ValueError("idf_weights need a vocabulary")
 
     # -- vocabulary --------------------------------------------------------------------
-    def adapt(self, data, batch_size=None, steps=None):
+    def adapt(
+        self,
+        data: str | Iterable[Any] | Dataset,
+        batch_size: int | None = None,
+        steps: int | None = None,
+    ) -> TextVectorization:
         """Build the vocabulary (and IDF weights) from texts: a list or array of strings,
         or a Dataset of texts or of ``(texts, labels)`` batches (Keras' ``.map(lambda x,
         y: x)`` is accepted too)."""
@@ -163,7 +188,7 @@ class TextVectorization(layers_module.Layer):
             self.idf_weights = self._idf(texts)
         return self
 
-    def set_vocabulary(self, vocabulary, idf_weights=None):
+    def set_vocabulary(self, vocabulary: Iterable[str], idf_weights: ArrayLike | None = None) -> None:
         """Use a fixed vocabulary (``idf_weights`` with it in ``'tf_idf'`` mode)."""
         tokens = list(vocabulary)
         if self.output_mode == "int":
@@ -184,7 +209,7 @@ class TextVectorization(layers_module.Layer):
                 )
             self.idf_weights = weights
 
-    def get_vocabulary(self, include_special_tokens=True):
+    def get_vocabulary(self, include_special_tokens: bool = True) -> list[str]:
         """The vocabulary, index by index (``'int'``: ``''``, ``'[UNK]'``, tokens; other
         modes: ``'[UNK]'``, tokens)."""
         vocabulary = self._vectorizer.get_vocabulary(include_special_tokens=True)
@@ -194,7 +219,7 @@ class TextVectorization(layers_module.Layer):
             vocabulary = vocabulary[2 if self.output_mode == "int" else 1 :]
         return vocabulary
 
-    def vocabulary_size(self):
+    def vocabulary_size(self) -> int:
         return len(self.get_vocabulary())
 
     def _width(self):
@@ -218,7 +243,7 @@ class TextVectorization(layers_module.Layer):
         return idf.astype(np.float32)
 
     # -- computation -------------------------------------------------------------------
-    def __call__(self, texts):
+    def __call__(self, texts: str | Iterable[Any]) -> np.ndarray | Ragged:
         single = isinstance(texts, str)
         texts = [texts] if single else _texts_of(texts)
         if self.output_mode == "int":
@@ -234,18 +259,23 @@ class TextVectorization(layers_module.Layer):
             out[:, : self.idf_weights.shape[0]] *= self.idf_weights
         return out[0] if single else out
 
-    def forward(self, inputs, mask=None, training=False):
+    def forward(
+        self,
+        inputs: str | Iterable[Any],
+        mask: np.ndarray | None = None,
+        training: bool = False,
+    ) -> np.ndarray | Ragged:
         return self(inputs)
 
-    def compute_output_shape(self, input_shape):
+    def compute_output_shape(self, input_shape: Sequence[int | None]) -> tuple[int | None, ...]:
         if self.output_mode == "int":
             return (input_shape[0], self._vectorizer.output_sequence_length)
         return (input_shape[0], self._width() if self._vectorizer._vocabulary is not None else self.max_tokens)
 
-    def build(self, input_shape=None):
+    def build(self, input_shape: Sequence[int | None] | None = None) -> None:
         super().build(input_shape if input_shape is not None else (None,))
 
-    def get_config(self):
+    def get_config(self) -> dict[str, Any]:
         vectorizer = self._vectorizer
         config = dict(
             super().get_config(),

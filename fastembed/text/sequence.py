@@ -1,6 +1,13 @@
 """Padding of variable-length id sequences (Keras ``pad_sequences``)."""
 
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, Sequence
+
 import numpy as np
+
+if TYPE_CHECKING:
+    from numpy.typing import ArrayLike, DTypeLike
 
 
 def _check_side(value, what):
@@ -8,7 +15,15 @@ def _check_side(value, what):
         raise ValueError("%s must be 'pre' or 'post', got %r" % (what, value))
 
 
-def pad_flat(flat, lengths, maxlen, padding="post", truncating="post", value=0, dtype=np.int32):
+def pad_flat(
+    flat: np.ndarray,
+    lengths: ArrayLike,
+    maxlen: int,
+    padding: str = "post",
+    truncating: str = "post",
+    value: Any = 0,
+    dtype: DTypeLike = np.int32,
+) -> np.ndarray:
     """Pad or cut sequences stored back to back in ``flat`` into a ``(n, maxlen)`` array.
 
     Vectorised: one fancy-index assignment, no loop over rows.
@@ -50,7 +65,14 @@ def pad_flat(flat, lengths, maxlen, padding="post", truncating="post", value=0, 
     return out
 
 
-def pad_sequences(sequences, maxlen=None, dtype="int32", padding="pre", truncating="pre", value=0):
+def pad_sequences(
+    sequences: Sequence[ArrayLike],
+    maxlen: int | None = None,
+    dtype: DTypeLike = "int32",
+    padding: str = "pre",
+    truncating: str = "pre",
+    value: Any = 0,
+) -> np.ndarray:
     """Pad a list of sequences to a 2-D array, with the semantics of Keras ``pad_sequences``.
 
     Parameters

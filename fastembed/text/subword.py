@@ -15,8 +15,12 @@ Splitting, counting, vocabulary building and encoding run in compiled code
 oracle in tests, and the path of an uncompiled install).
 """
 
+from __future__ import annotations
+
 import collections
+import os
 import re
+from typing import Any, Iterable
 
 import numpy as np
 
@@ -74,7 +78,7 @@ class SubwordEncoder:
         Tokens (at the start of ``subwords``) that are cut out of the text whole.
     """
 
-    def __init__(self, subwords=(), reserved_tokens=None):
+    def __init__(self, subwords: Iterable[str] = (), reserved_tokens: Iterable[str] | None = None) -> None:
         subwords = list(subwords)
         reserved = list(reserved_tokens or [])
         if any(not isinstance(s, str) or not s for s in subwords):
@@ -103,12 +107,12 @@ class SubwordEncoder:
 
     # -- properties --------------------------------------------------------------------
     @property
-    def subwords(self):
+    def subwords(self) -> list[str]:
         """The subword strings, id - 1 = position (reserved tokens first)."""
         return list(self._subwords)
 
     @property
-    def vocab_size(self):
+    def vocab_size(self) -> int:
         """``1 + len(subwords) + 256``: padding, subwords, bytes."""
         return self._byte_base + 256
 
@@ -162,7 +166,7 @@ class SubwordEncoder:
             self._kernel = _subword.Encoder(self._subwords[len(self._reserved) :], first_id, self._byte_base)
         return self._kernel
 
-    def encode(self, text):
+    def encode(self, text: str) -> list[int]:
         """Encode a string as ids (all >= 1).
 
         Parameters
@@ -179,7 +183,7 @@ class SubwordEncoder:
             return self.encode_batch([text]).values.tolist()
         return self._encode_python(text)
 
-    def encode_batch(self, texts):
+    def encode_batch(self, texts: Iterable[str]) -> Ragged:
         """Encode many strings at once (compiled, in parallel over texts).
 
         Parameters
@@ -244,7 +248,7 @@ class SubwordEncoder:
                 ids.extend(self._byte_base + b for b in piece.encode("utf-8", "surrogatepass"))
         return ids
 
-    def decode(self, ids):
+    def decode(self, ids: Iterable[int]) -> str:
         """Decode ids back to the text; padding ids (0) are skipped.
 
         Parameters
@@ -292,8 +296,13 @@ class SubwordEncoder:
     # -- building ----------------------------------------------------------------------
     @classmethod
     def build_from_corpus(
-        cls, texts, target_vocab_size, max_subword_length=20, reserved_tokens=None, max_corpus_chars=None
-    ):
+        cls,
+        texts: Iterable[str],
+        target_vocab_size: int,
+        max_subword_length: int = 20,
+        reserved_tokens: Iterable[str] | None = None,
+        max_corpus_chars: int | None = None,
+    ) -> SubwordEncoder:
         """Learn a subword vocabulary of about ``target_vocab_size`` ids from ``texts``.
 
         As TFDS does: count the corpus' pieces, then binary-search the minimum count a
@@ -350,12 +359,16 @@ class SubwordEncoder:
         return best
 
     # -- saving ------------------------------------------------------------------------
-    def to_document(self):
+    def to_document(self) -> dict[str, Any]:
         """The JSON-serialisable dict :meth:`save_to_file` writes."""
         return _documents.make(_FORMAT, _FORMAT_VERSION, subwords=self._subwords, reserved_tokens=self._reserved)
 
     @classmethod
-    def from_document(cls, document, source="document"):
+    def from_document(
+        cls,
+        document: dict[str, Any],
+        source: str | os.PathLike = "document",
+    ) -> SubwordEncoder:
         """Rebuild an encoder from :meth:`to_document`'s dict."""
         _documents.check(document, _FORMAT, _FORMAT_VERSION, source, "SubwordEncoder")
         subwords, reserved = document.get("subwords"), document.get("reserved_tokens", [])
@@ -363,12 +376,12 @@ class SubwordEncoder:
             raise ValueError("%s holds a damaged SubwordEncoder" % source)
         return cls(subwords, reserved_tokens=reserved)
 
-    def save_to_file(self, filename_prefix):
+    def save_to_file(self, filename_prefix: str) -> None:
         """Write the vocabulary to ``filename_prefix + '.subwords'`` (JSON)."""
         _documents.write(filename_prefix + ".subwords", self.to_document())
 
     @classmethod
-    def load_from_file(cls, filename_prefix):
+    def load_from_file(cls, filename_prefix: str) -> SubwordEncoder:
         """Read an encoder written by :meth:`save_to_file`.
 
         Raises
@@ -379,7 +392,7 @@ class SubwordEncoder:
         path = filename_prefix + ".subwords"
         return cls.from_document(_documents.read(path, _FORMAT, _FORMAT_VERSION, "SubwordEncoder"), path)
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         return "SubwordEncoder(vocab_size=%d)" % self.vocab_size
 
 

@@ -1,9 +1,12 @@
 """``TextVectorizer``: raw text to integer ids, with Keras ``TextVectorization`` semantics
 (``output_mode='int'``), without TensorFlow."""
 
+from __future__ import annotations
+
 import collections
 import itertools
 import os
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Mapping, Sequence
 
 import numpy as np
 
@@ -11,6 +14,9 @@ from .._config import COMPILED, threads_for
 from ..ragged import Ragged
 from . import _documents, _standardize
 from .sequence import pad_flat
+
+if TYPE_CHECKING:
+    from numpy.typing import ArrayLike
 
 if COMPILED:
     from .._kernels import _text
@@ -141,13 +147,13 @@ class TextVectorizer:
 
     def __init__(
         self,
-        max_tokens=None,
-        standardize="lower_and_strip_punctuation",
-        split="whitespace",
-        ngrams=None,
-        output_sequence_length=None,
-        vocabulary=None,
-    ):
+        max_tokens: int | None = None,
+        standardize: str | Callable[[str], str] | None = "lower_and_strip_punctuation",
+        split: str | Callable[[str], Sequence[str]] | None = "whitespace",
+        ngrams: int | Sequence[int] | None = None,
+        output_sequence_length: int | None = None,
+        vocabulary: Iterable[str] | str | os.PathLike | None = None,
+    ) -> None:
         if max_tokens is not None and (not isinstance(max_tokens, (int, np.integer)) or max_tokens < 3):
             raise ValueError(
                 "max_tokens must be None or an int >= 3 (it counts '' and '[UNK]'), got %r" % (max_tokens,)
@@ -184,7 +190,7 @@ class TextVectorizer:
             self.set_vocabulary(vocabulary)
 
     # -- tokens ------------------------------------------------------------------------
-    def tokenize(self, texts):
+    def tokenize(self, texts: str | Iterable[str]) -> list[str] | list[list[str]]:
         """Standardise, split and form n-grams: the tokens that :meth:`adapt` counts.
 
         Parameters
@@ -218,7 +224,7 @@ class TextVectorizer:
         return tokens
 
     # -- vocabulary --------------------------------------------------------------------
-    def adapt(self, texts):
+    def adapt(self, texts: str | Iterable[str]) -> TextVectorizer:
         """Build the vocabulary from ``texts`` by token frequency.
 
         Parameters
@@ -231,7 +237,7 @@ class TextVectorizer:
         """
         return self.adapt_counts(self.count_tokens(texts))
 
-    def count_tokens(self, texts):
+    def count_tokens(self, texts: str | Iterable[str]) -> dict[str, int]:
         """How often each token (after standardising and splitting) occurs in ``texts``.
 
         ``adapt(texts)`` is ``adapt_counts(count_tokens(texts))``; counts of parts of a
@@ -249,7 +255,7 @@ class TextVectorizer:
             return dict(zip(tokens, values.tolist()))
         return dict(collections.Counter(itertools.chain.from_iterable(self._tokenize(texts))))
 
-    def adapt_counts(self, counts):
+    def adapt_counts(self, counts: Mapping[str, int]) -> TextVectorizer:
         """Build the vocabulary from token counts (see :meth:`count_tokens`): the same
         vocabulary, token for token, whatever order the counts were summed in.
 
@@ -269,7 +275,7 @@ class TextVectorizer:
         self._install(ordered)
         return self
 
-    def set_vocabulary(self, vocabulary):
+    def set_vocabulary(self, vocabulary: Iterable[str] | str | os.PathLike) -> None:
         """Use a fixed vocabulary: a list of tokens or a file with one token per line.
 
         Parameters
@@ -322,7 +328,7 @@ class TextVectorizer:
             self._table = _text.TokenTable()
             self._table.add_tokens(self._vocabulary[2:], 2)
 
-    def get_vocabulary(self, include_special_tokens=True):
+    def get_vocabulary(self, include_special_tokens: bool = True) -> list[str]:
         """The vocabulary, index = id: ``['', '[UNK]', most frequent, ...]``.
 
         Parameters
@@ -333,7 +339,7 @@ class TextVectorizer:
         self._check_ready()
         return list(self._vocabulary if include_special_tokens else self._vocabulary[2:])
 
-    def vocabulary_size(self):
+    def vocabulary_size(self) -> int:
         """Number of ids, padding and OOV included: the ``input_dim`` of the Embedding."""
         return 0 if self._vocabulary is None else len(self._vocabulary)
 
@@ -342,7 +348,7 @@ class TextVectorizer:
             raise RuntimeError("TextVectorizer has no vocabulary yet: call adapt(texts) or pass vocabulary=")
 
     # -- encoding ----------------------------------------------------------------------
-    def __call__(self, texts):
+    def __call__(self, texts: str | Iterable[str]) -> np.ndarray | Ragged:
         """Encode texts as int32 ids (0 = padding, 1 = out of vocabulary).
 
         Parameters
@@ -401,7 +407,7 @@ class TextVectorizer:
             return flat
         return Ragged.from_row_lengths(flat, lengths)
 
-    def decode(self, ids):
+    def decode(self, ids: ArrayLike) -> str:
         """Map ids back to tokens joined by spaces; padding (0) is dropped.
 
         Parameters
@@ -425,7 +431,7 @@ class TextVectorizer:
         return " ".join(self._vocabulary[i] for i in ids.tolist() if i != 0)
 
     # -- saving ------------------------------------------------------------------------
-    def get_config(self):
+    def get_config(self) -> dict[str, Any]:
         """Constructor arguments and vocabulary as a JSON-serialisable dict.
 
         Raises
@@ -449,19 +455,19 @@ class TextVectorizer:
         }
 
     @classmethod
-    def from_config(cls, config):
+    def from_config(cls, config: Mapping[str, Any]) -> TextVectorizer:
         """Rebuild a vectorizer from :meth:`get_config`'s output."""
         config = dict(config)
         if isinstance(config.get("ngrams"), list):
             config["ngrams"] = tuple(config["ngrams"])
         return cls(**config)
 
-    def save(self, path):
+    def save(self, path: str | os.PathLike) -> None:
         """Write configuration and vocabulary to a JSON file."""
         _documents.write(path, self.to_document())
 
     @classmethod
-    def load(cls, path):
+    def load(cls, path: str | os.PathLike) -> TextVectorizer:
         """Read a vectorizer written by :meth:`save`.
 
         Raises
@@ -472,7 +478,11 @@ class TextVectorizer:
         return cls.from_document(_documents.read(path, _FORMAT, _FORMAT_VERSION, "TextVectorizer"), path)
 
     @classmethod
-    def from_document(cls, document, source="document"):
+    def from_document(
+        cls,
+        document: dict[str, Any],
+        source: str | os.PathLike = "document",
+    ) -> TextVectorizer:
         """Rebuild from the dict :meth:`to_document` returns."""
         _documents.check(document, _FORMAT, _FORMAT_VERSION, source, "TextVectorizer")
         config = document.get("config")
@@ -500,11 +510,11 @@ class TextVectorizer:
         except (KeyError, TypeError) as exc:
             raise ValueError("%s holds a damaged TextVectorizer configuration (%s)" % (source, exc)) from None
 
-    def to_document(self):
+    def to_document(self) -> dict[str, Any]:
         """The dict that :meth:`save` writes."""
         return _documents.make(_FORMAT, _FORMAT_VERSION, config=self.get_config())
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         return (
             "TextVectorizer(max_tokens=%r, standardize=%r, split=%r, ngrams=%r, output_sequence_length=%r, "
             "vocabulary_size=%d)"
