@@ -58,7 +58,7 @@ def test_predict_equals_the_single_process_result(client, reviews, model):
     bag = db.from_sequence(texts, npartitions=5)
     np.testing.assert_allclose(np.stack(fdask.predict(model, bag).compute()), expected, rtol=1e-6)
     # Each worker process loaded the model once, whatever the number of partitions.
-    loaded = client.run(lambda: sum(1 for v in fdask._LOADED.values() if isinstance(v, fastembed.Sequential)))
+    loaded = client.run(lambda: sum(1 for v in fdask._shipping._LOADED.values() if isinstance(v, fastembed.Sequential)))
     assert len(loaded) == 2 and all(n == 1 for n in loaded.values()), loaded
 
 

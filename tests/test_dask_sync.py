@@ -1,0 +1,97 @@
+"""Row-sparse replica syncs (fastembed.dask._sync) and the round schedule: pure NumPy, no
+cluster needed."""
+
+import numpy as np
+import pytest
+
+from fastembed.dask import _sync
+from fastembed.dask._training import schedule
+
+
+def test_changed_rows_finds_exactly_the_rows_that_differ_across_blocks():
+    rng = np.random.default_rng(0)
+    base = rng.normal(size=(_sync.ROW_BLOCK * 2 + 17, 3)).astype(np.float32)
+    current = base.copy()
+    changed = np.array([0, 5, _sync.ROW_BLOCK - 1, _sync.ROW_BLOCK, 2 * _sync.ROW_BLOCK + 16])
+    current[changed, 1] += 1e-7 * np.abs(current[changed, 1]) + 1e-30  # the smallest visible change
+    current[changed[0], :] = np.nan  # NaN counts as a change
+    np.testing.assert_array_equal(_sync.changed_rows(current, base), changed)
+    assert _sync.changed_rows(current, base).dtype == np.int32
+    assert _sync.changed_rows(base, base.copy()).size == 0
+
+
+def test_vectors_and_scalars_are_one_row():
+    assert _sync.as_rows(np.zeros(5)).shape == (1, 5)
+    assert _sync.as_rows(np.zeros(())).shape == (1, 1)
+    assert _sync.as_rows(np.zeros((4, 2, 3))).shape == (4, 6)
+    np.testing.assert_array_equal(_sync.changed_rows(np.array([1.0, 2.0]), np.array([1.0, 2.5])), [0])
+
+
+def test_combine_averages_each_row_over_the_replicas_that_changed_it():
+    base = [np.zeros((6, 2), np.float32), np.zeros(3, np.float32)]
+    replica_a = [base[0].copy(), base[1].copy()]
+    replica_b = [base[0].copy(), base[1].copy()]
+    replica_a[0][[1, 3]] = [[1.0, 2.0], [4.0, 4.0]]
+    replica_b[0][[3, 5]] = [[2.0, 0.0], [7.0, -1.0]]
+    replica_a[1][:] = [1.0, 1.0, 1.0]
+    replica_b[1][:] = [3.0, 1.0, 0.0]
+    sent = [_sync.changes(replica_a, base), _sync.changes(replica_b, base)]
+    combined = _sync.combine(base, sent)
+    ids, rows = combined[0]
+    np.testing.assert_array_equal(ids, [1, 3, 5])
+    # Row 1 and row 5: one replica each, its value exactly; row 3: the mean of both.
+    np.testing.assert_array_equal(rows, [[1.0, 2.0], [3.0, 2.0], [7.0, -1.0]])
+    np.testing.assert_array_equal(combined[1][0], [0])
+    np.testing.assert_array_equal(combined[1][1], [[2.0, 1.0, 0.5]])
+    target = [b.copy() for b in base]
+    _sync.apply(target, combined)
+    np.testing.assert_array_equal(target[0][[0, 2, 4]], 0)
+    np.testing.assert_array_equal(target[0][3], [3.0, 2.0])
+    np.testing.assert_array_equal(target[1], [2.0, 1.0, 0.5])
+    assert _sync.update_bytes(combined) == 3 * 4 + 3 * 2 * 4 + 1 * 4 + 3 * 4
+
+
+def test_one_replica_alone_gives_its_own_values_bitwise():
+    rng = np.random.default_rng(1)
+    base = [rng.normal(size=(50, 7)).astype(np.float32)]
+    moved = [base[0] + rng.normal(scale=1e-3, size=(50, 7)).astype(np.float32)]
+    combined = _sync.combine(base, [_sync.changes(moved, base)])
+    target = [base[0].copy()]
+    _sync.apply(target, combined)
+    np.testing.assert_array_equal(target[0], moved[0])
+
+
+def test_apply_refuses_an_array_it_could_not_write_in_place():
+    array = np.zeros((4, 2, 6), np.float32)[:, :, :3]  # its (rows, width) view would be a copy
+    with pytest.raises(ValueError, match="not contiguous"):
+        _sync.apply([array], [(np.array([1], np.int32), np.ones((1, 6), np.float32))])
+    strided = np.zeros((4, 6), np.float32)[:, ::2]  # 2-D: written in place, strides and all
+    _sync.apply([strided], [(np.array([1], np.int32), np.ones((1, 3), np.float32))])
+    np.testing.assert_array_equal(strided[1], 1.0)
+
+
+@pytest.mark.parametrize("replicas", [1, 2, 3])
+@pytest.mark.parametrize("rows_per_round", [1, 7, 64, 1000])
+def test_schedule_gives_every_row_once_to_the_partition_owner(replicas, rows_per_round):
+    lengths = [10, 0, 33, 5, 64, 1]
+    order = [4, 2, 0, 5, 1, 3]
+    rounds = schedule(lengths, replicas, rows_per_round, order)
+    seen = {i: [] for i in range(len(lengths))}
+    for pieces_by_replica in rounds:
+        assert len(pieces_by_replica) == replicas
+        for replica, pieces in enumerate(pieces_by_replica):
+            assert sum(stop - start for _, start, stop in pieces) <= rows_per_round
+            for index, start, stop in pieces:
+                assert index % replicas == replica
+                seen[index].extend(range(start, stop))
+    assert all(seen[i] == list(range(n)) for i, n in enumerate(lengths))
+    # Full rounds until a replica's rows run out, partitions in the given order.
+    for replica in range(replicas):
+        own = [p for pieces_by_replica in rounds for p in pieces_by_replica[replica]]
+        assert [index for index, _, _ in own] == sorted([index for index, _, _ in own], key=lambda i: order.index(i))
+        sizes = [sum(stop - start for _, start, stop in r[replica]) for r in rounds]
+        total = sum(lengths[i] for i in range(len(lengths)) if i % replicas == replica)
+        full, rest = divmod(total, rows_per_round)
+        assert sizes[:full] == [rows_per_round] * full
+        assert sum(sizes[full:]) == rest
+    assert schedule([], 2, 5) == []
