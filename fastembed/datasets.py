@@ -2,22 +2,17 @@
 the fastText format, as ``(texts, labels, class_names)``."""
 
 import collections
-import csv
-import io
 import os
-import re
 
 import numpy as np
 
 from ._random import new_generator
+from ._records import LABEL_COLUMN_NAMES, TEXT_COLUMN_NAMES, TextRecords  # noqa: F401 (public names)
 
 TextDataset = collections.namedtuple("TextDataset", ["texts", "labels", "class_names"])
 TextDataset.__doc__ = """Texts (list of str), integer labels (int64 array) and the class names
 (``class_names[label]`` is a text's class)."""
 
-TEXT_COLUMN_NAMES = ("text", "sentence", "review", "content", "document", "body", "comment", "tweet", "message")
-LABEL_COLUMN_NAMES = ("label", "sentiment", "class", "category", "target", "labels", "polarity", "y")
-_FASTTEXT_PREFIX = "__label__"
 
 
 def load_text_dataset(
@@ -76,17 +71,14 @@ def load_text_dataset(
         raise FileNotFoundError("%s does not exist" % path)
     if validation_split is not None and not (0.0 < float(validation_split) < 1.0):
         raise ValueError("validation_split must be in (0, 1), got %r" % (validation_split,))
-    kind = _check_format(path, format)
-    if kind == "directory":
-        texts, raw_labels, classes = _read_directory(path, class_names, encoding, errors)
+    records = TextRecords(path, text_column, label_column, format, class_names, encoding, errors)
+    texts, raw_labels = [], []
+    for text, label in records:
+        texts.append(text)
+        raw_labels.append(label)
+    if records.kind == "directory":
+        classes = records.classes
     else:
-        content = _decode(path, encoding, errors)  # read once, for sniffing and parsing
-        if kind == "auto":
-            kind = _sniff_file_format(path, content)
-        if kind == "fasttext":
-            texts, raw_labels = _read_fasttext(content, path)
-        else:
-            texts, raw_labels = _read_table(content, path, "\t" if kind == "tsv" else ",", text_column, label_column)
         texts, raw_labels, classes = _select_classes(texts, raw_labels, class_names, path)
     index = {name: i for i, name in enumerate(classes)}
     labels = np.fromiter((index[label] for label in raw_labels), dtype=np.int64, count=len(raw_labels))
@@ -146,155 +138,26 @@ def _split(texts, labels, classes, order, fraction, rng):
     )
 
 
-def _check_format(path, format):
-    """'directory', the file format asked for, or 'auto' (a file, to be sniffed)."""
-    formats = ("auto", "directory", "csv", "tsv", "fasttext")
-    if format not in formats:
-        raise ValueError("format must be one of %s, got %r" % (", ".join(formats), format))
-    if os.path.isdir(path):
-        if format not in ("auto", "directory"):
-            raise ValueError("%s is a directory, not a %s file" % (path, format))
-        return "directory"
-    if format == "directory":
-        raise ValueError("%s is a file, not a directory of class folders" % path)
-    return format
-
-
-def _sniff_file_format(path, content):
-    extension = os.path.splitext(path)[1].lower()
-    if extension == ".csv":
-        return "csv"
-    if extension in (".tsv", ".tab"):
-        return "tsv"
-    first = next((line for line in content.splitlines() if line.strip()), None)
-    if first is None:
-        raise ValueError("%s is empty" % path)
-    if first.startswith(_FASTTEXT_PREFIX):
-        return "fasttext"
-    raise ValueError(
-        "cannot tell the format of %s: name it .csv or .tsv, use the fastText "
-        "'__label__<class> text' lines, or pass format=" % path
-    )
-
-
-def _decode(path, encoding, errors):
-    with open(path, "rb") as handle:
-        data = handle.read()
-    try:
-        text = data.decode(encoding, errors)
-        # A UTF-8 byte-order mark (Excel writes one) is not part of the first column's name.
-        return text[1:] if text.startswith("\ufeff") else text
-    except UnicodeDecodeError as exc:
-        line = data.count(b"\n", 0, exc.start) + 1
-        raise ValueError(
-            "%s, line %d: bytes %r are not valid %s (pass encoding='cp1252' or errors='replace' "
-            "for such files)" % (path, line, data[exc.start : exc.end], encoding)
-        ) from None
-    except LookupError:
-        raise ValueError("unknown encoding %r" % encoding) from None
-
-
-def _read_directory(path, class_names, encoding, errors):
-    folders = sorted(name for name in os.listdir(path) if os.path.isdir(os.path.join(path, name)))
+def class_names_of(found, class_names=None, path="the data"):
+    """The classes in label order: ``class_names`` (checked against the labels ``found``),
+    else every label found, sorted (numerically when all are integers, so '10' comes
+    after '9')."""
     if class_names is None:
-        classes = folders
-    else:
-        classes = list(class_names)
-        missing = [name for name in classes if name not in folders]
-        if missing:
-            raise ValueError("%s has no class folder %s (folders: %s)" % (path, missing, folders))
-        if len(set(classes)) != len(classes):
-            raise ValueError("class_names repeats a name: %s" % classes)
-    texts, labels = [], []
-    for name in classes:
-        for root, dirs, files in os.walk(os.path.join(path, name)):
-            dirs.sort()
-            for filename in sorted(files):
-                if filename.endswith(".txt"):
-                    texts.append(_decode(os.path.join(root, filename), encoding, errors))
-                    labels.append(name)
-    if not texts:
-        raise ValueError("%s holds no .txt files in class folders %s" % (path, classes))
-    return texts, labels, classes
-
-
-_ASCII_WHITESPACE = re.compile(r"[ \t\n\r\x0b\x0c]")
-
-
-def _read_fasttext(content, path):
-    texts, labels = [], []
-    # Lines end at '\n' only (str.splitlines would also cut at U+0085, U+2028 or a form
-    # feed inside a text: IMDB holds U+0085); the label ends at any ASCII whitespace.
-    for number, line in enumerate(content.split("\n"), 1):
-        line = line[:-1] if line.endswith("\r") else line
-        if not line.strip():
-            continue
-        match = _ASCII_WHITESPACE.search(line)
-        head, text = (line[: match.start()], line[match.end() :]) if match else (line, "")
-        if not head.startswith(_FASTTEXT_PREFIX) or head == _FASTTEXT_PREFIX:
-            raise ValueError("%s, line %d: expected '__label__<class> text'" % (path, number))
-        if text.startswith(_FASTTEXT_PREFIX):
-            raise ValueError(
-                "%s, line %d: several labels on one line (multi-label data) are not supported" % (path, number)
-            )
-        texts.append(text)
-        labels.append(head[len(_FASTTEXT_PREFIX) :])
-    if not texts:
-        raise ValueError("%s is empty" % path)
-    return texts, labels
-
-
-def _find_column(header, wanted, candidates, what, path):
-    lowered = [name.strip().lower() for name in header]
-    if wanted is not None:
-        if wanted in header:
-            return header.index(wanted)
-        raise ValueError("%s has no %s column %r (columns: %s)" % (path, what, wanted, header))
-    for candidate in candidates:
-        if candidate in lowered:
-            return lowered.index(candidate)
-    raise ValueError("%s: no %s column found among %s; name it with %s_column=" % (path, what, header, what))
-
-
-def _read_table(content, path, delimiter, text_column, label_column):
-    if not content.strip():
-        raise ValueError("%s is empty" % path)
-    csv.field_size_limit(min(2**31 - 1, 1 << 30))
-    reader = csv.reader(io.StringIO(content, newline=""), delimiter=delimiter)
-    try:
-        header = next(reader)
-        text_index = _find_column(header, text_column, TEXT_COLUMN_NAMES, "text", path)
-        label_index = _find_column(header, label_column, LABEL_COLUMN_NAMES, "label", path)
-        texts, labels = [], []
-        for row in reader:
-            if not row:
-                continue
-            if len(row) != len(header):
-                raise ValueError(
-                    "%s, line %d: %d fields, the header has %d" % (path, reader.line_num, len(row), len(header))
-                )
-            texts.append(row[text_index])
-            labels.append(row[label_index].strip())
-    except csv.Error as exc:
-        raise ValueError("%s, line %d: %s" % (path, reader.line_num, exc)) from None
-    if not texts:
-        raise ValueError("%s has a header but no rows" % path)
-    return texts, labels
-
-
-def _select_classes(texts, labels, class_names, path):
-    found = set(labels)
-    if class_names is None:
-        # Integer labels sort numerically (so '10' comes after '9'), others as strings.
         numeric = all(label.lstrip("-").isdigit() for label in found)
-        classes = sorted(found, key=int) if numeric else sorted(found)
-        return texts, labels, classes
+        return sorted(found, key=int) if numeric else sorted(found)
     classes = [str(name) for name in class_names]
     if len(set(classes)) != len(classes):
         raise ValueError("class_names repeats a name: %s" % classes)
     missing = [name for name in classes if name not in found]
     if missing:
         raise ValueError("%s has no examples of class %s (labels found: %s)" % (path, missing, sorted(found)[:20]))
+    return classes
+
+
+def _select_classes(texts, labels, class_names, path):
+    classes = class_names_of(set(labels), class_names, path)
+    if class_names is None:
+        return texts, labels, classes
     keep = set(classes)
     pairs = [(text, label) for text, label in zip(texts, labels) if label in keep]
     return [t for t, _ in pairs], [label for _, label in pairs], classes
