@@ -97,6 +97,13 @@ def _training_options(parser, epochs, vocab_size, seq_len):
     parser.add_argument("--batch-size", type=_positive_int, default=32)
     parser.add_argument("--learning-rate", type=_positive_float, default=1e-3)
     parser.add_argument("--validation-split", type=_fraction, default=0.2)
+    parser.add_argument(
+        "--shuffle-buffer",
+        type=_at_most(1 << 24),
+        default=10_000,
+        help="records held in memory while shuffling (default 10000; larger data is shuffled through "
+        "temporary bucket files, still uniformly; 1: file order)",
+    )
     parser.add_argument("--threads", type=_thread_count, default=None, help="default: all cores")
     parser.add_argument("--seed", type=int, default=0)
 

@@ -15,18 +15,31 @@ from ..models import Sequential
 from ..optimizers import Adam
 from ..embeddings._keyed_vectors import _vocabulary_rows as vocabulary_rows
 from ..text import SubwordEncoder, TextVectorizer
+from . import _stream
 from ._charts import plot_history
 from ._errors import UserError
 from ._run import Run
 
 
-def build_encoder(texts, tokenizer, vocab_size, seq_len):
-    """A TextVectorizer (words) or SubwordEncoder (subwords) learned from ``texts``."""
+def build_encoder(source, tokenizer, vocab_size, seq_len, counts=None):
+    """A TextVectorizer (words) or SubwordEncoder (subwords) learned from ``source``'s
+    texts, read as a stream. ``counts``: the word counts a scan already made (with
+    :func:`word_vectorizer`'s ``count_tokens``)."""
     if tokenizer == "words":
-        return TextVectorizer(
-            max_tokens=vocab_size, standardize="lower_and_strip_html_and_punctuation", output_sequence_length=seq_len
-        ).adapt(texts)
-    return SubwordEncoder.build_from_corpus(texts, target_vocab_size=vocab_size)
+        vectorizer = word_vectorizer(vocab_size, seq_len)
+        if counts is None:
+            counts = {}
+            for chunk in source.chunks():
+                for token, n in vectorizer.count_tokens([text for text, _ in chunk]).items():
+                    counts[token] = counts.get(token, 0) + n
+        return vectorizer.adapt_counts(counts)
+    return SubwordEncoder.build_from_corpus(source.texts(), target_vocab_size=vocab_size)
+
+
+def word_vectorizer(vocab_size, seq_len):
+    return TextVectorizer(
+        max_tokens=vocab_size, standardize="lower_and_strip_html_and_punctuation", output_sequence_length=seq_len
+    )
 
 
 def build_model(vocab_rows, n_classes, dim, hidden, learning_rate):
@@ -48,17 +61,20 @@ def build_model(vocab_rows, n_classes, dim, hidden, learning_rate):
     return model
 
 
-def train(train_data, test_data, options, out, log=print, final=None):
-    """Train and write everything into ``out``; returns the metrics dict.
+def train(train_source, test_source, options, out, log=print, final=None, counts=None):
+    """Train and write everything into ``out``; returns ``(run, metrics)``.
 
-    ``options`` holds tokenizer, vocab_size, seq_len, dim, hidden, epochs, batch_size,
-    learning_rate, validation_split and seed. ``final`` is the directory ``out`` will be
-    renamed to (the paths metrics.json records), when ``out`` is a staging directory.
+    ``train_source`` / ``test_source`` are :class:`_stream.Source` streams (a file, or
+    data in memory), read anew each epoch. ``options`` holds tokenizer, vocab_size,
+    seq_len, dim, hidden, epochs, batch_size, learning_rate, validation_split, seed and
+    shuffle_buffer. ``final`` is the directory ``out`` will be renamed to (the paths
+    metrics.json records), when ``out`` is a staging directory. ``counts``: the word
+    counts of the scan, when it made them.
     """
     if options.seed is not None:
         set_random_seed(options.seed)
     started = time.perf_counter()
-    encoder = build_encoder(train_data.texts, options.tokenizer, options.vocab_size, options.seq_len)
+    encoder = build_encoder(train_source, options.tokenizer, options.vocab_size, options.seq_len, counts)
     vocab_rows = encoder.vocabulary_size() if options.tokenizer == "words" else encoder.vocab_size
     # The run's embedding picture (a PCA) needs two words: found out here, before training.
     tokens, reserved = vocabulary_rows(encoder)
@@ -67,29 +83,33 @@ def train(train_data, test_data, options, out, log=print, final=None):
             "the vocabulary holds %d word(s) besides the reserved ids: raise --vocab-size (a run "
             "needs at least 2 words)" % (len(tokens) - len(reserved))
         )
-    model = build_model(vocab_rows, len(train_data.class_names), options.dim, options.hidden, options.learning_rate)
-    run = Run(model, encoder, train_data.class_names, options.seq_len)
-    x = run.encode(train_data.texts)
+    model = build_model(vocab_rows, len(train_source.class_names), options.dim, options.hidden, options.learning_rate)
+    run = Run(model, encoder, train_source.class_names, options.seq_len)
     encode_seconds = time.perf_counter() - started
     run.save(out)  # the encoder and an untrained model first: a Ctrl-C still leaves a usable directory
     model_path = os.path.join(out, "model.npz")
     epochs_done = []
     checkpoint = _EpochCheckpoint(model_path, epochs_done)
-    log(
-        "Training on %d texts (%s, vocabulary %d, %d classes, %d threads) ..."
-        % (len(train_data.texts), options.tokenizer, vocab_rows, len(train_data.class_names), get_num_threads())
+    split, seed = options.validation_split, options.seed or 0
+    n_validation = _stream.count_validation(train_source.size, seed, split) if split else 0
+    stats = {}
+    train_batches = _stream.batches(train_source, run.encode, options.batch_size, seed, split, "train",
+                                    options.shuffle_buffer, stats)  # fmt: skip
+    validation_batches = (
+        _stream.batches(train_source, run.encode, options.batch_size, seed, split, "validation")
+        if n_validation
+        else None
     )
+    log(
+        "Training on %d texts, %d held out for validation (%s, vocabulary %d, %d classes, %d threads; read "
+        "from %s as a stream) ..."
+        % (train_source.size - n_validation, n_validation, options.tokenizer, vocab_rows,
+           len(train_source.class_names), get_num_threads(), train_source.name)
+    )  # fmt: skip
     fit_started = time.perf_counter()
     try:
         history = model.fit(
-            x,
-            train_data.labels,
-            batch_size=options.batch_size,
-            epochs=options.epochs,
-            validation_split=options.validation_split,
-            verbose=1,
-            callbacks=[checkpoint],
-            shuffle=True,
+            train_batches, epochs=options.epochs, validation_data=validation_batches, verbose=1, callbacks=[checkpoint]
         )
     except KeyboardInterrupt:
         # What the staging directory holds; staged_run says where it is kept.
@@ -101,25 +121,23 @@ def train(train_data, test_data, options, out, log=print, final=None):
         "fastembed_version": __version__,
         "threads": get_num_threads(),
         "history": {k: [float(v) for v in vs] for k, vs in history.history.items()},
-        "train_samples": len(train_data.texts),
+        "train_samples": train_source.size - n_validation,
         "class_names": run.class_names,
         "timings": {
             "encode_seconds": encode_seconds,
             "fit_seconds": fit_seconds,
             "epoch_seconds": fit_seconds / max(1, len(epochs_done)),
         },
-        "tokens_per_second": np.count_nonzero(x)
-        * (1 - options.validation_split)
-        * len(epochs_done)
-        / max(fit_seconds, 1e-9),
+        # Reading, encoding and training together: the file is read again every epoch.
+        "tokens_per_second": stats.get("tokens", 0) / max(fit_seconds, 1e-9),
     }
     if "val_accuracy" in metrics["history"]:
         metrics["validation"] = {
             "accuracy": metrics["history"]["val_accuracy"][-1],
             "loss": metrics["history"]["val_loss"][-1],
         }
-    if test_data is not None:
-        metrics["test"] = evaluate_run(run, test_data)
+    if test_source is not None:
+        metrics["test"] = evaluate_run(run, test_source)
     kv = run.keyed_vectors()
     vecs, meta = kv.save_projector(out)
     pictures = {
@@ -152,35 +170,40 @@ class _EpochCheckpoint(callbacks.Callback):
         self.epochs_done.append(epoch + 1)
 
 
-def evaluate_run(run, data):
-    """Accuracy and per-class precision/recall of ``run`` on ``data`` (class names matched by name)."""
+def evaluate_run(run, source):
+    """Accuracy and per-class precision/recall of ``run`` on a :class:`_stream.Source`
+    (class names matched by name), scored chunk by chunk."""
     index = {name: i for i, name in enumerate(run.class_names)}
-    unknown = sorted(set(data.class_names) - set(index))
+    unknown = sorted(set(source.class_names) - set(index))
     if unknown:
         raise UserError(
             "the data has classes the model does not know: %s (model classes: %s)"
             % (", ".join(unknown), ", ".join(run.class_names))
         )
-    truth = np.array([index[data.class_names[label]] for label in data.labels])
-    predicted = np.argmax(run.probabilities(data.texts), axis=1)
+    to_model = np.array([index[name] for name in source.class_names])
+    n = len(run.class_names)
+    confusion = np.zeros((n, n), np.int64)  # truth x predicted
+    for chunk in source.chunks():
+        truth = to_model[[label for _, label in chunk]]
+        predicted = np.argmax(run.probabilities([text for text, _ in chunk]), axis=1)
+        np.add.at(confusion, (truth, predicted), 1)
     per_class = {}
     for i, name in enumerate(run.class_names):
-        tp = int(np.sum((predicted == i) & (truth == i)))
         per_class[name] = {
-            "precision": tp / max(1, int(np.sum(predicted == i))),
-            "recall": tp / max(1, int(np.sum(truth == i))),
-            "support": int(np.sum(truth == i)),
+            "precision": int(confusion[i, i]) / max(1, int(confusion[:, i].sum())),
+            "recall": int(confusion[i, i]) / max(1, int(confusion[i].sum())),
+            "support": int(confusion[i].sum()),
         }
-    return {"accuracy": float(np.mean(predicted == truth)), "samples": int(truth.size), "per_class": per_class}
+    total = int(confusion.sum())
+    return {"accuracy": float(np.trace(confusion)) / max(1, total), "samples": total, "per_class": per_class}
 
 
-def load_data(path, args):
-    """``fastembed.datasets.load_text_dataset`` with the command's column options."""
+def load_data(path, args, count_tokens=None):
+    """Scan a data file (``fastembed.datasets.TextRecords`` with the command's column
+    options): a :class:`_stream.Source` over it, and the word counts when asked."""
     if not os.path.exists(path):
         raise UserError("%s does not exist" % path)
-    return datasets.load_text_dataset(
-        path, text_column=args.text_column, label_column=args.label_column, seed=args.seed
-    )
+    return _stream.scan_file(path, args, count_tokens)
 
 
 @contextlib.contextmanager
@@ -236,18 +259,22 @@ def staged_run(directory, overwrite):
 
 
 def command_train(args, out=print):
-    train_data = load_data(args.data, args)
-    test_data = load_data(args.test, args) if args.test else None
-    if test_data is not None:
+    counter = word_vectorizer(args.vocab_size, args.seq_len).count_tokens if args.tokenizer == "words" else None
+    train_source, counts = load_data(args.data, args, counter)
+    test_source = load_data(args.test, args)[0] if args.test else None
+    if test_source is not None:
         # Checked before training, not after it (when the run would already be written).
-        unknown = sorted(set(test_data.class_names) - set(train_data.class_names))
+        unknown = sorted(set(test_source.class_names) - set(train_source.class_names))
         if unknown:
             raise UserError(
                 "the test data has classes the training data does not: %s (training classes: %s)"
-                % (", ".join(unknown), ", ".join(train_data.class_names))
+                % (", ".join(unknown), ", ".join(train_source.class_names))
             )
     with threads(args.threads or get_num_threads()), staged_run(args.out, args.overwrite) as staging:
-        _, metrics = train(train_data, test_data, args, staging, log=out, final=os.path.abspath(args.out))
+        _, metrics = train(
+            train_source, test_source, args, staging, log=out, final=os.path.abspath(args.out),
+            counts=counts if args.tokenizer == "words" else None,
+        )  # fmt: skip
     _report(metrics, args.out, out)
     return 0
 
@@ -277,7 +304,11 @@ def command_demo(args, out=print):
         out("  [%s] %s" % (data.class_names[label], text))
     # The demo regenerates its own directory: replacing it loses nothing.
     with threads(args.threads or get_num_threads()), staged_run(args.out, overwrite=True) as staging:
-        run, metrics = train(train_data, test_data, args, staging, log=out, final=os.path.abspath(args.out))
+        run, metrics = train(
+            _stream.Source.from_dataset(train_data, "the demo reviews"),
+            _stream.Source.from_dataset(test_data, "the demo test reviews"),
+            args, staging, log=out, final=os.path.abspath(args.out),
+        )  # fmt: skip
     _report(metrics, args.out, out)
     kv = run.keyed_vectors()
     out("\nNearest neighbours in the learned embedding (cosine):")

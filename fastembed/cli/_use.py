@@ -107,7 +107,7 @@ def command_evaluate(args, out=print):
         raise UserError("evaluate needs labelled DATA, or --analogies FILE for word vectors")
     if not hasattr(run, "probabilities"):
         raise UserError("%s holds word vectors, not a classifier: use --analogies FILE" % args.dir)
-    data = load_data(args.data, args)
+    data, _ = load_data(args.data, args)
     scores = evaluate_run(run, data)
     lines = [
         "accuracy %.4f on %d texts" % (scores["accuracy"], scores["samples"]),

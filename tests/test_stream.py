@@ -1,0 +1,124 @@
+"""Streaming labelled text (issue 17): lines decoded as a file is read, records re-read per
+epoch, the out-of-core shuffle, the validation coins, and ``fastembed train`` on a file
+it never holds whole."""
+
+import io
+import json
+import os
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from fastembed import _records
+from fastembed.cli import _stream, main
+from fastembed.datasets import TextDataset, TextRecords
+
+PIECES = ["a", "b", "\r", "\n", "\r\n", "é", "\x85", " ", "\ufeff", "😀", ",", '"']
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.sampled_from(PIECES), max_size=40), st.sampled_from([1, 2, 3, 7, 1 << 20]))
+def test_decoded_lines_split_as_python_does_whatever_the_read_size(tmp_path_factory, pieces, read_bytes):
+    text = "".join(pieces)
+    path = tmp_path_factory.mktemp("lines") / "f.txt"
+    path.write_bytes(text.encode("utf-8"))
+    body = text[1:] if text.startswith("\ufeff") else text
+    original, _records.READ_BYTES = _records.READ_BYTES, read_bytes
+    try:
+        universal = list(_records.decoded_lines(str(path), "utf-8", "strict", universal=True))
+        at_newline = list(_records.decoded_lines(str(path), "utf-8", "strict", universal=False))
+    finally:
+        _records.READ_BYTES = original
+    assert universal == list(io.StringIO(body, newline=""))
+    expected = [line + "\n" for line in body.split("\n")]
+    expected[-1] = expected[-1][:-1]
+    assert at_newline == [line for line in expected if line]
+
+
+def test_a_bad_byte_names_its_line_when_read_in_small_pieces(tmp_path, monkeypatch):
+    monkeypatch.setattr(_records, "READ_BYTES", 3)
+    path = tmp_path / "bad.csv"
+    path.write_bytes(b"text,label\ngood,1\nalso good,0\nbad \xff here,1\n")
+    with pytest.raises(ValueError, match=r"bad.csv, line 4: bytes b'\\xff' are not valid utf-8"):
+        list(TextRecords(path))
+
+
+def test_records_are_read_again_at_every_iteration(tmp_path):
+    path = tmp_path / "r.csv"
+    path.write_text('text,label\n"multi\nline",a\nplain,b\n', encoding="utf-8")
+    records = TextRecords(path)
+    assert list(records) == list(records) == [("multi\nline", "a"), ("plain", "b")]
+    path.write_text("text,label\nchanged,a\n", encoding="utf-8")
+    assert list(records) == [("changed", "a")]  # nothing was held
+
+
+@pytest.mark.parametrize("buffer", [1000, 7, 2])
+def test_the_shuffle_is_a_seeded_permutation_with_bounded_buckets(buffer):
+    records = [("t%d" % i, i % 2) for i in range(200)]
+    first = list(_stream.shuffled(iter(records), len(records), buffer, np.random.default_rng([1, 0])))
+    again = list(_stream.shuffled(iter(records), len(records), buffer, np.random.default_rng([1, 0])))
+    other = list(_stream.shuffled(iter(records), len(records), buffer, np.random.default_rng([1, 1])))
+    assert sorted(first) == sorted(records) and first == again and first != other
+    assert first != records
+
+
+def test_the_shuffle_mixes_a_file_sorted_by_class():
+    records = [("neg %d" % i, 0) for i in range(5000)] + [("pos %d" % i, 1) for i in range(5000)]
+    out = list(_stream.shuffled(iter(records), len(records), 500, np.random.default_rng(0)))  # 20 buckets
+    for start in range(0, 10000, 1000):
+        share = np.mean([label for _, label in out[start : start + 1000]])
+        assert 0.4 < share < 0.6, (start, share)
+
+
+def test_the_coins_split_records_into_disjoint_parts_of_the_counted_sizes():
+    dataset = TextDataset(["x%d" % i for i in range(3000)], np.arange(3000) % 3, ["a", "b", "c"])
+    source = _stream.Source.from_dataset(dataset)
+    parts = {}
+    for part in ("train", "validation"):
+        texts = []
+        for x, y in _stream.batches(source, lambda t: np.array([[len(s)] for s in t]), 64, 5, 0.25, part):
+            texts.extend(int(v) for v in x[:, 0])
+        parts[part] = texts
+    held = _stream.count_validation(3000, 5, 0.25)
+    assert len(parts["validation"]) == held and len(parts["train"]) == 3000 - held
+    assert 650 < held < 850
+
+
+def write_sorted_csv(path, n=600):
+    with open(path, "w", encoding="utf-8") as handle:
+        handle.write("text,label\n")
+        for i in range(n):
+            positive = i >= n // 2
+            words = "great superb" if positive else "awful dull"
+            place = "paris france" if i % 3 else "tokyo"
+            handle.write('"%s film %d, %s",%s\n' % (words, i % 7, place, "pos" if positive else "neg"))
+
+
+def test_train_streams_a_file_sorted_by_class(tmp_path):
+    data = tmp_path / "sorted.csv"
+    write_sorted_csv(data)
+    runs = []
+    for name in ("one", "two"):
+        out = tmp_path / name
+        options = ["--epochs", "3", "--batch-size", "16", "--shuffle-buffer", "50", "--dim", "8", "--seed", "3",
+                   "--learning-rate", "0.02", "--seq-len", "8"]  # fmt: skip
+        code = main(["train", str(data), "--test", str(data), "--out", str(out)] + options)
+        assert code == 0
+        runs.append(json.loads((out / "metrics.json").read_text()))
+    assert runs[0]["history"] == runs[1]["history"]  # the same seed, the same run
+    assert runs[0]["test"]["accuracy"] > 0.95
+    assert runs[0]["train_samples"] == 600 - _stream.count_validation(600, 3, 0.2)
+    assert 0 < runs[0]["validation"]["accuracy"] <= 1
+
+
+def test_a_damaged_row_fails_before_anything_is_written(tmp_path, capsys):
+    data = tmp_path / "damaged.csv"
+    write_sorted_csv(data)
+    with open(data, "a", encoding="utf-8") as handle:
+        handle.write("too,many,fields\n")
+    out = tmp_path / "run"
+    code = main(["train", str(data), "--out", str(out)])
+    assert code != 0 and not os.path.exists(out)
+    assert "damaged.csv, line 602: 3 fields, the header has 2" in capsys.readouterr().err
