@@ -37,18 +37,47 @@ def test_combine_averages_each_row_over_the_replicas_that_changed_it():
     replica_b[1][:] = [3.0, 1.0, 0.0]
     sent = [_sync.changes(replica_a, base), _sync.changes(replica_b, base)]
     combined = _sync.combine(base, sent)
-    ids, rows = combined[0]
+    ids, rows = _sync.row_ids(combined[0], 6), combined[0][1]
     np.testing.assert_array_equal(ids, [1, 3, 5])
     # Row 1 and row 5: one replica each, its value exactly; row 3: the mean of both.
     np.testing.assert_array_equal(rows, [[1.0, 2.0], [3.0, 2.0], [7.0, -1.0]])
-    np.testing.assert_array_equal(combined[1][0], [0])
+    assert combined[1][0] is None  # a bias is one row: sent whole, without ids
     np.testing.assert_array_equal(combined[1][1], [[2.0, 1.0, 0.5]])
     target = [b.copy() for b in base]
     _sync.apply(target, combined)
     np.testing.assert_array_equal(target[0][[0, 2, 4]], 0)
     np.testing.assert_array_equal(target[0][3], [3.0, 2.0])
     np.testing.assert_array_equal(target[1], [2.0, 1.0, 0.5])
-    assert _sync.update_bytes(combined) == 3 * 4 + 3 * 2 * 4 + 1 * 4 + 3 * 4
+    assert _sync.update_bytes(combined) == 1 + 3 * 2 * 4 + 3 * 4  # a 1-byte bitmask for 6 rows
+    assert _sync.update_rows(combined) == 4
+
+
+def test_the_cheapest_selector_is_sent_and_averaging_does_not_depend_on_it():
+    base = [np.zeros((100, 4), np.float32)]
+    few, most, every = [base[0].copy()], [base[0].copy()], [base[0].copy()]
+    few[0][[2, 7]] = 1.0  # 2 ids (8 bytes) < a 13-byte bitmask
+    most[0][:80] = 2.0  # 80 ids (320 bytes) > the bitmask
+    every[0][:] = 3.0
+    sent = [_sync.changes(few, base), _sync.changes(most, base), _sync.changes(every, base)]
+    np.testing.assert_array_equal(sent[0][0][0], [2, 7])
+    assert sent[1][0][0].dtype == np.uint8 and sent[1][0][0].nbytes == 13
+    np.testing.assert_array_equal(_sync.row_ids(sent[1][0], 100), np.arange(80))
+    assert sent[2][0][0] is None
+    assert [_sync.update_bytes(s) for s in sent] == [8 + 2 * 16, 13 + 80 * 16, 100 * 16]
+    combined = _sync.combine(base, sent[:2])
+    assert combined[0][0].dtype == np.uint8  # 80 rows: a bitmask
+    target = [np.full((100, 4), 9.0, np.float32)]
+    _sync.apply(target, combined)
+    expected = np.full((100, 4), 9.0)
+    expected[:80] = 2.0
+    expected[[2, 7]] = 1.5  # changed by both: the mean; row 50 by one: its value
+    np.testing.assert_array_equal(target[0], expected)
+    everything = _sync.combine(base, sent)
+    assert everything[0][0] is None
+    expected = np.full((100, 4), 3.0)
+    expected[:80] = 2.5
+    expected[[2, 7]] = 2.0
+    np.testing.assert_array_equal(everything[0][1], expected)
 
 
 def test_one_replica_alone_gives_its_own_values_bitwise():

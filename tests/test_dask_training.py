@@ -14,6 +14,7 @@ import fastembed  # noqa: E402
 import fastembed.dask as fdask  # noqa: E402
 from fastembed import Word2Vec, layers  # noqa: E402
 from fastembed.datasets import make_demo_reviews  # noqa: E402
+from fastembed.optimizers import SGD  # noqa: E402
 
 
 @pytest.fixture(scope="module")
@@ -67,7 +68,8 @@ def test_one_replica_equals_fitting_round_by_round_in_process(client, reviews):
     assert history.sync["rounds"] == 2 * int(np.ceil(len(y) / 80))
 
 
-def test_two_replicas_average_each_row_over_the_replicas_that_changed_it(client, reviews):
+@pytest.mark.parametrize("scale", [False, True])
+def test_two_replicas_average_each_row_over_the_replicas_that_changed_it(client, reviews, scale):
     texts, labels = reviews
     # Words only the first partition (replica 0's) holds.
     texts, labels = ["quartz zephyr"] * 3 + texts, np.concatenate([[1, 1, 1], labels])
@@ -75,11 +77,13 @@ def test_two_replicas_average_each_row_over_the_replicas_that_changed_it(client,
     initial = tutorial_model(texts, optimizer="sgd")
     remote = tutorial_model(texts, optimizer="sgd")
     # One round per epoch: each replica fits all its rows, then the rows are averaged.
-    fdask.fit(remote, ddf, epochs=1, batch_size=20, sync_every=1000, replicas=2, shuffle=False)
+    fdask.fit(remote, ddf, epochs=1, batch_size=20, sync_every=1000, replicas=2, shuffle=False,
+              scale_learning_rate=scale)  # fmt: skip
+    assert remote.optimizer.learning_rate == 0.01  # the replicas' rate was scaled, not the model's
     parts = partitions(ddf)
     trained = []
     for replica in range(2):
-        model = tutorial_model(texts, optimizer="sgd")
+        model = tutorial_model(texts, optimizer=SGD(learning_rate=0.02 if scale else 0.01))
         own = [parts[i] for i in range(len(parts)) if i % 2 == replica]
         x = np.concatenate([p["text"].to_numpy() for p in own])
         y = np.concatenate([p["label"].to_numpy() for p in own])

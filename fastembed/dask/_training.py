@@ -13,6 +13,7 @@ at most a few partitions, whatever the size of the collection.
 from __future__ import annotations
 
 import threading
+import time
 import uuid
 from typing import Any
 
@@ -34,6 +35,8 @@ class _ModelReplica:
 
     def __init__(self, model, settings):
         self.model = model
+        if settings["scale_learning_rate"]:
+            model.optimizer.learning_rate *= settings["replicas"]
 
     @staticmethod
     def arrays_of(model):
@@ -121,7 +124,9 @@ def _round(job, replica, kind, payload, update, pieces, settings):
     frames = [_rows_of(partition, index, start, stop, settings) for partition, index, start, stop in pieces]
     if not frames:
         return [(np.empty(0, np.int32), _sync.as_rows(a)[:0].copy()) for a in state.base], {}, 0
+    started = time.perf_counter()
     logs, samples = state.trainer.train(frames, settings)
+    logs["train_seconds"] = time.perf_counter() - started
     return _sync.changes(state.arrays(), state.base), logs, samples
 
 
@@ -179,19 +184,26 @@ def schedule(lengths, replicas, rows_per_round, order=None):
 
 
 class SyncLog:
-    """What the syncs cost: rounds, and bytes and rows sent each way per sync."""
+    """What the syncs cost: rounds, bytes and rows sent each way per sync, and the time
+    rounds took (wall clock at the driver, and the slowest replica's training)."""
 
     def __init__(self):
         self.rounds = 0
         self.bytes_up = []  # per sync: all replicas' changed rows, summed
         self.bytes_down = []  # per sync: the combined rows, once per replica
         self.rows_up = []
+        self.rows_combined = []
+        self.wall_seconds = []
+        self.train_seconds = []
 
-    def record(self, sent_by_replica, combined, replicas):
+    def record(self, sent_by_replica, combined, replicas, wall_seconds, train_seconds):
         self.rounds += 1
         self.bytes_up.append(sum(_sync.update_bytes(sent) for sent in sent_by_replica))
         self.bytes_down.append(_sync.update_bytes(combined) * replicas)
-        self.rows_up.append(sum(int(ids.size) for sent in sent_by_replica for ids, _ in sent))
+        self.rows_up.append(sum(_sync.update_rows(sent) for sent in sent_by_replica))
+        self.rows_combined.append(_sync.update_rows(combined))
+        self.wall_seconds.append(wall_seconds)
+        self.train_seconds.append(train_seconds)
 
     def summary(self):
         mean = lambda values: float(np.mean(values)) if values else 0.0  # noqa: E731
@@ -200,6 +212,9 @@ class SyncLog:
             "bytes_up_per_sync": mean(self.bytes_up),
             "bytes_down_per_sync": mean(self.bytes_down),
             "rows_up_per_sync": mean(self.rows_up),
+            "rows_combined_per_sync": mean(self.rows_combined),
+            "wall_seconds_per_round": mean(self.wall_seconds),
+            "train_seconds_per_round": mean(self.train_seconds),
             "total_bytes": int(sum(self.bytes_up) + sum(self.bytes_down)),
         }
 
@@ -216,6 +231,7 @@ def fit(
     replicas: int | None = None,
     shuffle: bool = True,
     seed: int = 0,
+    scale_learning_rate: bool = False,
     client: Any = None,
     verbose: int = 0,
 ):
@@ -242,6 +258,11 @@ def fit(
         partition's rows in a seeded order.
     seed : int
         With the partitioning, fixes the result bitwise, wherever the replicas run.
+    scale_learning_rate : bool
+        Sequential only: each replica's optimizer runs at ``replicas`` times the model's
+        learning rate (the linear scaling rule of Goyal et al., 2017, which Horovod also
+        recommends). The average of the replicas' steps is about one step at the base rate, so
+        without it an epoch moves the weights about ``1 / replicas`` as far as in one process.
     client : distributed.Client, optional
         Default: the current client.
 
@@ -269,6 +290,8 @@ def fit(
         raise RuntimeError("compile() the model before fastembed.dask.fit")
     if isinstance(model, Word2Vec) and model.wv is None:
         raise RuntimeError("build_vocab() before fastembed.dask.fit")
+    if isinstance(model, Word2Vec) and scale_learning_rate:
+        raise ValueError("scale_learning_rate is for a Sequential; set Word2Vec's alpha instead")
     for name, value in (("epochs", epochs), ("batch_size", batch_size), ("sync_every", sync_every)):
         if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
             raise ValueError("%s must be a positive int, got %r" % (name, value))
@@ -292,7 +315,16 @@ def fit(
         for epoch in range(epochs):
             order = np.random.default_rng([seed, epoch]).permutation(len(parts)) if shuffle else None
             rounds = schedule(lengths, replicas, rows_per_round, order)
-            settings = {"x": x, "y": y, "batch_size": batch_size, "shuffle": shuffle, "seed": seed, "epoch": epoch}
+            settings = {
+                "x": x,
+                "y": y,
+                "batch_size": batch_size,
+                "shuffle": shuffle,
+                "seed": seed,
+                "epoch": epoch,
+                "replicas": replicas,
+                "scale_learning_rate": scale_learning_rate,
+            }
             loaded = {}  # partition index -> future, read a round ahead where its replica runs
             totals, samples = {}, 0
             for k, pieces_by_replica in enumerate(rounds):
@@ -303,6 +335,7 @@ def fit(
                                 loaded[index] = client.compute(parts[index], workers=[workers[replica % len(workers)]])
                 round_settings = dict(settings, progress=((epoch + k / len(rounds)) / epochs,
                                                           (epoch + (k + 1) / len(rounds)) / epochs))  # fmt: skip
+                round_started = time.perf_counter()
                 futures = [
                     client.submit(
                         _round,
@@ -324,7 +357,8 @@ def fit(
                 arrays = _replica_class(kind).arrays_of(model)
                 update = _sync.combine(arrays, sent_by_replica)
                 _sync.apply(arrays, update)
-                log.record(sent_by_replica, update, replicas)
+                slowest = max(logs.pop("train_seconds", 0.0) for _, logs, _ in results)
+                log.record(sent_by_replica, update, replicas, time.perf_counter() - round_started, slowest)
                 averaged = _replica_class(kind).averaged_logs
                 for _, logs, n in results:
                     samples += n
