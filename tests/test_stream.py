@@ -122,3 +122,30 @@ def test_a_damaged_row_fails_before_anything_is_written(tmp_path, capsys):
     code = main(["train", str(data), "--out", str(out)])
     assert code != 0 and not os.path.exists(out)
     assert "damaged.csv, line 602: 3 fields, the header has 2" in capsys.readouterr().err
+
+
+def test_adapt_counts_a_stream_chunk_by_chunk_with_the_list_result(monkeypatch):
+    from fastembed import layers
+    from fastembed.data import Dataset
+    from fastembed.text import TextVectorizer, vectorizer
+
+    texts = ["w%d w%d common %s" % (i % 50, i % 7, "rare" if i == 1999 else "") for i in range(2000)]
+    expected = TextVectorizer(max_tokens=40).adapt(texts).get_vocabulary()
+    monkeypatch.setattr(vectorizer, "STREAM_CHUNK", 128)
+    sizes = []
+    original = TextVectorizer.count_tokens
+
+    def spy(self, chunk, empty_error=None):
+        if isinstance(chunk, list):
+            sizes.append(len(chunk))
+        return original(self, chunk, empty_error)
+
+    monkeypatch.setattr(TextVectorizer, "count_tokens", spy)
+    streamed = TextVectorizer(max_tokens=40).adapt(text for text in texts)
+    assert streamed.get_vocabulary() == expected
+    assert max(sizes) == 128 and sum(sizes) == 2000
+    layer = layers.TextVectorization(max_tokens=40)
+    layer.adapt(Dataset.from_tensor_slices((texts, list(range(2000)))).batch(64))
+    assert layer.get_vocabulary() == expected
+    with pytest.raises(ValueError, match="no texts"):
+        layers.TextVectorization().adapt(t for t in [])

@@ -84,22 +84,27 @@ def _resolve(value, what):
     return value
 
 
-def _texts_of(data):
-    """All texts of ``data`` (strings, arrays of strings, a Dataset of texts or of
-    ``(texts, labels)`` batches) as one list."""
+def _iter_texts(data):
+    """The texts of ``data`` (strings, arrays of strings, a Dataset of texts or of
+    ``(texts, labels)`` batches), one at a time: a stream stays a stream."""
     if isinstance(data, str):
-        return [data]
+        yield data
+        return
     if isinstance(data, (Dataset,)) or (hasattr(data, "__iter__") and not isinstance(data, (list, tuple, np.ndarray))):
-        texts = []
         for element in data:
             if isinstance(element, tuple):
                 element = element[0]
             if isinstance(element, str):
-                texts.append(element)
+                yield element
             else:
-                texts.extend(str(t) for t in np.asarray(element, dtype=object).reshape(-1))
-        return texts
-    return [str(t) for t in np.asarray(data, dtype=object).reshape(-1)]
+                yield from (str(t) for t in np.asarray(element, dtype=object).reshape(-1))
+        return
+    yield from (str(t) for t in np.asarray(data, dtype=object).reshape(-1))
+
+
+def _texts_of(data):
+    """All texts of ``data`` as one list."""
+    return list(_iter_texts(data))
 
 
 class TextVectorization(layers_module.Layer):
@@ -180,12 +185,16 @@ class TextVectorization(layers_module.Layer):
         y: x)`` is accepted too)."""
         if steps is not None and isinstance(data, Dataset):
             data = data.take(steps)
-        texts = _texts_of(data)
-        if not texts:
-            raise ValueError("adapt() got no texts")
-        self._vectorizer.adapt(texts)
-        if self.output_mode == "tf_idf":
+        if self.output_mode == "tf_idf":  # document frequencies need the texts twice
+            texts = _texts_of(data)
+            if not texts:
+                raise ValueError("adapt() got no texts")
+            self._vectorizer.adapt(texts)
             self.idf_weights = self._idf(texts)
+            return self
+        # A Dataset or a generator is counted chunk by chunk, never held whole.
+        counts = self._vectorizer.count_tokens(_iter_texts(data), empty_error="adapt() got no texts")
+        self._vectorizer.adapt_counts(counts)
         return self
 
     def set_vocabulary(self, vocabulary: Iterable[str], idf_weights: ArrayLike | None = None) -> None:

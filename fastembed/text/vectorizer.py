@@ -15,6 +15,9 @@ from ..ragged import Ragged
 from . import _documents, _standardize
 from .sequence import pad_flat
 
+# Texts counted at a time when adapting on a stream (a generator or a Dataset).
+STREAM_CHUNK = 8192
+
 if TYPE_CHECKING:
     from numpy.typing import ArrayLike
 
@@ -237,23 +240,43 @@ class TextVectorizer:
         """
         return self.adapt_counts(self.count_tokens(texts))
 
-    def count_tokens(self, texts: str | Iterable[str]) -> dict[str, int]:
+    def count_tokens(self, texts: str | Iterable[str], empty_error: str | None = None) -> dict[str, int]:
         """How often each token (after standardising and splitting) occurs in ``texts``.
 
         ``adapt(texts)`` is ``adapt_counts(count_tokens(texts))``; counts of parts of a
         corpus add up (``fastembed.dask.adapt`` counts partitions on workers and sums them).
+        An iterator or generator is counted chunk by chunk (memory: one chunk and the
+        counts). ``empty_error``: the message of the ValueError raised when there is no text.
 
         Returns
         -------
         dict of str to int
         """
+        if not isinstance(texts, (str, bytes, list, tuple, np.ndarray)):
+            return self._count_stream(iter(texts), empty_error)
         texts, _ = _as_text_list(texts)
+        if empty_error is not None and not texts:
+            raise ValueError(empty_error)
         if self._kernel_flags is not None:
             table = _text.TokenTable()
             table.count(tuple(texts), self._kernel_flags)
             tokens, values = table.items()
             return dict(zip(tokens, values.tolist()))
         return dict(collections.Counter(itertools.chain.from_iterable(self._tokenize(texts))))
+
+    def _count_stream(self, iterator, empty_error):
+        total: dict = {}
+        seen = False
+        while True:
+            chunk = list(itertools.islice(iterator, STREAM_CHUNK))
+            if not chunk:
+                break
+            seen = True
+            for token, n in self.count_tokens(chunk).items():
+                total[token] = total.get(token, 0) + n
+        if empty_error is not None and not seen:
+            raise ValueError(empty_error)
+        return total
 
     def adapt_counts(self, counts: Mapping[str, int]) -> TextVectorizer:
         """Build the vocabulary from token counts (see :meth:`count_tokens`): the same
