@@ -62,10 +62,36 @@ def _decode_error(path, line, data, encoding):
 
 
 def decoded_lines(path: str, encoding: str, errors: str, universal: bool) -> Iterator[str]:
-    """The lines of a file, each with its line end, decoded as the file is read.
+    r"""The lines of a file, each with its line end, decoded as the file is read.
 
-    ``universal`` ends lines at '\\r\\n', '\\r' or '\\n' (else at '\\n' only). An
-    undecodable byte raises an error naming its line (lines counted at '\\n')."""
+    ``universal`` ends lines at '\r\n', '\r' or '\n' (else at '\n' only). An
+    undecodable byte raises an error naming its line (lines counted at '\n').
+
+    Python's own text reader splits the lines (at C speed); when it meets an undecodable
+    byte, :func:`_exact_lines` reads the file again to name the line."""
+    try:
+        codecs.lookup(encoding)
+    except LookupError:
+        raise ValueError("unknown encoding %r" % encoding) from None
+    try:
+        with open(path, encoding=encoding, errors=errors, newline="" if universal else "\n") as handle:
+            first = True
+            for line in handle:
+                if first:
+                    first = False
+                    line = line[1:] if line.startswith("\ufeff") else line
+                    if not line:
+                        continue
+                yield line
+    except UnicodeDecodeError as exc:
+        yield from _exact_lines(path, encoding, errors, universal, skip_to_error=True)
+        raise ValueError("%s: bytes %r are not valid %s" % (path, exc.object[exc.start : exc.end], encoding)) from None
+
+
+def _exact_lines(path, encoding, errors, universal, skip_to_error=False):
+    r""":func:`decoded_lines` by an incremental decoder that counts lines, so that an
+    undecodable byte's line is known. With ``skip_to_error`` nothing is yielded (the lines
+    were given already): only the error is raised."""
     try:
         decoder = codecs.getincrementaldecoder(encoding)(errors)
     except LookupError:
@@ -87,7 +113,7 @@ def decoded_lines(path: str, encoding: str, errors: str, universal: bool) -> Ite
                 first = False
             if not chunk:
                 rest = "".join(pending) + text
-                if rest:
+                if rest and not skip_to_error:
                     yield rest
                 return
             waiting_cr = universal and pending and pending[-1].endswith("\r")
@@ -102,13 +128,15 @@ def decoded_lines(path: str, encoding: str, errors: str, universal: bool) -> Ite
                 pieces = _UNIVERSAL_NEWLINE.split(text)
                 ends = _UNIVERSAL_NEWLINE.findall(text)
                 pending = [pieces.pop() + hold]
-                for piece, end in zip(pieces, ends):
-                    yield piece + end
+                if not skip_to_error:
+                    for piece, end in zip(pieces, ends):
+                        yield piece + end
             else:
                 lines = text.split("\n")
                 pending = [lines.pop()]
-                for line in lines:
-                    yield line + "\n"
+                if not skip_to_error:
+                    for line in lines:
+                        yield line + "\n"
 
 
 def sniff_file_format(path: str, encoding: str, errors: str) -> str:

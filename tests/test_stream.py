@@ -27,14 +27,15 @@ def test_decoded_lines_split_as_python_does_whatever_the_read_size(tmp_path_fact
     body = text[1:] if text.startswith("\ufeff") else text
     original, _records.READ_BYTES = _records.READ_BYTES, read_bytes
     try:
-        universal = list(_records.decoded_lines(str(path), "utf-8", "strict", universal=True))
-        at_newline = list(_records.decoded_lines(str(path), "utf-8", "strict", universal=False))
+        for read in (_records.decoded_lines, _records._exact_lines):  # the fast reader and the exact one
+            universal = list(read(str(path), "utf-8", "strict", universal=True))
+            at_newline = list(read(str(path), "utf-8", "strict", universal=False))
+            assert universal == list(io.StringIO(body, newline=""))
+            expected = [line + "\n" for line in body.split("\n")]
+            expected[-1] = expected[-1][:-1]
+            assert at_newline == [line for line in expected if line]
     finally:
         _records.READ_BYTES = original
-    assert universal == list(io.StringIO(body, newline=""))
-    expected = [line + "\n" for line in body.split("\n")]
-    expected[-1] = expected[-1][:-1]
-    assert at_newline == [line for line in expected if line]
 
 
 def test_a_bad_byte_names_its_line_when_read_in_small_pieces(tmp_path, monkeypatch):
@@ -54,36 +55,47 @@ def test_records_are_read_again_at_every_iteration(tmp_path):
     assert list(records) == [("changed", "a")]  # nothing was held
 
 
-@pytest.mark.parametrize("buffer", [1000, 7, 2])
-def test_the_shuffle_is_a_seeded_permutation_with_bounded_buckets(buffer):
-    records = [("t%d" % i, i % 2) for i in range(200)]
-    first = list(_stream.shuffled(iter(records), len(records), buffer, np.random.default_rng([1, 0])))
-    again = list(_stream.shuffled(iter(records), len(records), buffer, np.random.default_rng([1, 0])))
-    other = list(_stream.shuffled(iter(records), len(records), buffer, np.random.default_rng([1, 1])))
-    assert sorted(first) == sorted(records) and first == again and first != other
-    assert first != records
+def numbered_cache(tmp_path, n, labels, seed=0, split=0.0):
+    """An EncodedCache whose id rows are the records' numbers (width 1)."""
+    source = _stream.Source.from_dataset(TextDataset(["%d" % i for i in range(n)], labels, ["neg", "pos", "mid"]))
+    encode = lambda texts: np.array([[int(t)] for t in texts], dtype=np.int32)  # noqa: E731
+    return _stream.EncodedCache.write(source, encode, 1, str(tmp_path), seed, split)
 
 
-def test_the_shuffle_mixes_a_file_sorted_by_class():
-    records = [("neg %d" % i, 0) for i in range(5000)] + [("pos %d" % i, 1) for i in range(5000)]
-    out = list(_stream.shuffled(iter(records), len(records), 500, np.random.default_rng(0)))  # 20 buckets
-    for start in range(0, 10000, 1000):
-        share = np.mean([label for _, label in out[start : start + 1000]])
-        assert 0.4 < share < 0.6, (start, share)
+def rows_of(batches):
+    return [int(v) for x, _ in batches for v in x[:, 0]]
 
 
-def test_the_coins_split_records_into_disjoint_parts_of_the_counted_sizes():
-    dataset = TextDataset(["x%d" % i for i in range(3000)], np.arange(3000) % 3, ["a", "b", "c"])
-    source = _stream.Source.from_dataset(dataset)
-    parts = {}
-    for part in ("train", "validation"):
-        texts = []
-        for x, y in _stream.batches(source, lambda t: np.array([[len(s)] for s in t]), 64, 5, 0.25, part):
-            texts.extend(int(v) for v in x[:, 0])
-        parts[part] = texts
+@pytest.mark.parametrize("buffer", [10_000, 7, 2])
+def test_each_epoch_is_a_seeded_permutation_with_bounded_buckets(tmp_path, buffer):
+    cache = numbered_cache(tmp_path, 200, np.arange(200) % 2)
+    first = rows_of(cache.batches("train", 16, buffer, np.random.default_rng([1, 0])))
+    again = rows_of(cache.batches("train", 16, buffer, np.random.default_rng([1, 0])))
+    other = rows_of(cache.batches("train", 16, buffer, np.random.default_rng([1, 1])))
+    assert sorted(first) == list(range(200)) and first == again and first != other and first != sorted(first)
+    sizes = [len(y) for _, y in cache.batches("train", 16, buffer, np.random.default_rng(0))]
+    assert sizes == [16] * 12 + [8]  # full batches across bucket boundaries, the last one short
+    assert rows_of(cache.batches("train", 16)) == list(range(200))  # no shuffle: file order
+    assert os.listdir(tmp_path) and all(name.endswith((".ids", ".labels")) for name in os.listdir(tmp_path))
+
+
+def test_the_shuffle_mixes_a_file_sorted_by_class(tmp_path):
+    cache = numbered_cache(tmp_path, 10_000, np.repeat([0, 1], 5000))
+    batches = list(cache.batches("train", 1000, 500, np.random.default_rng(0)))  # 20 buckets
+    for x, y in batches:
+        assert 0.4 < np.mean(y) < 0.6
+        np.testing.assert_array_equal(y, (x[:, 0] >= 5000).astype(np.int64))  # labels travel with their rows
+
+
+def test_the_coins_split_records_into_disjoint_parts_of_the_counted_sizes(tmp_path):
+    cache = numbered_cache(tmp_path, 3000, np.arange(3000) % 3, seed=5, split=0.25)
+    train, validation = rows_of(cache.batches("train", 64)), rows_of(cache.batches("validation", 64))
     held = _stream.count_validation(3000, 5, 0.25)
-    assert len(parts["validation"]) == held and len(parts["train"]) == 3000 - held
+    assert len(validation) == held == cache.rows["validation"] and len(train) == 3000 - held
+    assert sorted(train + validation) == list(range(3000))
     assert 650 < held < 850
+    coins = np.concatenate([_stream.validation_coins(5, 0.25, start, 7) for start in range(0, 3003, 7)])[:3000]
+    np.testing.assert_array_equal(np.flatnonzero(coins), validation)  # a coin depends on the index only
 
 
 def write_sorted_csv(path, n=600):

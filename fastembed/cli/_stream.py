@@ -3,12 +3,14 @@ is scanned once (its size, its classes, and the word counts of its vocabulary), 
 again for every epoch in batches, so memory is bounded by the shuffle buffer and the
 batch, not by the file.
 
-The validation part is a seeded random share of the records (chosen record by record,
-without holding them), not the last records: files often come sorted by class (IMDB's
-CSV files are). For the same reason a shuffle buffer is not enough: each epoch's order
-is a uniform random permutation made out of core (records dealt at random into
-temporary bucket files, each bucket then shuffled in memory), so memory holds about one
-bucket, at most ``shuffle_buffer`` records.
+Once the vocabulary is known, the records are encoded once into a binary cache of id
+rows on disk (:class:`EncodedCache`); each epoch reads the cache, not the text. The
+validation part is a seeded random share of the records (a coin per record), not the
+last records: files often come sorted by class (IMDB's CSV files are). For the same
+reason a shuffle buffer is not enough: each epoch's order is a uniform random
+permutation made out of core (rows dealt at random into temporary bucket files, each
+bucket then permuted in memory), so memory holds about one bucket, at most
+``shuffle_buffer`` rows.
 """
 
 from __future__ import annotations
@@ -16,7 +18,6 @@ from __future__ import annotations
 import collections
 import itertools
 import os
-import struct
 import tempfile
 
 import numpy as np
@@ -28,7 +29,6 @@ from ._errors import UserError
 CHUNK = 4096  # records per chunk when counting and scoring
 COIN_BLOCK = 1 << 16  # records per block of validation coins
 MAX_BUCKETS = 256  # open bucket files at once; beyond, buckets grow past the buffer
-_RECORD_HEADER = struct.Struct("<qQ")  # label, UTF-8 byte length
 
 
 class Source:
@@ -92,98 +92,151 @@ def scan_file(path, args, count_tokens=None):
     return Source(records, class_names, size, path), counts
 
 
-def is_validation(seed, fraction):
-    """A function ``index -> bool``: a seeded coin per record (blocks of coins cached)."""
-    cache = {}
-
-    def coin(index):
-        block, offset = divmod(index, COIN_BLOCK)
-        if block not in cache:
-            cache.clear()
-            cache[block] = np.random.default_rng([seed, block]).random(COIN_BLOCK) < fraction
-        return bool(cache[block][offset])
-
-    return coin
+def validation_coins(seed, fraction, start, count):
+    """The coins of records ``start .. start + count``: True holds a record out. Each
+    record's coin depends only on the seed and its index."""
+    coins = np.empty(count, np.bool_)
+    done = 0
+    while done < count:
+        block, offset = divmod(start + done, COIN_BLOCK)
+        take = min(count - done, COIN_BLOCK - offset)
+        draws = np.random.default_rng([seed, block]).random(COIN_BLOCK)[offset : offset + take]
+        coins[done : done + take] = draws < fraction
+        done += take
+    return coins
 
 
 def count_validation(size, seed, fraction):
     """How many of ``size`` records the coins hold out."""
-    held = 0
-    for block in range(-(-size // COIN_BLOCK)):
-        coins = np.random.default_rng([seed, block]).random(COIN_BLOCK)[: size - block * COIN_BLOCK]
-        held += int(np.count_nonzero(coins < fraction))
-    return held
+    return int(sum(np.count_nonzero(validation_coins(seed, fraction, start, min(COIN_BLOCK, size - start)))
+                   for start in range(0, size, COIN_BLOCK)))  # fmt: skip
 
 
-def batches(source, encode, batch_size, seed, validation_split=0.0, part="train", shuffle_buffer=0, stats=None):
-    """A Dataset of ``(ids, labels)`` batches from one part of ``source``, read anew each
-    epoch. With ``shuffle_buffer`` > 1, each epoch's records come in a new uniform random
-    order (:func:`shuffled`), holding at most about ``shuffle_buffer`` of them.
-    ``stats['tokens']`` counts the non-padding ids produced."""
-    coin = is_validation(seed, validation_split) if validation_split else None
-    wanted = part == "validation"
+class EncodedCache:
+    """The records of a :class:`Source`, encoded once into fixed-width id rows in binary
+    files (training and validation parts), read back for every epoch.
 
-    def records():
-        for index, record in enumerate(source.labelled()):
-            if coin is None or coin(index) == wanted:
-                yield record
+    The file is parsed and encoded once, not once per epoch; an epoch reads the ids
+    sequentially in blocks. Disk: 4 bytes per id of each record (the padded row), and as
+    much again while an epoch's shuffle runs."""
 
+    def __init__(self, directory, width):
+        self.directory, self.width = directory, int(width)
+        self.rows = {"train": 0, "validation": 0}
+        self.tokens = {"train": 0, "validation": 0}
+
+    def _path(self, part, what):
+        return os.path.join(self.directory, "%s.%s" % (part, what))
+
+    @classmethod
+    def write(cls, source, encode, width, directory, seed=0, validation_split=0.0):
+        """Encode ``source`` chunk by chunk (``encode(texts) -> (n, width)`` ids) into
+        ``directory``; the validation part is chosen by :func:`validation_coins`."""
+        cache = cls(directory, width)
+        files = {(part, what): open(cache._path(part, what), "wb") for part in cache.rows for what in ("ids", "labels")}
+        try:
+            start = 0
+            for chunk in source.chunks():
+                ids = np.ascontiguousarray(encode([text for text, _ in chunk]), dtype=np.int32)
+                labels = np.array([label for _, label in chunk], dtype=np.int64)
+                held = validation_coins(seed, validation_split, start, len(chunk)) if validation_split else None
+                start += len(chunk)
+                for part, keep in (("train", None if held is None else ~held), ("validation", held)):
+                    if part == "validation" and held is None:
+                        continue
+                    part_ids = ids if keep is None else ids[keep]
+                    part_ids.tofile(files[part, "ids"])
+                    (labels if keep is None else labels[keep]).tofile(files[part, "labels"])
+                    cache.rows[part] += part_ids.shape[0]
+                    cache.tokens[part] += int(np.count_nonzero(part_ids))
+        finally:
+            for handle in files.values():
+                handle.close()
+        return cache
+
+    def _blocks(self, part, rows=CHUNK):
+        """``(ids, labels)`` of a part, ``rows`` at a time, in file order."""
+        with open(self._path(part, "ids"), "rb") as ids_file, open(self._path(part, "labels"), "rb") as labels_file:
+            while True:
+                ids = np.fromfile(ids_file, dtype=np.int32, count=rows * self.width)
+                if not ids.size:
+                    return
+                yield (
+                    ids.reshape(-1, self.width),
+                    np.fromfile(labels_file, dtype=np.int64, count=ids.size // self.width),
+                )
+
+    def batches(self, part, batch_size, buffer=0, rng=None):
+        """One epoch of ``(ids, labels)`` batches; with a ``buffer`` > 1 (and ``rng``), in a
+        uniform random order made out of core: rows are dealt at random into bucket
+        files of about ``buffer`` rows, and each bucket is permuted in memory."""
+        n = self.rows[part]
+        if buffer <= 1 or rng is None:
+            return _rebatch(self._blocks(part), batch_size)
+        buckets = min(MAX_BUCKETS, max(1, -(-n // buffer)))
+        if buckets == 1:
+            return _rebatch(_permuted_all(self._blocks(part), rng), batch_size)
+        return _rebatch(self._bucket_shuffled(part, buckets, rng), batch_size)
+
+    def _bucket_shuffled(self, part, buckets, rng):
+        with tempfile.TemporaryDirectory(prefix="fastembed-shuffle-", dir=self.directory) as directory:
+            paths = [(os.path.join(directory, "%d.ids" % b), os.path.join(directory, "%d.labels" % b))
+                     for b in range(buckets)]  # fmt: skip
+            handles = [(open(ids, "wb"), open(labels, "wb")) for ids, labels in paths]
+            try:
+                for ids, labels in self._blocks(part):
+                    assigned = rng.integers(buckets, size=labels.size)
+                    order = np.argsort(assigned, kind="stable")
+                    bounds = np.searchsorted(assigned[order], np.arange(buckets + 1))
+                    for b in range(buckets):
+                        rows = order[bounds[b] : bounds[b + 1]]
+                        if rows.size:
+                            ids[rows].tofile(handles[b][0])
+                            labels[rows].tofile(handles[b][1])
+            finally:
+                for ids_handle, labels_handle in handles:
+                    ids_handle.close()
+                    labels_handle.close()
+            for ids_path, labels_path in paths:
+                ids = np.fromfile(ids_path, dtype=np.int32).reshape(-1, self.width)
+                labels = np.fromfile(labels_path, dtype=np.int64)
+                os.remove(ids_path)  # the disk copy shrinks as it is consumed
+                os.remove(labels_path)
+                order = rng.permutation(labels.size)
+                yield ids[order], labels[order]
+
+
+def _permuted_all(blocks, rng):
+    parts = list(blocks)
+    if not parts:
+        return
+    ids = np.concatenate([p[0] for p in parts])
+    labels = np.concatenate([p[1] for p in parts])
+    order = rng.permutation(labels.size)
+    yield ids[order], labels[order]
+
+
+def _rebatch(blocks, batch_size):
+    """Batches of ``batch_size`` rows out of blocks of any size (the last may be short)."""
+    pending = None
+    for ids, labels in blocks:
+        if pending is not None:
+            ids, labels = np.concatenate([pending[0], ids]), np.concatenate([pending[1], labels])
+        full = labels.size - labels.size % batch_size
+        for start in range(0, full, batch_size):
+            yield ids[start : start + batch_size], labels[start : start + batch_size]
+        pending = (ids[full:], labels[full:]) if full < labels.size else None
+    if pending is not None:
+        yield pending
+
+
+def batches(cache, part, batch_size, seed=0, buffer=0):
+    """A Dataset of one part of an :class:`EncodedCache`, read anew each epoch; the
+    training part in a new uniform random order each epoch when ``buffer`` > 1."""
     epochs = itertools.count()
 
-    def ordered():
-        if shuffle_buffer <= 1:
-            return records()
-        return shuffled(records(), source.size, shuffle_buffer, np.random.default_rng([seed, next(epochs)]))
+    def epoch():
+        rng = np.random.default_rng([seed, next(epochs)]) if buffer > 1 else None
+        return cache.batches(part, batch_size, buffer, rng)
 
-    dataset = Dataset.from_generator(ordered)
-
-    def encoded(texts, labels):
-        ids = encode(list(texts))
-        if stats is not None:
-            stats["tokens"] = stats.get("tokens", 0) + int(np.count_nonzero(ids))
-        return ids, np.asarray(labels)
-
-    return dataset.batch(batch_size).map(encoded)
-
-
-def shuffled(records, size, buffer, rng):
-    """``records`` in a uniform random order, holding about ``size / buckets`` of them:
-    each record goes to a random bucket file, then each bucket is read and permuted."""
-    buckets = min(MAX_BUCKETS, max(1, -(-size // buffer)))
-    if buckets == 1:
-        held = list(records)
-        for k in rng.permutation(len(held)):
-            yield held[k]
-        return
-    with tempfile.TemporaryDirectory(prefix="fastembed-shuffle-") as directory:
-        paths = [os.path.join(directory, "%d.bin" % b) for b in range(buckets)]
-        files = [open(path, "wb", buffering=1 << 16) for path in paths]
-        try:
-            while True:
-                chunk = list(itertools.islice(records, CHUNK))
-                if not chunk:
-                    break
-                for (text, label), bucket in zip(chunk, rng.integers(buckets, size=len(chunk))):
-                    data = text.encode("utf-8", "surrogatepass")
-                    files[bucket].write(_RECORD_HEADER.pack(label, len(data)))
-                    files[bucket].write(data)
-        finally:
-            for handle in files:
-                handle.close()
-        for path in paths:
-            held = _read_bucket(path)
-            os.remove(path)  # the disk copy shrinks as it is consumed
-            for k in rng.permutation(len(held)):
-                yield held[k]
-
-
-def _read_bucket(path):
-    with open(path, "rb") as handle:
-        data = handle.read()
-    held, position = [], 0
-    while position < len(data):
-        label, length = _RECORD_HEADER.unpack_from(data, position)
-        position += _RECORD_HEADER.size
-        held.append((data[position : position + length].decode("utf-8", "surrogatepass"), int(label)))
-        position += length
-    return held
+    return Dataset.from_generator(epoch)

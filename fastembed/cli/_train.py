@@ -85,51 +85,53 @@ def train(train_source, test_source, options, out, log=print, final=None, counts
         )
     model = build_model(vocab_rows, len(train_source.class_names), options.dim, options.hidden, options.learning_rate)
     run = Run(model, encoder, train_source.class_names, options.seq_len)
-    encode_seconds = time.perf_counter() - started
     run.save(out)  # the encoder and an untrained model first: a Ctrl-C still leaves a usable directory
     model_path = os.path.join(out, "model.npz")
     epochs_done = []
     checkpoint = _EpochCheckpoint(model_path, epochs_done)
     split, seed = options.validation_split, options.seed or 0
-    n_validation = _stream.count_validation(train_source.size, seed, split) if split else 0
-    stats = {}
-    train_batches = _stream.batches(train_source, run.encode, options.batch_size, seed, split, "train",
-                                    options.shuffle_buffer, stats)  # fmt: skip
-    validation_batches = (
-        _stream.batches(train_source, run.encode, options.batch_size, seed, split, "validation")
-        if n_validation
-        else None
-    )
-    log(
-        "Training on %d texts, %d held out for validation (%s, vocabulary %d, %d classes, %d threads; read "
-        "from %s as a stream) ..."
-        % (train_source.size - n_validation, n_validation, options.tokenizer, vocab_rows,
-           len(train_source.class_names), get_num_threads(), train_source.name)
-    )  # fmt: skip
-    fit_started = time.perf_counter()
-    try:
-        history = model.fit(
-            train_batches, epochs=options.epochs, validation_data=validation_batches, verbose=1, callbacks=[checkpoint]
-        )
-    except KeyboardInterrupt:
-        # What the staging directory holds; staged_run says where it is kept.
-        raise KeyboardInterrupt(
-            ("the model after epoch %d" % epochs_done[-1]) if epochs_done else "the untrained model"
-        ) from None
-    fit_seconds = time.perf_counter() - fit_started
+    with tempfile.TemporaryDirectory(prefix="fastembed-train-") as cache_directory:
+        # The texts are parsed and encoded once, into id rows on disk that each epoch reads.
+        cache = _stream.EncodedCache.write(train_source, run.encode, options.seq_len, cache_directory, seed, split)
+        encode_seconds = time.perf_counter() - started
+        n_train, n_validation = cache.rows["train"], cache.rows["validation"]
+        if n_train == 0:
+            raise UserError("the validation split left no training records: lower --validation-split")
+        train_batches = _stream.batches(cache, "train", options.batch_size, seed, options.shuffle_buffer)
+        validation_batches = _stream.batches(cache, "validation", options.batch_size) if n_validation else None
+        log(
+            "Training on %d texts, %d held out for validation (%s, vocabulary %d, %d classes, %d threads; read "
+            "from %s as a stream) ..."
+            % (n_train, n_validation, options.tokenizer, vocab_rows, len(train_source.class_names),
+               get_num_threads(), train_source.name)
+        )  # fmt: skip
+        fit_started = time.perf_counter()
+        try:
+            history = model.fit(
+                train_batches,
+                epochs=options.epochs,
+                validation_data=validation_batches,
+                verbose=1,
+                callbacks=[checkpoint],
+            )
+        except KeyboardInterrupt:
+            # What the staging directory holds; staged_run says where it is kept.
+            raise KeyboardInterrupt(
+                ("the model after epoch %d" % epochs_done[-1]) if epochs_done else "the untrained model"
+            ) from None
+        fit_seconds = time.perf_counter() - fit_started
     metrics = {
         "fastembed_version": __version__,
         "threads": get_num_threads(),
         "history": {k: [float(v) for v in vs] for k, vs in history.history.items()},
-        "train_samples": train_source.size - n_validation,
+        "train_samples": n_train,
         "class_names": run.class_names,
         "timings": {
             "encode_seconds": encode_seconds,
             "fit_seconds": fit_seconds,
             "epoch_seconds": fit_seconds / max(1, len(epochs_done)),
         },
-        # Reading, encoding and training together: the file is read again every epoch.
-        "tokens_per_second": stats.get("tokens", 0) / max(fit_seconds, 1e-9),
+        "tokens_per_second": cache.tokens["train"] * len(epochs_done) / max(fit_seconds, 1e-9),
     }
     if "val_accuracy" in metrics["history"]:
         metrics["validation"] = {
