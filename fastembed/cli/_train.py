@@ -5,6 +5,7 @@ import json
 import os
 import shutil
 import tempfile
+import sys
 import time
 
 import numpy as np
@@ -260,7 +261,28 @@ def staged_run(directory, overwrite):
         os.replace(staging, directory)
 
 
+def _fixed_mmap_threshold():
+    """Let large freed arrays go back to the system (glibc only).
+
+    glibc raises its mmap threshold each time a large block is freed, up to 32 MB, so the
+    id blocks and shuffle buckets an epoch allocates and frees end up on the heap, where
+    fragmentation grows the process with the number of epochs and records (+26% peak RSS
+    on IMDB x10 against x1; +6% with the threshold fixed at its default of 128 kB, as
+    ``MALLOC_MMAP_THRESHOLD_`` would). The command owns its process, so it may set this;
+    the library never does."""
+    if not sys.platform.startswith("linux"):
+        return
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL(None)
+        libc.mallopt(-3, 128 * 1024)  # M_MMAP_THRESHOLD
+    except (OSError, AttributeError):  # not glibc: nothing to do
+        pass
+
+
 def command_train(args, out=print):
+    _fixed_mmap_threshold()
     counter = word_vectorizer(args.vocab_size, args.seq_len).count_tokens if args.tokenizer == "words" else None
     train_source, counts = load_data(args.data, args, counter)
     test_source = load_data(args.test, args)[0] if args.test else None
