@@ -7,13 +7,16 @@ model with its TextVectorization layer, scored as a Dask DataFrame column and by
 forward pass). Also checks that ``fastembed.dask.adapt`` gives the single-process
 vocabulary.
 
+``--part word2vec``: Word2Vec (CBOW) on IMDB's 50,000 reviews, one process against 2
+replicas; analogy accuracy and words per second.
+
 ``--part train``: the tutorial model trained by ``fastembed.dask.fit`` (2 replicas,
 row-sparse syncs every ``--sync-every`` batches) and by ``model.fit`` in one process, from
 the same initial weights, for ``--epochs`` epochs over ``--seeds`` seeds; IMDB test
 accuracy, time per epoch, and the bytes each sync sends for the tutorial configuration
 and the large one (a 100,000 x 128 table), with Keras' Adam rule and the lazy one.
 
-    python benchmarks/bench_dask.py [--part score|train|all] [--texts 1000000] [--check]
+    python benchmarks/bench_dask.py [--part score|train|word2vec|all] [--texts 1000000] [--check]
 
 ``--check`` exits 1 below the issue's targets (1.6x scoring throughput; test accuracy
 within 0.5 points of one process).
@@ -219,15 +222,65 @@ def project(rows):
         print("  %-8s %-10s training %.0f ms per round; %s" % (name, rule, 1e3 * train_seconds, "; ".join(parts)))
 
 
+def word2vec(args):
+    """Word2Vec (CBOW) on IMDB's 50,000 reviews: one process against ``fastembed.dask.fit``
+    with 2 replicas averaging every ``--w2v-sync`` sentences; analogy accuracy on gensim's
+    questions-words.txt (needs gensim for the file) and words per second."""
+    import dask.bag as db
+    import distributed
+
+    import bench_word2vec
+
+    import fastembed.dask as fdask
+    from fastembed import Word2Vec
+
+    try:
+        files = bench_word2vec.evaluation_files()
+    except ImportError:
+        print("gensim is not installed: its questions-words.txt scores the vectors; skipping Word2Vec")
+        return True
+    sentences = bench_word2vec.load_corpus()
+    settings = dict(bench_word2vec.SETTINGS, sg=0, epochs=args.w2v_epochs, seed=1)
+    single = Word2Vec(**settings)
+    single.build_vocab(sentences)
+    words = single.corpus_total_words * args.w2v_epochs
+    started = time.perf_counter()
+    single.train(sentences)
+    single_seconds = time.perf_counter() - started
+    single_score = bench_word2vec.score(single.wv, *files)
+    with _cluster() as cluster, distributed.Client(cluster) as client:
+        bag = client.persist(db.from_sequence(sentences, npartitions=args.partitions))
+        distributed.wait(bag)
+        replicated = Word2Vec(**settings)
+        replicated.build_vocab(sentences)
+        started = time.perf_counter()
+        history = fdask.fit(replicated, bag, epochs=args.w2v_epochs, sync_every=args.w2v_sync, seed=1)
+        dask_seconds = time.perf_counter() - started
+    dask_score = bench_word2vec.score(replicated.wv, *files)
+    sync = history.sync
+    print(
+        "\nWord2Vec CBOW, %d epochs, %.1fM words: one process (%d threads) %.0fk words/s, analogies %.4f, "
+        "WordSim %.4f; Dask 2 replicas syncing every %d sentences %.0fk words/s, analogies %.4f, WordSim %.4f; "
+        "%.1f MB up and %.1f MB down per sync (model %.1f MB), %d rounds"
+        % (args.w2v_epochs, words / 1e6, fastembed.get_num_threads(), words / single_seconds / 1e3, single_score[0],
+           single_score[1], args.w2v_sync, words / dask_seconds / 1e3, dask_score[0], dask_score[1],
+           sync["bytes_up_per_sync"] / 1e6, sync["bytes_down_per_sync"] / 1e6,
+           (replicated.wv.vectors.nbytes + replicated.syn1neg.nbytes) / 1e6, sync["rounds"])
+    )  # fmt: skip
+    return True
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--part", choices=["score", "train", "all"], default="all")
+    parser.add_argument("--part", choices=["score", "train", "word2vec", "all"], default="all")
     parser.add_argument("--texts", type=int, default=1_000_000)
     parser.add_argument("--partitions", type=int, default=16)
     parser.add_argument("--epochs", type=int, default=3)
     parser.add_argument("--seeds", type=int, default=3)
     parser.add_argument("--sync-every", type=int, default=16)
     parser.add_argument("--no-scale", action="store_true", help="replicas keep the model's learning rate")
+    parser.add_argument("--w2v-epochs", type=int, default=5)
+    parser.add_argument("--w2v-sync", type=int, default=1000, help="sentences per replica between syncs")
     parser.add_argument("--check", action="store_true")
     args = parser.parse_args()
     if not os.path.exists(DATA):
@@ -243,6 +296,8 @@ def main():
     met = True
     if args.part in ("train", "all"):
         met = train(args) and met
+    if args.part in ("word2vec", "all"):
+        met = word2vec(args) and met
     if args.part in ("score", "all"):
         met = score(args) and met
     return 1 if args.check and not met else 0

@@ -14,7 +14,6 @@ TextDataset.__doc__ = """Texts (list of str), integer labels (int64 array) and t
 (``class_names[label]`` is a text's class)."""
 
 
-
 def load_text_dataset(
     path,
     text_column=None,
