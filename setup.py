@@ -195,6 +195,18 @@ class BuildExtWithOpenMP(build_ext):
         )
 
 
+def _drop_c_files_without_shared_utility():
+    """Delete generated kernel C files that carry their own utility code (written before
+    the shared module existed): cythonize regenerates C only when a .pyx changes, and such
+    a file would still build, twice as large."""
+    for name in KERNELS:
+        path = os.path.join(KERNEL_DIR, name + ".c")
+        if os.path.exists(path):
+            with open(path, encoding="utf-8", errors="replace") as handle:
+                if SHARED_UTILITY not in handle.read():
+                    os.remove(path)
+
+
 def make_extensions():
     from Cython.Build import cythonize
     import numpy
@@ -208,6 +220,7 @@ def make_extensions():
         )
         for name in KERNELS
     ]
+    _drop_c_files_without_shared_utility()
     # Cython's utility code (memoryviews, function objects, type imports) is generated
     # once into this module instead of into every kernel: about 150 kB less per module,
     # half the wheel, and half the C to compile.
