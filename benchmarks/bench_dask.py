@@ -254,7 +254,8 @@ def word2vec(args):
         replicated = Word2Vec(**settings)
         replicated.build_vocab(sentences)
         started = time.perf_counter()
-        history = fdask.fit(replicated, bag, epochs=args.w2v_epochs, sync_every=args.w2v_sync, seed=1)
+        history = fdask.fit(replicated, bag, epochs=args.w2v_epochs, sync_every=args.w2v_sync, seed=1,
+                            scale_learning_rate=args.w2v_scale)  # fmt: skip
         dask_seconds = time.perf_counter() - started
     dask_score = bench_word2vec.score(replicated.wv, *files)
     sync = history.sync
@@ -281,6 +282,7 @@ def main():
     parser.add_argument("--no-scale", action="store_true", help="replicas keep the model's learning rate")
     parser.add_argument("--w2v-epochs", type=int, default=5)
     parser.add_argument("--w2v-sync", type=int, default=1000, help="sentences per replica between syncs")
+    parser.add_argument("--w2v-scale", action="store_true", help="Word2Vec replicas at alpha x replicas")
     parser.add_argument("--check", action="store_true")
     args = parser.parse_args()
     if not os.path.exists(DATA):

@@ -146,6 +146,10 @@ def test_word2vec_over_two_workers(client, reviews):
     fdask.fit(model, db.from_sequence(sentences, npartitions=4), epochs=2, sync_every=100, seed=3, shuffle=False)
     assert np.isfinite(model.wv.vectors).all() and not np.array_equal(model.wv.vectors, before)
     assert len(model.wv.most_similar(model.wv.index_to_key[0], topn=3)) == 3
+    scaled = Word2Vec(vector_size=16, min_count=2, window=3, negative=3, epochs=2, seed=1, workers=1)
+    scaled.build_vocab(sentences)
+    fdask.fit(scaled, series, epochs=2, sync_every=100, seed=3, scale_learning_rate=True)
+    assert scaled.alpha == 0.025 and not np.array_equal(scaled.wv.vectors, results[0])
 
 
 def test_bad_arguments_raise_before_anything_runs(client, reviews):

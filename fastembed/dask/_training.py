@@ -64,6 +64,9 @@ class _Word2VecReplica:
         self.model = model
         # Replicas draw different negatives and subsampling coins.
         model.seed = int(np.random.default_rng([model.seed, settings["replica"]]).integers(2**31))
+        if settings["scale_learning_rate"]:
+            model.alpha *= settings["replicas"]
+            model.min_alpha *= settings["replicas"]
 
     @staticmethod
     def arrays_of(model):
@@ -259,10 +262,11 @@ def fit(
     seed : int
         With the partitioning, fixes the result bitwise, wherever the replicas run.
     scale_learning_rate : bool
-        Sequential only: each replica's optimizer runs at ``replicas`` times the model's
-        learning rate (the linear scaling rule of Goyal et al., 2017, which Horovod also
-        recommends). The average of the replicas' steps is about one step at the base rate, so
-        without it an epoch moves the weights about ``1 / replicas`` as far as in one process.
+        Each replica runs at ``replicas`` times the model's learning rate (a Sequential's
+        optimizer rate; Word2Vec's ``alpha`` and ``min_alpha``): the linear scaling rule of
+        Goyal et al., 2017, which Horovod also recommends. The average of the replicas'
+        steps is about one step at the base rate, so without it an epoch moves the weights
+        about ``1 / replicas`` as far as in one process. The model's own rate is unchanged.
     client : distributed.Client, optional
         Default: the current client.
 
@@ -290,8 +294,6 @@ def fit(
         raise RuntimeError("compile() the model before fastembed.dask.fit")
     if isinstance(model, Word2Vec) and model.wv is None:
         raise RuntimeError("build_vocab() before fastembed.dask.fit")
-    if isinstance(model, Word2Vec) and scale_learning_rate:
-        raise ValueError("scale_learning_rate is for a Sequential; set Word2Vec's alpha instead")
     for name, value in (("epochs", epochs), ("batch_size", batch_size), ("sync_every", sync_every)):
         if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
             raise ValueError("%s must be a positive int, got %r" % (name, value))
@@ -304,7 +306,8 @@ def fit(
     replicas = len(workers) if replicas is None else int(replicas)
     if replicas < 1:
         raise ValueError("replicas must be >= 1, got %r" % (replicas,))
-    lengths = [int(n) for n in dask.compute(*[dask.delayed(len)(part) for part in parts])]
+    # Counted where the partitions are read, on the client's cluster (not the default one).
+    lengths = [int(n) for n in client.gather(client.compute([dask.delayed(len)(part) for part in parts]))]
     rows_per_round = sync_every * (batch_size if kind == "model" else 1)
     kind, payload = _payload(model)
     job = uuid.uuid4().hex
