@@ -3,6 +3,7 @@ CSV and on the same file repeated ``--repeat`` times (about 330 MB for 10), one 
 each, in fresh processes. The command streams its file: memory must not grow with it.
 
     python benchmarks/bench_stream.py [--repeat 10] [--check]
+    python benchmarks/bench_stream.py --busy   # 1 against 2 threads beside two busy processes
 
 Prints peak RSS (the kernel's ``ru_maxrss`` of each child process), wall time, the
 records per second and the test accuracy of each run. ``--check`` exits 1 when the
@@ -37,11 +38,11 @@ def repeated_csv(path, times, directory):
     return target
 
 
-def train_once(data, directory, epochs):
+def train_once(data, directory, epochs, threads=None):
     """Run ``fastembed train`` in a child process; its peak RSS (MB), seconds and metrics."""
     out = os.path.join(directory, "run-%s" % os.path.basename(data))
     command = [sys.executable, "-m", "fastembed", "train", data, "--test", TEST, "--out", out, "--overwrite",
-               "--epochs", str(epochs), "--seed", "0"]  # fmt: skip
+               "--epochs", str(epochs), "--seed", "0"] + (["--threads", str(threads)] if threads else [])  # fmt: skip
     started = time.perf_counter()
     child = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     _, status, usage = os.wait4(child.pid, 0)
@@ -66,15 +67,42 @@ def load_whole_rss(data):
     return usage.ru_maxrss / 1024
 
 
+def busy(args, repeats=5):
+    """Streaming train beside two spinning processes: 2 threads must not lose to 1."""
+    from _timing import busy_machine
+
+    directory = tempfile.mkdtemp(prefix="fastembed-stream-")
+    medians = {}
+    try:
+        with busy_machine():
+            for threads in (1, 2) * repeats:
+                _, _, metrics = train_once(TRAIN, directory, max(args.epochs, 3), threads)
+                timings = metrics["timings"]
+                medians.setdefault(threads, []).append((timings["encode_seconds"], timings["fit_seconds"]))
+    finally:
+        shutil.rmtree(directory, ignore_errors=True)
+    for threads, runs in sorted(medians.items()):
+        print("  %d thread(s): encode %s; fit %s" % (threads, " ".join("%.2f" % e for e, _ in runs),
+                                                    " ".join("%.2f" % f for _, f in runs)))  # fmt: skip
+    medians = {threads: [e + f for e, f in runs] for threads, runs in medians.items()}
+    one, two = (sorted(medians[t])[len(medians[t]) // 2] for t in (1, 2))
+    print("busy machine, IMDB x1, encode + fit (medians of %d): 1 thread %.2f s, 2 threads %.2f s  %s"
+          % (repeats, one, two, "ok" if two <= one * 1.05 else "2 threads LOSE"))  # fmt: skip
+    return 1 if args.check and two > one * 1.05 else 0
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=10)
     parser.add_argument("--epochs", type=int, default=1)
     parser.add_argument("--check", action="store_true")
+    parser.add_argument("--busy", action="store_true", help="time 1 and 2 threads beside two busy processes")
     args = parser.parse_args()
     if not os.path.exists(TRAIN):
         print("../shared/data/imdb is not present; nothing to measure")
         return 0
+    if args.busy:
+        return busy(args)
     directory = tempfile.mkdtemp(prefix="fastembed-stream-")
     try:
         big = repeated_csv(TRAIN, args.repeat, directory)

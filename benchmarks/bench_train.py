@@ -47,6 +47,7 @@ import numpy as np
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
+from _timing import busy_machine  # noqa: E402
 
 CONFIGS = {
     "tutorial": dict(vocab=10_000, dim=16, seq=256, batch=32),
@@ -304,18 +305,6 @@ def torch_available():
     import importlib.util
 
     return importlib.util.find_spec("torch") is not None
-
-
-@contextlib.contextmanager
-def busy_machine(enabled):
-    """Two CPU-bound background processes (a pipeline's other jobs), stopped by pid."""
-    hogs = [subprocess.Popen([sys.executable, "-c", "while True: pass"]) for _ in range(2 if enabled else 0)]
-    try:
-        yield
-    finally:
-        for hog in hogs:
-            hog.kill()
-            hog.wait()
 
 
 def main(argv=None):

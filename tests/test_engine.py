@@ -372,8 +372,20 @@ def test_thread_advisor_keeps_the_faster_limit():
         limit = advisor.limit()
         chosen.append(limit)
         advisor.record(limit, timings[limit], 1)
-    # Both timed first (one thread first), then the faster one, the slower re-timed every 4th chunk.
-    assert chosen == [1, 2, 1, 2, 1, 1, 1, 2, 1, 1, 1, 2], chosen
+    # Both timed first (one thread first), then the faster one; the slower is timed again
+    # after 4 chunks, then after 8 (it lost again), then after 16.
+    assert chosen == [1, 2, 1, 1, 2, 1, 1, 1, 1, 1, 1, 1], chosen
+    for _ in range(9):
+        chosen.append(advisor.limit())
+        advisor.record(chosen[-1], timings[chosen[-1]], 1)
+    assert chosen[12:] == [1, 2, 1, 1, 1, 1, 1, 1, 1] and advisor.wait == 16
+    # The load goes away: the team wins its next trial (a trial's time replaces the stale
+    # one), and the wait is back to 4 chunks.
+    timings = {2: 0.5, 1: 1.0}
+    while advisor.limit() != 2:
+        advisor.record(1, timings[1], 1)
+    advisor.record(2, timings[2], 1)
+    assert advisor.best() == 2 and advisor.wait == 4
     advisor = ThreadAdvisor(2, retry_every=4)
     for _ in range(2):
         limit = advisor.limit()

@@ -41,11 +41,13 @@ def _positive_int(value, name, default=None):
 
 
 def _chunk_steps(advisor):
-    """Steps for the next chunk: about CHUNK_SECONDS at the best measured speed."""
+    """Steps for the next chunk: about CHUNK_SECONDS at the best measured speed, and a
+    quarter of that when the chunk re-times the slower thread limit."""
     if not advisor.seconds_per_step:
         return FIRST_CHUNK_STEPS
     seconds = min(advisor.seconds_per_step.values())
-    return int(min(MAX_CHUNK_STEPS, max(1, CHUNK_SECONDS / max(seconds, 1e-9))))
+    steps = int(min(MAX_CHUNK_STEPS, max(1, CHUNK_SECONDS / max(seconds, 1e-9))))
+    return max(1, steps // 4) if advisor.trial_pending() else steps
 
 
 class _MetricsTracker:
