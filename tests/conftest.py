@@ -54,3 +54,14 @@ def rng():
 
 
 DATA_DIR = os.path.join(os.path.dirname(__file__), os.pardir, os.pardir, "shared", "data")
+
+
+@pytest.fixture(scope="session")
+def dask_client():
+    """A real Dask cluster, LocalCluster(n_workers=2, processes=True), shared by the Dask
+    test modules (each test module skips first when Dask is not installed)."""
+    distributed = pytest.importorskip("distributed")
+    cluster = distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None)
+    with distributed.Client(cluster) as client:
+        yield client
+    cluster.close()
