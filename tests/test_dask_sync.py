@@ -124,3 +124,17 @@ def test_schedule_gives_every_row_once_to_the_partition_owner(replicas, rows_per
         assert sizes[:full] == [rows_per_round] * full
         assert sum(sizes[full:]) == rest
     assert schedule([], 2, 5) == []
+
+
+def test_a_worker_keeps_at_most_a_few_loaded_payloads(monkeypatch):
+    from fastembed.dask import _shipping
+    from fastembed.text import TextVectorizer
+
+    monkeypatch.setattr(_shipping, "_LOADED", type(_shipping._LOADED)())
+    payloads = [_shipping._payload(TextVectorizer(max_tokens=10 + i).adapt(["a b c"]))[1] for i in range(6)]
+    first = _shipping._load("vectorizer", payloads[0])
+    assert _shipping._load("vectorizer", payloads[0]) is first  # loaded once
+    for payload in payloads[1:]:
+        _shipping._load("vectorizer", payload)
+    assert len(_shipping._LOADED) == _shipping.LOADED_LIMIT
+    assert _shipping._load("vectorizer", payloads[0]) is not first  # evicted, loaded again

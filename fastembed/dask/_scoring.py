@@ -39,7 +39,7 @@ def predict(model, texts, batch_size: int = 256):
     kind, payload = _shipped(model)
     if kind_of == "bag":
         return texts.map_partitions(_predict_bag, kind, payload, batch_size)
-    width = int(np.asarray(model.predict(["a"], verbose=0)).shape[-1])
+    width = int(model.output_dim)
     columns = ["output_%d" % i for i in range(width)]
     meta = pd.DataFrame({c: pd.Series([], dtype=np.float32) for c in columns})
     return texts.map_partitions(_predict_series, kind, payload, batch_size, columns, meta=meta)

@@ -3,6 +3,7 @@ pickled objects), one graph key per object, loaded once per worker process."""
 
 from __future__ import annotations
 
+import collections
 import hashlib
 import json
 import os
@@ -11,9 +12,11 @@ import threading
 
 import numpy as np
 
-# What each worker process has loaded: payload digest -> object (a model, a vectorizer).
-_LOADED: dict = {}
+# What each worker process has loaded: payload digest -> object (a model, a vectorizer),
+# the most recently used last. A long-lived worker keeps at most LOADED_LIMIT of them.
+_LOADED: collections.OrderedDict = collections.OrderedDict()
 _LOCK = threading.Lock()
+LOADED_LIMIT = 4
 
 
 def _dask():
@@ -101,8 +104,12 @@ def _load(kind, payload):
     """The object a payload holds, loaded once per process (shared by every task)."""
     digest = hashlib.sha256(payload).hexdigest()
     with _LOCK:
-        if digest not in _LOADED:
+        if digest in _LOADED:
+            _LOADED.move_to_end(digest)
+        else:
             _LOADED[digest] = _decode(kind, payload)
+            while len(_LOADED) > LOADED_LIMIT:
+                _LOADED.popitem(last=False)  # the least recently used
         return _LOADED[digest]
 
 
