@@ -105,7 +105,7 @@ def test_the_same_seed_gives_the_same_weights_and_the_sync_is_row_sparse(client,
     texts, labels = reviews
     ddf = frame(texts, labels, 5)
     runs = []
-    for replicas in (2, 2, 3):
+    for replicas in (2, 2, 3, 3):  # 3 replicas on 2 workers: placed in turn, one worker holds two
         model = tutorial_model(texts)
         history = fdask.fit(model, ddf, epochs=2, batch_size=16, sync_every=3, replicas=replicas, seed=7)
         runs.append((model.get_weights(), history))
@@ -113,6 +113,8 @@ def test_the_same_seed_gives_the_same_weights_and_the_sync_is_row_sparse(client,
         np.testing.assert_array_equal(a, b)
     assert runs[0][1].history == runs[1][1].history
     assert not all(np.array_equal(a, b) for a, b in zip(runs[0][0], runs[2][0]))
+    for a, b in zip(runs[2][0], runs[3][0]):
+        np.testing.assert_array_equal(a, b)
     sync = runs[0][1].sync
     table_bytes = 300 * 8 * 4
     assert 0 < sync["bytes_up_per_sync"] and sync["rows_up_per_sync"] < 2 * (300 + 8 + 1 + 8 + 1)
