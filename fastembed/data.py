@@ -16,12 +16,15 @@ the caller's thread, between training chunks (the kernels already use the cores)
 from __future__ import annotations
 
 import itertools
-from typing import Any, Callable, Iterable
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator
 import numbers
 
 import numpy as np
 
 from . import _random
+
+if TYPE_CHECKING:
+    from numpy.typing import ArrayLike, DTypeLike
 
 #: ``prefetch`` / ``num_parallel_calls`` value meaning "let the runtime decide" (tf.data's).
 AUTOTUNE = -1
@@ -36,18 +39,18 @@ class Tensor(np.ndarray):
     Indexing keeps it a Tensor (a single number is a 0-d one, as in TensorFlow); an
     element of a batch of texts is the ``str``."""
 
-    def numpy(self):
+    def numpy(self) -> np.ndarray:
         """The plain NumPy array."""
         return np.asarray(self)
 
-    def __getitem__(self, key):
+    def __getitem__(self, key: Any) -> Any:
         item = super().__getitem__(key)
         if isinstance(item, np.ndarray) or self.dtype == object:
             return item  # an element of a batch of texts is the str itself
         return np.asarray(item).view(Tensor)
 
 
-def constant(value, dtype=None):
+def constant(value: ArrayLike, dtype: DTypeLike = None) -> Tensor:
     """``tf.constant``: ``value`` as a :class:`Tensor`."""
     return np.asarray(value, dtype=dtype).view(Tensor)
 
@@ -173,7 +176,7 @@ class Dataset:
     each returns a new Dataset and leaves this one as it is.
     """
 
-    def __init__(self, make_iterator, cardinality=UNKNOWN):
+    def __init__(self, make_iterator: Callable[[], Iterable[Any]], cardinality: int = UNKNOWN) -> None:
         self._make_iterator = make_iterator
         self._cardinality = cardinality
 
@@ -195,16 +198,16 @@ class Dataset:
         return Dataset(lambda: (_to_numpy(e) for e in generator(*args)), UNKNOWN)
 
     @staticmethod
-    def range(*args):
+    def range(*args: int) -> Dataset:
         """Integers as ``range(*args)``."""
         values = range(*args)
         return Dataset(lambda: (np.int64(v) for v in values), len(values))
 
     # -- iteration ---------------------------------------------------------------------
-    def __iter__(self):
+    def __iter__(self) -> Iterator[Any]:
         return iter(self._make_iterator())
 
-    def as_numpy_iterator(self):
+    def as_numpy_iterator(self) -> Iterator[Any]:
         """An iterator over the elements (they are NumPy values already)."""
         return iter(self)
 
@@ -212,14 +215,14 @@ class Dataset:
         """The number of elements, ``INFINITE`` or ``UNKNOWN`` (tf.data's convention)."""
         return self._cardinality
 
-    def __len__(self):
+    def __len__(self) -> int:
         if self._cardinality < 0:
             raise TypeError(
                 "the length of this dataset is %s" % ("infinite" if self._cardinality == INFINITE else "unknown")
             )
         return self._cardinality
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         n = {INFINITE: "infinite", UNKNOWN: "unknown"}.get(self._cardinality, self._cardinality)
         return "<fastembed.data.Dataset cardinality=%s>" % n
 
@@ -389,12 +392,12 @@ class Dataset:
         """The same dataset (accepted for tf.data code; see the module docstring)."""
         return self._derived(self._make_iterator, self._cardinality)
 
-    def enumerate(self, start=0):
+    def enumerate(self, start: int = 0) -> Dataset:
         """``(index, element)`` pairs."""
         return self._derived(lambda: ((np.int64(i), e) for i, e in enumerate(self, start)), self._cardinality)
 
     @staticmethod
-    def zip(*datasets):
+    def zip(*datasets: Dataset | tuple[Dataset, ...]) -> Dataset:
         """Tuples of the datasets' elements, as long as the shortest."""
         if len(datasets) == 1 and isinstance(datasets[0], tuple):
             datasets = datasets[0]

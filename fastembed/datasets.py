@@ -1,8 +1,11 @@
 """Labelled text from disk: class folders (``aclImdb/train/{neg,pos}``), CSV/TSV files and
 the fastText format, as ``(texts, labels, class_names)``."""
 
+from __future__ import annotations
+
 import collections
 import os
+from typing import Collection, Iterable, Sequence
 
 import numpy as np
 
@@ -15,17 +18,17 @@ TextDataset.__doc__ = """Texts (list of str), integer labels (int64 array) and t
 
 
 def load_text_dataset(
-    path,
-    text_column=None,
-    label_column=None,
-    class_names=None,
-    format="auto",
-    validation_split=None,
-    seed=None,
-    shuffle=True,
-    encoding="utf-8",
-    errors="strict",
-):
+    path: str | os.PathLike,
+    text_column: str | None = None,
+    label_column: str | None = None,
+    class_names: Sequence[str] | None = None,
+    format: str = "auto",
+    validation_split: float | None = None,
+    seed: int | None = None,
+    shuffle: bool = True,
+    encoding: str = "utf-8",
+    errors: str = "strict",
+) -> TextDataset | tuple[TextDataset, TextDataset]:
     """Load labelled texts from a class-folder tree, a CSV/TSV file or a fastText file.
 
     Parameters
@@ -93,7 +96,9 @@ def load_text_dataset(
     return _split(texts, labels, list(classes), order, float(validation_split), rng)
 
 
-def split_dataset(dataset, validation_split, seed=None):
+def split_dataset(
+    dataset: TextDataset, validation_split: float, seed: int | None = None
+) -> tuple[TextDataset, TextDataset]:
     """Shuffle a :class:`TextDataset` and split it, stratified by class, as
     ``load_text_dataset(..., validation_split=...)`` does.
 
@@ -137,7 +142,9 @@ def _split(texts, labels, classes, order, fraction, rng):
     )
 
 
-def class_names_of(found, class_names=None, path="the data"):
+def class_names_of(
+    found: Collection[str], class_names: Iterable[str] | None = None, path: str = "the data"
+) -> list[str]:
     """The classes in label order: ``class_names`` (checked against the labels ``found``),
     else every label found, sorted (numerically when all are integers, so '10' comes
     after '9')."""

@@ -1,25 +1,32 @@
 """Weight initialisers, by Keras name or as objects; seeded from fastembed.set_random_seed."""
 
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, Sequence
+
 import numpy as np
 
 from ._random import new_generator
 from ._registry import resolve, serialize  # noqa: F401  (serialize is part of the API)
+
+if TYPE_CHECKING:
+    from numpy.typing import DTypeLike
 
 
 class Initializer:
     """Callable ``init(shape, dtype) -> ndarray``. ``seed=None`` draws a seed from the
     library generator when the weights are created, so ``set_random_seed`` governs it."""
 
-    def __init__(self, seed=None):
+    def __init__(self, seed: int | None = None) -> None:
         self.seed = seed
 
-    def __call__(self, shape, dtype=np.float32):
+    def __call__(self, shape: Sequence[int], dtype: DTypeLike = np.float32) -> np.ndarray:
         return np.asarray(self.sample(new_generator(self.seed), tuple(shape)), dtype=dtype)
 
-    def sample(self, rng, shape):
+    def sample(self, rng: np.random.Generator, shape: tuple[int, ...]) -> np.ndarray:
         raise NotImplementedError
 
-    def get_config(self):
+    def get_config(self) -> dict[str, Any]:
         """Return the constructor arguments."""
         return {"seed": self.seed}
 
@@ -27,28 +34,28 @@ class Initializer:
 class RandomUniform(Initializer):
     """Uniform in ``[minval, maxval)``; Keras' ``'uniform'`` is (-0.05, 0.05)."""
 
-    def __init__(self, minval=-0.05, maxval=0.05, seed=None):
+    def __init__(self, minval: float = -0.05, maxval: float = 0.05, seed: int | None = None) -> None:
         super().__init__(seed)
         self.minval, self.maxval = float(minval), float(maxval)
 
-    def sample(self, rng, shape):
+    def sample(self, rng: np.random.Generator, shape: tuple[int, ...]) -> np.ndarray:
         return rng.uniform(self.minval, self.maxval, size=shape)
 
-    def get_config(self):
+    def get_config(self) -> dict[str, Any]:
         return dict(super().get_config(), minval=self.minval, maxval=self.maxval)
 
 
 class RandomNormal(Initializer):
     """Normal with ``mean`` and ``stddev`` (Keras default stddev 0.05)."""
 
-    def __init__(self, mean=0.0, stddev=0.05, seed=None):
+    def __init__(self, mean: float = 0.0, stddev: float = 0.05, seed: int | None = None) -> None:
         super().__init__(seed)
         self.mean, self.stddev = float(mean), float(stddev)
 
-    def sample(self, rng, shape):
+    def sample(self, rng: np.random.Generator, shape: tuple[int, ...]) -> np.ndarray:
         return rng.normal(self.mean, self.stddev, size=shape)
 
-    def get_config(self):
+    def get_config(self) -> dict[str, Any]:
         return dict(super().get_config(), mean=self.mean, stddev=self.stddev)
 
 
@@ -64,7 +71,7 @@ def _fans(shape):
 class GlorotUniform(Initializer):
     """Uniform in ``±sqrt(6 / (fan_in + fan_out))`` (Keras' Dense default)."""
 
-    def sample(self, rng, shape):
+    def sample(self, rng: np.random.Generator, shape: tuple[int, ...]) -> np.ndarray:
         fan_in, fan_out = _fans(shape)
         limit = np.sqrt(6.0 / (fan_in + fan_out))
         return rng.uniform(-limit, limit, size=shape)
@@ -73,7 +80,7 @@ class GlorotUniform(Initializer):
 class GlorotNormal(Initializer):
     """Truncation-free normal with stddev ``sqrt(2 / (fan_in + fan_out))``."""
 
-    def sample(self, rng, shape):
+    def sample(self, rng: np.random.Generator, shape: tuple[int, ...]) -> np.ndarray:
         fan_in, fan_out = _fans(shape)
         return rng.normal(0.0, np.sqrt(2.0 / (fan_in + fan_out)), size=shape)
 
@@ -81,7 +88,7 @@ class GlorotNormal(Initializer):
 class HeUniform(Initializer):
     """Uniform in ``±sqrt(6 / fan_in)``."""
 
-    def sample(self, rng, shape):
+    def sample(self, rng: np.random.Generator, shape: tuple[int, ...]) -> np.ndarray:
         fan_in, _ = _fans(shape)
         limit = np.sqrt(6.0 / fan_in)
         return rng.uniform(-limit, limit, size=shape)
@@ -90,30 +97,30 @@ class HeUniform(Initializer):
 class Constant(Initializer):
     """Every element equal to ``value``."""
 
-    def __init__(self, value=0.0):
+    def __init__(self, value: float = 0.0) -> None:
         super().__init__(None)
         self.value = float(value)
 
-    def sample(self, rng, shape):
+    def sample(self, rng: np.random.Generator, shape: tuple[int, ...]) -> np.ndarray:
         return np.full(shape, self.value)
 
-    def get_config(self):
+    def get_config(self) -> dict[str, Any]:
         return {"value": self.value}
 
 
 class Zeros(Constant):
-    def __init__(self):
+    def __init__(self) -> None:
         super().__init__(0.0)
 
-    def get_config(self):
+    def get_config(self) -> dict[str, Any]:
         return {}
 
 
 class Ones(Constant):
-    def __init__(self):
+    def __init__(self) -> None:
         super().__init__(1.0)
 
-    def get_config(self):
+    def get_config(self) -> dict[str, Any]:
         return {}
 
 
@@ -131,7 +138,7 @@ _BY_NAME = {
 }
 
 
-def get(identifier):
+def get(identifier: Any) -> Initializer:
     """Return an Initializer for a Keras name, a ``{"class_name", "config"}`` dict, or an
     Initializer (returned as is)."""
     return resolve(identifier, Initializer, _BY_NAME, "initializer")

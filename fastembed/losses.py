@@ -6,6 +6,10 @@ When the model's last activation is a sigmoid (softmax) and the loss is binary
 and its gradient is simply ``(p - y) / n``.
 """
 
+from __future__ import annotations
+
+from typing import Any
+
 import numpy as np
 
 from ._registry import resolve, serialize  # noqa: F401  (serialize is part of the API)
@@ -44,31 +48,31 @@ class Loss:
     #: the targets are class labels (int64), not float columns
     integer_targets = False
 
-    def __init__(self, from_logits=False):
+    def __init__(self, from_logits: bool = False) -> None:
         self.from_logits = bool(from_logits)
 
-    def value_and_grad(self, y_true, y_pred):
+    def value_and_grad(self, y_true: np.ndarray, y_pred: np.ndarray) -> tuple[float, np.ndarray]:
         """Return ``(mean loss, dLoss/dy_pred)``."""
         if self.from_logits:
             return self.from_logits_value_and_grad(y_true, y_pred)
         return self._value_and_grad(y_true, y_pred)
 
-    def from_logits_value_and_grad(self, y_true, logits):
+    def from_logits_value_and_grad(self, y_true: np.ndarray, logits: np.ndarray) -> tuple[float, np.ndarray]:
         """Loss and gradient w.r.t. the logits of ``fuses_with``."""
         raise NotImplementedError
 
-    def sample_losses(self, y_true, output, logits=False):
+    def sample_losses(self, y_true: np.ndarray, output: np.ndarray, logits: bool = False) -> np.ndarray:
         """Each sample's loss (their mean is what :meth:`value_and_grad` returns), for
         sample weights. ``logits``: ``output`` is the logits of ``fuses_with``."""
         if logits or self.from_logits:
             return self._logit_losses(y_true, output)
         return self._losses(y_true, output)
 
-    def get_config(self):
+    def get_config(self) -> dict[str, Any]:
         """Return the constructor arguments."""
         return {"from_logits": self.from_logits}
 
-    def check_targets(self, y_true, output_dim):
+    def check_targets(self, y_true: np.ndarray, output_dim: int) -> np.ndarray:
         """Validate labels against the model output width; return them as used."""
         return y_true
 
@@ -84,7 +88,7 @@ class BinaryCrossentropy(Loss):
         grad = np.where((p > EPSILON) & (p < 1 - EPSILON), grad, 0)  # clip has no slope outside
         return float(loss.mean()), (grad / y_true.size).astype(p.dtype, copy=False)
 
-    def from_logits_value_and_grad(self, y_true, z):
+    def from_logits_value_and_grad(self, y_true: np.ndarray, z: np.ndarray) -> tuple[float, np.ndarray]:
         # log(1 + exp(-|z|)) + max(z, 0) - z*y: stable for any z.
         loss = np.logaddexp(0, -np.abs(z)) + np.maximum(z, 0) - z * y_true
         grad = (_sigmoid(z) - y_true) / y_true.size
@@ -97,7 +101,7 @@ class BinaryCrossentropy(Loss):
     def _logit_losses(self, y_true, z):
         return (np.logaddexp(0, -np.abs(z)) + np.maximum(z, 0) - z * y_true).mean(axis=-1)
 
-    def check_targets(self, y_true, output_dim):
+    def check_targets(self, y_true: np.ndarray, output_dim: int) -> np.ndarray:
         y_true = _as_columns(y_true, output_dim, self.name)
         if y_true.size and (y_true.min() < 0 or y_true.max() > 1):
             raise ValueError(
@@ -116,7 +120,7 @@ class CategoricalCrossentropy(Loss):
         grad = np.where((p > EPSILON) & (p < 1 - EPSILON), -y_true / clipped, 0)
         return float(loss.mean()), (grad / y_true.shape[0]).astype(p.dtype, copy=False)
 
-    def from_logits_value_and_grad(self, y_true, z):
+    def from_logits_value_and_grad(self, y_true: np.ndarray, z: np.ndarray) -> tuple[float, np.ndarray]:
         log_p = _log_softmax(z)
         loss = -(y_true * log_p).sum(axis=-1)
         grad = (np.exp(log_p) - y_true) / y_true.shape[0]
@@ -128,7 +132,7 @@ class CategoricalCrossentropy(Loss):
     def _logit_losses(self, y_true, z):
         return -(y_true * _log_softmax(z)).sum(axis=-1)
 
-    def check_targets(self, y_true, output_dim):
+    def check_targets(self, y_true: np.ndarray, output_dim: int) -> np.ndarray:
         if y_true.ndim != 2 or y_true.shape[1] != output_dim:
             raise ValueError(
                 "categorical_crossentropy needs one-hot labels of shape (n, %d), got %s; "
@@ -151,7 +155,7 @@ class SparseCategoricalCrossentropy(Loss):
     def _value_and_grad(self, y_true, p):
         return CategoricalCrossentropy()._value_and_grad(self._one_hot(y_true, p.shape[-1], p.dtype), p)
 
-    def from_logits_value_and_grad(self, y_true, z):
+    def from_logits_value_and_grad(self, y_true: np.ndarray, z: np.ndarray) -> tuple[float, np.ndarray]:
         return CategoricalCrossentropy().from_logits_value_and_grad(self._one_hot(y_true, z.shape[-1], z.dtype), z)
 
     def _losses(self, y_true, p):
@@ -160,7 +164,7 @@ class SparseCategoricalCrossentropy(Loss):
     def _logit_losses(self, y_true, z):
         return CategoricalCrossentropy()._logit_losses(self._one_hot(y_true, z.shape[-1], z.dtype), z)
 
-    def check_targets(self, y_true, output_dim):
+    def check_targets(self, y_true: np.ndarray, output_dim: int) -> np.ndarray:
         if y_true.ndim == 2 and y_true.shape[1] == 1:
             y_true = y_true[:, 0]
         if y_true.ndim != 1:
@@ -184,7 +188,7 @@ class MeanSquaredError(Loss):
         diff = p - y_true
         return float((diff * diff).mean()), (2 * diff / diff.size).astype(p.dtype, copy=False)
 
-    def from_logits_value_and_grad(self, y_true, z):
+    def from_logits_value_and_grad(self, y_true: np.ndarray, z: np.ndarray) -> tuple[float, np.ndarray]:
         return self._value_and_grad(y_true, z)
 
     def _losses(self, y_true, p):
@@ -192,7 +196,7 @@ class MeanSquaredError(Loss):
 
     _logit_losses = _losses
 
-    def check_targets(self, y_true, output_dim):
+    def check_targets(self, y_true: np.ndarray, output_dim: int) -> np.ndarray:
         return _as_columns(y_true, output_dim, self.name)
 
 
@@ -205,6 +209,6 @@ _LOSSES = {
 }
 
 
-def get(identifier):
+def get(identifier: Any) -> Loss:
     """Return a Loss for a Keras name, a ``{"class_name", "config"}`` dict or a Loss."""
     return resolve(identifier, Loss, _LOSSES, "loss")

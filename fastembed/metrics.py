@@ -1,6 +1,13 @@
 """Metrics accumulated over an epoch (Keras names)."""
 
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
 import numpy as np
+
+if TYPE_CHECKING:
+    from numpy.typing import ArrayLike
 
 
 class Metric:
@@ -9,27 +16,27 @@ class Metric:
 
     name = None
 
-    def __init__(self):
+    def __init__(self) -> None:
         self.reset()
 
-    def reset(self):
+    def reset(self) -> None:
         """Forget what was accumulated."""
         self._total = 0.0
         self._count = 0
 
-    def update(self, y_true, y_pred):
+    def update(self, y_true: np.ndarray, y_pred: np.ndarray) -> None:
         """Add one batch (labels as the loss uses them, predictions as probabilities)."""
         values = self._per_sample(y_true, y_pred)
         self._total += float(values.sum())
         self._count += values.shape[0]
 
-    def add_totals(self, total, count):
+    def add_totals(self, total: float, count: int) -> None:
         """Add a sum of per-sample values over ``count`` samples (what the compiled
         training loop computes)."""
         self._total += float(total)
         self._count += int(count)
 
-    def result(self):
+    def result(self) -> float:
         """Return the metric's value."""
         return self._total / self._count if self._count else 0.0
 
@@ -37,7 +44,7 @@ class Metric:
 class BinaryAccuracy(Metric):
     name = "binary_accuracy"
 
-    def __init__(self, threshold=0.5):
+    def __init__(self, threshold: float = 0.5) -> None:
         self.threshold = threshold
         super().__init__()
 
@@ -64,14 +71,14 @@ class AUC(Metric):
 
     name = "auc"
 
-    def reset(self):
+    def reset(self) -> None:
         self._labels, self._scores = [], []
 
-    def update(self, y_true, y_pred):
+    def update(self, y_true: ArrayLike, y_pred: ArrayLike) -> None:
         self._labels.append(np.asarray(y_true).reshape(-1) > 0.5)
         self._scores.append(np.asarray(y_pred, dtype=np.float64).reshape(-1))
 
-    def result(self):
+    def result(self) -> float:
         if not self._labels:
             return 0.0
         labels, scores = np.concatenate(self._labels), np.concatenate(self._scores)
@@ -97,7 +104,7 @@ _METRICS = {
 }
 
 
-def get(identifier, loss_name=None, output_dim=1):
+def get(identifier: Any, loss_name: str | None = None, output_dim: int = 1) -> Metric:
     """Return a Metric. ``'accuracy'`` (or ``'acc'``) picks the variant as Keras does: from
     the loss, else from the output width."""
     if isinstance(identifier, Metric):

@@ -20,11 +20,21 @@ TensorFlow backend), the alternatives are PyTorch's sparse rules:
     square of the per-id sum (PyTorch's sparse optimizers).
 """
 
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, Mapping
+
 import numpy as np
 
 from . import ops
 from ._registry import resolve, serialize  # noqa: F401  (serialize is part of the API)
 from .sparse_optim import FixedHyperparameters, SparseAdagrad, SparseAdam, SparseRMSprop, SparseSGD, _check_number
+
+if TYPE_CHECKING:
+    from numpy.typing import ArrayLike
+
+    from .sparse import SparseRows
+    from .sparse_optim import SparseOptimizer
 
 
 EMBEDDING_UPDATES = ("dense", "lazy")
@@ -53,7 +63,13 @@ class Optimizer(FixedHyperparameters):
     # expect, and so do the step count and the state.
     _MUTABLE = frozenset({"learning_rate", "iterations", "_rules"})
 
-    def __init__(self, learning_rate, embedding_updates="dense", repeated_ids="per_occurrence", lazy_embeddings=None):
+    def __init__(
+        self,
+        learning_rate: float,
+        embedding_updates: str = "dense",
+        repeated_ids: str = "per_occurrence",
+        lazy_embeddings: bool | None = None,
+    ) -> None:
         self.learning_rate = _check_number("learning_rate", learning_rate, 0.0, low_open=True)
         if lazy_embeddings is not None:
             embedding_updates = "lazy" if lazy_embeddings else "dense"
@@ -74,17 +90,17 @@ class Optimizer(FixedHyperparameters):
         return {}
 
     @property
-    def lazy_embeddings(self):
+    def lazy_embeddings(self) -> bool:
         """bool: ``embedding_updates == 'lazy'`` (the 0.1 name)."""
         return self.embedding_updates == "lazy"
 
     @property
-    def occurrence_squares(self):
+    def occurrence_squares(self) -> bool:
         """bool: the table's rule takes per-occurrence squares (``repeated_ids`` is
         'per_occurrence' and the rule keeps a sum of squares: not SGD)."""
         return self.repeated_ids == "per_occurrence" and self.sparse_class is not SparseSGD
 
-    def get_config(self):
+    def get_config(self) -> dict[str, Any]:
         """Return the constructor arguments (JSON-serialisable)."""
         return {
             "learning_rate": self.learning_rate,
@@ -92,22 +108,22 @@ class Optimizer(FixedHyperparameters):
             "repeated_ids": self.repeated_ids,
         }
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         return "%s(%s)" % (type(self).__name__, ", ".join("%s=%r" % kv for kv in self.get_config().items()))
 
     # -- one training step -------------------------------------------------------------
-    def begin_step(self):
+    def begin_step(self) -> None:
         """Count a step (Adam's bias correction uses it)."""
         self.iterations += 1
 
-    def finish_steps(self, steps):
+    def finish_steps(self, steps: int) -> None:
         """Count ``steps`` steps that the compiled training loop ran (it applied every
         rule itself, with this step count for Adam's bias correction)."""
         self.iterations += int(steps)
         for rule in self._rules.values():
             rule.iterations = self.iterations
 
-    def rule(self, key, weight_decay=0.0):
+    def rule(self, key: str, weight_decay: float = 0.0) -> SparseOptimizer:
         """The rule object holding the state of parameter ``key``, kept in step with this
         optimizer: its learning rate (a changed one takes effect at once) and its step
         count (Adam's bias correction uses the model's step, as in Keras)."""
@@ -121,12 +137,26 @@ class Optimizer(FixedHyperparameters):
 
     sparse_rule = rule
 
-    def apply_dense(self, key, param, grad, weight_decay=0.0, squares=None):
+    def apply_dense(
+        self,
+        key: str,
+        param: np.ndarray,
+        grad: np.ndarray,
+        weight_decay: float = 0.0,
+        squares: np.ndarray | None = None,
+    ) -> None:
         """Update ``param`` in place from its dense gradient (``squares``: see
         :func:`fastembed.ops.dense_update`)."""
         ops.dense_update(param, grad.astype(param.dtype, copy=False), self.rule(key, weight_decay), squares=squares)
 
-    def apply_embedding(self, key, table, sparse_grad, weight_decay=0.0, squares=None):
+    def apply_embedding(
+        self,
+        key: str,
+        table: np.ndarray,
+        sparse_grad: SparseRows,
+        weight_decay: float = 0.0,
+        squares: SparseRows | None = None,
+    ) -> None:
         """Update an embedding table from a SparseRows gradient: the rows it names
         (``embedding_updates='lazy'``) or every row (``'dense'``). ``squares`` (a
         SparseRows like ``sparse_grad``) holds the per-occurrence squared gradients; it is
@@ -140,7 +170,7 @@ class Optimizer(FixedHyperparameters):
         self.apply_dense(key, table, dense, weight_decay, dense_squares)
 
     # -- state -------------------------------------------------------------------------
-    def get_state(self):
+    def get_state(self) -> dict[str, np.ndarray]:
         """All state as a flat dict of arrays (for model.save)."""
         state = {"iterations": np.asarray(self.iterations, dtype=np.int64)}
         for key, rule in self._rules.items():
@@ -149,7 +179,7 @@ class Optimizer(FixedHyperparameters):
                     state["rules/%s/%s" % (key, name)] = array
         return state
 
-    def set_state(self, state):
+    def set_state(self, state: Mapping[str, ArrayLike]) -> None:
         """Restore what :meth:`get_state` returned (shapes are checked against the weights
         at the next step, before anything is written)."""
         iterations = np.asarray(state.get("iterations", 0))
@@ -183,13 +213,13 @@ class SGD(Optimizer):
 
     def __init__(
         self,
-        learning_rate=0.01,
-        momentum=0.0,
-        nesterov=False,
-        embedding_updates="dense",
-        repeated_ids="per_occurrence",
-        lazy_embeddings=None,
-    ):
+        learning_rate: float = 0.01,
+        momentum: float = 0.0,
+        nesterov: bool = False,
+        embedding_updates: str = "dense",
+        repeated_ids: str = "per_occurrence",
+        lazy_embeddings: bool | None = None,
+    ) -> None:
         super().__init__(learning_rate, embedding_updates, repeated_ids, lazy_embeddings)
         self.momentum = _check_number("momentum", momentum, 0.0)
         self.nesterov = bool(nesterov)
@@ -198,7 +228,7 @@ class SGD(Optimizer):
     def _sparse_kwargs(self):
         return {"momentum": self.momentum, "nesterov": self.nesterov}
 
-    def get_config(self):
+    def get_config(self) -> dict[str, Any]:
         return dict(super().get_config(), momentum=self.momentum, nesterov=self.nesterov)
 
 
@@ -219,13 +249,13 @@ class Adagrad(Optimizer):
 
     def __init__(
         self,
-        learning_rate=0.001,
-        initial_accumulator_value=0.1,
-        epsilon=1e-7,
-        embedding_updates="dense",
-        repeated_ids="per_occurrence",
-        lazy_embeddings=None,
-    ):
+        learning_rate: float = 0.001,
+        initial_accumulator_value: float = 0.1,
+        epsilon: float = 1e-7,
+        embedding_updates: str = "dense",
+        repeated_ids: str = "per_occurrence",
+        lazy_embeddings: bool | None = None,
+    ) -> None:
         super().__init__(learning_rate, embedding_updates, repeated_ids, lazy_embeddings)
         self.initial_accumulator_value = _check_number("initial_accumulator_value", initial_accumulator_value, 0.0)
         self.epsilon = _check_number("epsilon", epsilon, 0.0)
@@ -239,7 +269,7 @@ class Adagrad(Optimizer):
             "epsilon_inside_sqrt": True,
         }
 
-    def get_config(self):
+    def get_config(self) -> dict[str, Any]:
         return dict(
             super().get_config(), initial_accumulator_value=self.initial_accumulator_value, epsilon=self.epsilon
         )
@@ -262,13 +292,13 @@ class RMSprop(Optimizer):
 
     def __init__(
         self,
-        learning_rate=0.001,
-        rho=0.9,
-        epsilon=1e-7,
-        embedding_updates="dense",
-        repeated_ids="per_occurrence",
-        lazy_embeddings=None,
-    ):
+        learning_rate: float = 0.001,
+        rho: float = 0.9,
+        epsilon: float = 1e-7,
+        embedding_updates: str = "dense",
+        repeated_ids: str = "per_occurrence",
+        lazy_embeddings: bool | None = None,
+    ) -> None:
         super().__init__(learning_rate, embedding_updates, repeated_ids, lazy_embeddings)
         self.rho = _check_number("rho", rho, 0.0, 1.0, high_open=True)
         self.epsilon = _check_number("epsilon", epsilon, 0.0)
@@ -277,7 +307,7 @@ class RMSprop(Optimizer):
     def _sparse_kwargs(self):
         return {"rho": self.rho, "epsilon": self.epsilon, "epsilon_inside_sqrt": True}
 
-    def get_config(self):
+    def get_config(self) -> dict[str, Any]:
         return dict(super().get_config(), rho=self.rho, epsilon=self.epsilon)
 
 
@@ -299,14 +329,14 @@ class Adam(Optimizer):
 
     def __init__(
         self,
-        learning_rate=0.001,
-        beta_1=0.9,
-        beta_2=0.999,
-        epsilon=1e-7,
-        embedding_updates="dense",
-        repeated_ids="per_occurrence",
-        lazy_embeddings=None,
-    ):
+        learning_rate: float = 0.001,
+        beta_1: float = 0.9,
+        beta_2: float = 0.999,
+        epsilon: float = 1e-7,
+        embedding_updates: str = "dense",
+        repeated_ids: str = "per_occurrence",
+        lazy_embeddings: bool | None = None,
+    ) -> None:
         super().__init__(learning_rate, embedding_updates, repeated_ids, lazy_embeddings)
         self.beta_1 = _check_number("beta_1", beta_1, 0.0, 1.0, high_open=True)
         self.beta_2 = _check_number("beta_2", beta_2, 0.0, 1.0, high_open=True)
@@ -316,14 +346,14 @@ class Adam(Optimizer):
     def _sparse_kwargs(self):
         return {"beta_1": self.beta_1, "beta_2": self.beta_2, "epsilon": self.epsilon}
 
-    def get_config(self):
+    def get_config(self) -> dict[str, Any]:
         return dict(super().get_config(), beta_1=self.beta_1, beta_2=self.beta_2, epsilon=self.epsilon)
 
 
 _OPTIMIZERS = {cls.name: cls for cls in (SGD, Adagrad, RMSprop, Adam)}
 
 
-def get(identifier):
+def get(identifier: Any) -> Optimizer:
     """Return an Optimizer for a Keras name (``'adam'``, ``'sgd'``, ``'rmsprop'``,
     ``'adagrad'``), a ``{"class_name", "config"}`` dict, or an Optimizer."""
     return resolve(identifier, Optimizer, _OPTIMIZERS, "optimizer")

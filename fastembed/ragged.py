@@ -6,9 +6,16 @@ The layout is PyTorch ``embedding_bag``'s (``input`` + ``offsets``) and TensorFl
 ``RaggedTensor.from_row_splits`` (``values`` + ``row_splits``).
 """
 
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Iterable, Iterator
+
 import numpy as np
 
 from ._validation import as_ids, as_offsets
+
+if TYPE_CHECKING:
+    from numpy.typing import ArrayLike, DTypeLike
 
 
 class Ragged:
@@ -30,7 +37,7 @@ class Ragged:
 
     __slots__ = ("values", "offsets")
 
-    def __init__(self, values, offsets):
+    def __init__(self, values: ArrayLike, offsets: ArrayLike) -> None:
         values = as_ids(values, "values")
         if values.ndim != 1:
             raise ValueError("Ragged values must be 1-D, got shape %s" % (values.shape,))
@@ -45,7 +52,7 @@ class Ragged:
         return ragged
 
     @classmethod
-    def from_rows(cls, rows, dtype=None):
+    def from_rows(cls, rows: Iterable[ArrayLike], dtype: DTypeLike = None) -> Ragged:
         """Build from a sequence of integer sequences (lists or 1-D arrays).
 
         Parameters
@@ -71,7 +78,7 @@ class Ragged:
         return cls.from_row_lengths(values, lengths)
 
     @classmethod
-    def from_row_lengths(cls, values, lengths):
+    def from_row_lengths(cls, values: ArrayLike, lengths: ArrayLike) -> Ragged:
         """Build from flat ``values`` and the length of every row."""
         lengths = np.asarray(lengths)
         if lengths.size == 0:
@@ -85,23 +92,23 @@ class Ragged:
         return cls(values, offsets)
 
     @property
-    def row_splits(self):
+    def row_splits(self) -> np.ndarray:
         """ndarray: the offsets, under TensorFlow's name."""
         return self.offsets
 
     @property
-    def dtype(self):
+    def dtype(self) -> np.dtype:
         """numpy dtype of the values."""
         return self.values.dtype
 
-    def __len__(self):
+    def __len__(self) -> int:
         return self.offsets.shape[0] - 1
 
-    def row_lengths(self):
+    def row_lengths(self) -> np.ndarray:
         """ndarray of int64: the length of every row."""
         return np.diff(self.offsets)
 
-    def __getitem__(self, key):
+    def __getitem__(self, key: int | np.integer | slice | ArrayLike) -> np.ndarray | Ragged:
         """An int gives one row (a view); a slice or an index array gives a Ragged."""
         if isinstance(key, (int, np.integer)):
             n = len(self)
@@ -120,7 +127,7 @@ class Ragged:
             key = np.arange(start, stop, step)
         return self.take(key)
 
-    def take(self, index):
+    def take(self, index: ArrayLike) -> Ragged:
         """The rows ``index`` (an int array), in that order, as a new Ragged."""
         index = np.asarray(index)
         n = len(self)
@@ -141,15 +148,15 @@ class Ragged:
         positions = np.repeat(starts - offsets[:-1], lengths) + np.arange(offsets[-1])
         return Ragged._trusted(self.values[positions], offsets)
 
-    def __iter__(self):
+    def __iter__(self) -> Iterator[np.ndarray]:
         for i in range(len(self)):
             yield self.values[self.offsets[i] : self.offsets[i + 1]]
 
-    def to_list(self):
+    def to_list(self) -> list[list[int]]:
         """list of lists of int (as ``tf.RaggedTensor.to_list``)."""
         return [row.tolist() for row in self]
 
-    def to_padded(self, length=None, value=0):
+    def to_padded(self, length: int | None = None, value: int = 0) -> np.ndarray:
         """A ``(n_rows, length)`` array, rows cut or padded at the end with ``value``.
 
         Parameters
@@ -168,12 +175,12 @@ class Ragged:
         out[rows, cols] = self.values[np.repeat(self.offsets[:-1], kept) + cols]
         return out
 
-    def __eq__(self, other):
+    def __eq__(self, other: object) -> bool:
         if not isinstance(other, Ragged):
             return NotImplemented
         return np.array_equal(self.offsets, other.offsets) and np.array_equal(self.values, other.values)
 
     __hash__ = None
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         return "Ragged(n_rows=%d, n_values=%d, dtype=%s)" % (len(self), self.values.shape[0], self.values.dtype)

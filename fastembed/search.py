@@ -9,7 +9,10 @@ the blocks (about ``BLOCK_ELEMENTS`` scores per thread), never ``n_queries x n_r
 Its pure-NumPy twin is :func:`fastembed.reference.top_k_similar`.
 """
 
+from __future__ import annotations
+
 import os
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -21,6 +24,9 @@ from ._validation import inverse_norms, prepare_top_k
 if COMPILED:
     from ._kernels import _search
 
+if TYPE_CHECKING:
+    from numpy.typing import ArrayLike
+
 __all__ = ["top_k_similar", "inverse_norms"]
 
 # Scores held at once: 4 Mi float32 = 16 MiB, small enough to stay near the caches and
@@ -31,8 +37,17 @@ MIN_ROWS_PER_WORKER = 4096
 
 
 def top_k_similar(
-    table, terms, k, *, inv_norms=None, n_positive=1, n_negative=0, cosmul=False, exclude=None, stop=None
-):
+    table: ArrayLike,
+    terms: ArrayLike,
+    k: int,
+    *,
+    inv_norms: ArrayLike | None = None,
+    n_positive: int = 1,
+    n_negative: int = 0,
+    cosmul: bool = False,
+    exclude: ArrayLike | None = None,
+    stop: int | None = None,
+) -> tuple[np.ndarray, np.ndarray]:
     """The ``k`` best rows of ``table`` for each query, best first.
 
     Parameters

@@ -1,6 +1,13 @@
 """SparseRows: the gradient of an embedding table, one row per distinct id."""
 
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
 import numpy as np
+
+if TYPE_CHECKING:
+    from numpy.typing import ArrayLike
 
 
 class SparseRows:
@@ -19,7 +26,7 @@ class SparseRows:
 
     __slots__ = ("indices", "values", "num_rows")
 
-    def __init__(self, indices, values, num_rows=None):
+    def __init__(self, indices: ArrayLike, values: ArrayLike, num_rows: int | None = None) -> None:
         indices = np.asarray(indices)
         values = np.asarray(values)
         if indices.ndim != 1:
@@ -36,14 +43,14 @@ class SparseRows:
         self.num_rows = None if num_rows is None else int(num_rows)
 
     @property
-    def dim(self):
+    def dim(self) -> int:
         """int: Width of each row."""
         return self.values.shape[1]
 
-    def __len__(self):
+    def __len__(self) -> int:
         return self.indices.shape[0]
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         return "SparseRows(n_rows=%d, dim=%d, num_rows=%s, dtype=%s)" % (
             len(self),
             self.dim,
@@ -51,7 +58,7 @@ class SparseRows:
             self.values.dtype,
         )
 
-    def coalesce(self):
+    def coalesce(self) -> SparseRows:
         """Return an equivalent SparseRows with sorted, unique indices (duplicates summed).
 
         Returns
@@ -63,7 +70,7 @@ class SparseRows:
         np.add.at(values, inverse, self.values)
         return SparseRows(unique, values, self.num_rows)
 
-    def to_dense(self, num_rows=None):
+    def to_dense(self, num_rows: int | None = None) -> np.ndarray:
         """Return the full ``(num_rows, dim)`` matrix (zeros where no row is stored).
 
         Parameters

@@ -7,12 +7,18 @@ updated, state included ("lazy" updates); weight decay is likewise applied to to
 only, as an L2 term added to their gradient.
 """
 
+from __future__ import annotations
+
 import math
 import numbers
+from typing import TYPE_CHECKING, Any, Mapping
 
 import numpy as np
 
 from ._validation import FLOAT_DTYPES
+
+if TYPE_CHECKING:
+    from numpy.typing import ArrayLike
 
 try:  # the kernel's rule codes, by rule name (one source: _kernels/_optim.pyx)
     from ._kernels._optim import RULE_CODES as _RULE_CODES
@@ -45,7 +51,7 @@ class FixedHyperparameters:
     def _freeze(self):
         object.__setattr__(self, "_fixed", frozenset(self.__dict__) - self._MUTABLE)
 
-    def __setattr__(self, name, value):
+    def __setattr__(self, name: str, value: Any) -> None:
         if "_fixed" in self.__dict__:
             if name in self._fixed or name == "_fixed":
                 raise AttributeError(
@@ -79,7 +85,7 @@ class SparseOptimizer(FixedHyperparameters):
     # through a buffer that does not exist (a momentum set after construction).
     _MUTABLE = frozenset({"learning_rate", "weight_decay", "iterations", "state1", "state2", "row_state"})
 
-    def __init__(self, learning_rate, weight_decay=0.0, max_norm=None):
+    def __init__(self, learning_rate: float, weight_decay: float = 0.0, max_norm: float | None = None) -> None:
         self.learning_rate = _check_number("learning_rate", learning_rate, 0.0, low_open=True)
         self.weight_decay = _check_number("weight_decay", weight_decay, 0.0)
         self.max_norm = None if max_norm is None else _check_number("max_norm", max_norm, 0.0, low_open=True)
@@ -87,7 +93,7 @@ class SparseOptimizer(FixedHyperparameters):
         self.state1 = self.state2 = self.row_state = None
 
     @property
-    def kind(self):
+    def kind(self) -> int:
         """int: the kernel's code of this rule."""
         return _RULE_CODES[self.rule_name]
 
@@ -95,7 +101,7 @@ class SparseOptimizer(FixedHyperparameters):
     def _initial_state(self, name, shape, dtype):
         return np.zeros(shape, dtype=dtype)
 
-    def build(self, weights):
+    def build(self, weights: np.ndarray) -> None:
         """Allocate the state for a table like ``weights``, or check the state matches it.
 
         Parameters
@@ -119,7 +125,7 @@ class SparseOptimizer(FixedHyperparameters):
                     % (type(self).__name__, name, current.dtype, current.shape, weights.dtype, weights.shape)
                 )
 
-    def get_state(self):
+    def get_state(self) -> dict[str, np.ndarray]:
         """Return the state as a dict of NumPy arrays (``iterations`` included).
 
         Returns
@@ -132,7 +138,7 @@ class SparseOptimizer(FixedHyperparameters):
                 state[name] = getattr(self, name)
         return state
 
-    def set_state(self, state):
+    def set_state(self, state: Mapping[str, ArrayLike]) -> None:
         """Restore what :meth:`get_state` returned (checked against the table at the next step).
 
         Parameters
@@ -155,7 +161,7 @@ class SparseOptimizer(FixedHyperparameters):
     def _hyperparameters(self):
         return {}
 
-    def begin_step(self, weights):
+    def begin_step(self, weights: np.ndarray) -> dict[str, Any]:
         """Build the state if needed, count the step and return the kernel's parameters.
 
         Parameters
@@ -171,7 +177,7 @@ class SparseOptimizer(FixedHyperparameters):
         self.iterations += 1
         return self._kernel_params()
 
-    def kernel_params(self, weights):
+    def kernel_params(self, weights: np.ndarray) -> dict[str, Any]:
         """Build the state for ``weights`` if needed and return the kernel's parameters
         for the current step count, without counting a step (the compiled training loop
         counts its own steps).
@@ -197,15 +203,15 @@ class SparseOptimizer(FixedHyperparameters):
         params.update(self._hyperparameters())
         return params
 
-    def state_arrays(self):
+    def state_arrays(self) -> tuple[np.ndarray | None, np.ndarray | None, np.ndarray | None]:
         """``(state1, state2, row_state)``: the state arrays (None where unused)."""
         return self.state1, self.state2, self.row_state
 
-    def get_config(self):
+    def get_config(self) -> dict[str, Any]:
         """Return the constructor arguments as a dict (JSON-serialisable)."""
         return {"learning_rate": self.learning_rate, "weight_decay": self.weight_decay, "max_norm": self.max_norm}
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         args = ", ".join("%s=%r" % item for item in self.get_config().items())
         return "%s(%s)" % (type(self).__name__, args)
 
@@ -224,7 +230,14 @@ class SparseSGD(SparseOptimizer):
 
     rule_name = "sgd"
 
-    def __init__(self, learning_rate=0.01, momentum=0.0, nesterov=False, weight_decay=0.0, max_norm=None):
+    def __init__(
+        self,
+        learning_rate: float = 0.01,
+        momentum: float = 0.0,
+        nesterov: bool = False,
+        weight_decay: float = 0.0,
+        max_norm: float | None = None,
+    ) -> None:
         super().__init__(learning_rate, weight_decay, max_norm)
         self.momentum = _check_number("momentum", momentum, 0.0)
         self.nesterov = bool(nesterov)
@@ -236,7 +249,7 @@ class SparseSGD(SparseOptimizer):
     def _hyperparameters(self):
         return {"momentum": self.momentum, "nesterov": self.nesterov}
 
-    def get_config(self):
+    def get_config(self) -> dict[str, Any]:
         """Return the constructor arguments as a dict (JSON-serialisable)."""
         return dict(super().get_config(), momentum=self.momentum, nesterov=self.nesterov)
 
@@ -260,13 +273,13 @@ class SparseAdagrad(SparseOptimizer):
 
     def __init__(
         self,
-        learning_rate=0.01,
-        initial_accumulator_value=0.0,
-        epsilon=1e-10,
-        weight_decay=0.0,
-        max_norm=None,
-        epsilon_inside_sqrt=False,
-    ):
+        learning_rate: float = 0.01,
+        initial_accumulator_value: float = 0.0,
+        epsilon: float = 1e-10,
+        weight_decay: float = 0.0,
+        max_norm: float | None = None,
+        epsilon_inside_sqrt: bool = False,
+    ) -> None:
         super().__init__(learning_rate, weight_decay, max_norm)
         self.initial_accumulator_value = _check_number("initial_accumulator_value", initial_accumulator_value, 0.0)
         self.epsilon = _check_number("epsilon", epsilon, 0.0)
@@ -279,7 +292,7 @@ class SparseAdagrad(SparseOptimizer):
     def _hyperparameters(self):
         return {"epsilon": self.epsilon, "eps_in_sqrt": self.epsilon_inside_sqrt}
 
-    def get_config(self):
+    def get_config(self) -> dict[str, Any]:
         """Return the constructor arguments as a dict (JSON-serialisable)."""
         return dict(
             super().get_config(),
@@ -318,8 +331,14 @@ class SparseRMSprop(SparseOptimizer):
     state_names = ("state1",)
 
     def __init__(
-        self, learning_rate=1e-3, rho=0.9, epsilon=1e-7, weight_decay=0.0, max_norm=None, epsilon_inside_sqrt=False
-    ):
+        self,
+        learning_rate: float = 1e-3,
+        rho: float = 0.9,
+        epsilon: float = 1e-7,
+        weight_decay: float = 0.0,
+        max_norm: float | None = None,
+        epsilon_inside_sqrt: bool = False,
+    ) -> None:
         super().__init__(learning_rate, weight_decay, max_norm)
         self.rho = _check_number("rho", rho, 0.0, 1.0, high_open=True)
         self.epsilon = _check_number("epsilon", epsilon, 0.0)
@@ -329,7 +348,7 @@ class SparseRMSprop(SparseOptimizer):
     def _hyperparameters(self):
         return {"rho": self.rho, "epsilon": self.epsilon, "eps_in_sqrt": self.epsilon_inside_sqrt}
 
-    def get_config(self):
+    def get_config(self) -> dict[str, Any]:
         """Return the constructor arguments as a dict (JSON-serialisable)."""
         return dict(
             super().get_config(), rho=self.rho, epsilon=self.epsilon, epsilon_inside_sqrt=self.epsilon_inside_sqrt
@@ -354,7 +373,15 @@ class SparseAdam(SparseOptimizer):
     rule_name = "adam"
     state_names = ("state1", "state2")
 
-    def __init__(self, learning_rate=1e-3, beta_1=0.9, beta_2=0.999, epsilon=1e-8, weight_decay=0.0, max_norm=None):
+    def __init__(
+        self,
+        learning_rate: float = 1e-3,
+        beta_1: float = 0.9,
+        beta_2: float = 0.999,
+        epsilon: float = 1e-8,
+        weight_decay: float = 0.0,
+        max_norm: float | None = None,
+    ) -> None:
         super().__init__(learning_rate, weight_decay, max_norm)
         self.beta_1 = _check_number("beta_1", beta_1, 0.0, 1.0, high_open=True)
         self.beta_2 = _check_number("beta_2", beta_2, 0.0, 1.0, high_open=True)
@@ -366,6 +393,6 @@ class SparseAdam(SparseOptimizer):
         step_size = self.learning_rate * math.sqrt(1.0 - self.beta_2**t) / (1.0 - self.beta_1**t)
         return {"beta_1": self.beta_1, "beta_2": self.beta_2, "epsilon": self.epsilon, "step_size": step_size}
 
-    def get_config(self):
+    def get_config(self) -> dict[str, Any]:
         """Return the constructor arguments as a dict (JSON-serialisable)."""
         return dict(super().get_config(), beta_1=self.beta_1, beta_2=self.beta_2, epsilon=self.epsilon)

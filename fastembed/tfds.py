@@ -32,7 +32,7 @@ import collections
 import functools
 import os
 import re
-from typing import Any
+from typing import Any, Iterable
 
 import numpy as np
 
@@ -55,7 +55,7 @@ class Split:
 class ClassLabel:
     """A label feature: ``names[i]`` is label i."""
 
-    def __init__(self, names):
+    def __init__(self, names: Iterable[str]) -> None:
         self.names = list(names)
         self.num_classes = len(self.names)
 
@@ -65,17 +65,17 @@ class ClassLabel:
     def str2int(self, name: str) -> int:
         return self.names.index(name)
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         return "ClassLabel(num_classes=%d)" % self.num_classes
 
 
 class Text:
     """A text feature; ``encoder`` is the ``SubwordTextEncoder`` of an encoded config, else None."""
 
-    def __init__(self, encoder=None):
+    def __init__(self, encoder: Any = None) -> None:
         self.encoder = encoder
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         return "Text(encoder=%r)" % (self.encoder,)
 
 
@@ -85,7 +85,15 @@ SplitInfo = collections.namedtuple("SplitInfo", ["name", "num_examples"])
 class DatasetInfo:
     """What ``with_info=True`` returns: ``name``, ``features``, ``splits``, ``supervised_keys``."""
 
-    def __init__(self, name, config, features, splits, supervised_keys, description):
+    def __init__(
+        self,
+        name: str,
+        config: str,
+        features: dict[str, Any],
+        splits: dict[str, SplitInfo],
+        supervised_keys: tuple[str, str] | None,
+        description: str,
+    ) -> None:
         self.name = name
         self.config_name = config
         self.full_name = "%s/%s" % (name, config)
@@ -94,7 +102,7 @@ class DatasetInfo:
         self.supervised_keys = supervised_keys
         self.description = description
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         return "DatasetInfo(name=%r, config=%r, splits=%s)" % (
             self.name,
             self.config_name,
@@ -174,7 +182,7 @@ class _ByteEncoder:
     def decode(self, ids):
         return bytes(int(i) - 1 for i in ids if int(i) > 0).decode("utf-8", "replace")
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         return "ByteTextEncoder(vocab_size=257)"
 
 
@@ -240,7 +248,7 @@ def load(
     download: bool = False,
     as_supervised: bool = False,
     with_info: bool = False,
-):
+) -> Any:
     """Load a data set as TFDS' ``tfds.load`` does, from local files.
 
     Parameters

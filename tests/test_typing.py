@@ -1,9 +1,14 @@
-"""The public API of fastembed.text, fastembed.embeddings, fastembed.layers and
-fastembed.callbacks carries type hints, and the package says so (PEP 561's py.typed).
+"""The public API of fastembed carries type hints, and the package says so (PEP 561's py.typed).
+
+Scope: the packages fastembed.text, fastembed.embeddings, fastembed.models,
+fastembed.word2vec and fastembed.dask, and the modules fastembed.layers, callbacks,
+optimizers, sparse_optim, losses, metrics, regularizers, initializers, activations, data,
+datasets, tfds, utils, ops, search, ragged and sparse.
 
 Public: the names a package exports (``__all__``) and the non-underscore names of its
-non-underscore submodules and of the two modules, when defined in one of them (imports
-such as ``numpy`` or ``Ragged`` are checked where they are defined, or not at all). For
+non-underscore submodules and of the modules (their ``__all__`` when they have one), when
+defined in the scope (imports such as ``numpy``, or names re-exported from private modules
+such as ``fastembed._registry``, are checked where they are defined, or not at all). For
 each public function, and each public method, ``__init__``, ``__call__``, static and class
 method and property accessor of a public class (inherited ones included, those of
 ``object`` and other builtins excluded), every parameter but ``self`` / ``cls`` /
@@ -18,8 +23,26 @@ import pkgutil
 
 import fastembed
 
-PACKAGES = ("fastembed.text", "fastembed.embeddings")
-MODULES = ("fastembed.layers", "fastembed.callbacks")
+PACKAGES = ("fastembed.text", "fastembed.embeddings", "fastembed.models", "fastembed.word2vec", "fastembed.dask")
+MODULES = (
+    "fastembed.layers",
+    "fastembed.callbacks",
+    "fastembed.optimizers",
+    "fastembed.sparse_optim",
+    "fastembed.losses",
+    "fastembed.metrics",
+    "fastembed.regularizers",
+    "fastembed.initializers",
+    "fastembed.activations",
+    "fastembed.data",
+    "fastembed.datasets",
+    "fastembed.tfds",
+    "fastembed.utils",
+    "fastembed.ops",
+    "fastembed.search",
+    "fastembed.ragged",
+    "fastembed.sparse",
+)
 SCOPE = PACKAGES + MODULES
 CHECKED_DUNDERS = ("__init__", "__call__")
 
@@ -43,6 +66,36 @@ EXPECTED = (
     "fastembed.callbacks.Callback.on_epoch_end",
     "fastembed.callbacks.CallbackList.call",
     "fastembed.callbacks.TensorBoard.__init__",
+    "fastembed.models._sequential.Sequential.__init__",
+    "fastembed.models._sequential.Sequential.fit",
+    "fastembed.models._sequential.Sequential.layers",
+    "fastembed.models._saving.load_model",
+    "fastembed.optimizers.Adam.__init__",
+    "fastembed.optimizers.Optimizer.apply_embedding",
+    "fastembed.optimizers.get",
+    "fastembed.sparse_optim.SparseOptimizer.set_state",
+    "fastembed.losses.Loss.value_and_grad",
+    "fastembed.metrics.Metric.update",
+    "fastembed.initializers.Initializer.__call__",
+    "fastembed.activations.ReLU.backward",
+    "fastembed.regularizers.serialize",
+    "fastembed.data.Dataset.batch",
+    "fastembed.data.Dataset.zip",
+    "fastembed.data.constant",
+    "fastembed.datasets.load_text_dataset",
+    "fastembed.tfds.load",
+    "fastembed.utils.text_dataset_from_directory",
+    "fastembed.ops.embedding_bag",
+    "fastembed.search.top_k_similar",
+    "fastembed.ragged.Ragged.from_rows",
+    "fastembed.ragged.Ragged.to_padded",
+    "fastembed.sparse.SparseRows.to_dense",
+    "fastembed.word2vec._model.Word2Vec.train",
+    "fastembed.word2vec._fasttext.FastText.build_vocab",
+    "fastembed.word2vec._fasttext.FastTextKeyedVectors.get_vector",
+    "fastembed.dask._training.fit",
+    "fastembed.dask._scoring.predict",
+    "fastembed.dask._vocabulary.adapt",
 )
 
 

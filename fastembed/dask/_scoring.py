@@ -2,9 +2,19 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 
 from ._shipping import _kind_of, _load, _shipped, _texts
+
+if TYPE_CHECKING:
+    import dask.bag as db
+    import dask.dataframe as dd
+
+    from ..embeddings import KeyedVectors
+    from ..models import Sequential
+    from ..text import TextVectorizer
 
 
 def _predict_series(part, kind, payload, batch_size, columns):
@@ -24,7 +34,7 @@ def _predict_bag(part, kind, payload, batch_size):
     return list(np.asarray(model.predict(texts, batch_size=batch_size, verbose=0))) if texts else []
 
 
-def predict(model, texts, batch_size: int = 256):
+def predict(model: Sequential, texts: dd.Series | db.Bag, batch_size: int = 256) -> dd.DataFrame | db.Bag:
     """Score every text with ``model`` (a Sequential whose first layer is a
     TextVectorization layer, so that it takes raw strings).
 
@@ -57,7 +67,7 @@ def _vectorize_part(part, kind, payload, as_series):
     return rows
 
 
-def vectorize(vectorizer, texts):
+def vectorize(vectorizer: TextVectorizer, texts: dd.Series | db.Bag) -> dd.Series | db.Bag:
     """Ids of every text (``vectorizer(text)``), as a Series of arrays or a Bag of arrays."""
     kind_of = _kind_of(texts)
     kind, payload = _shipped(vectorizer)
@@ -77,7 +87,7 @@ def _neighbours_part(part, kind, payload, topn, as_series):
     return answers
 
 
-def most_similar_batch(vectors, words, topn: int = 10):
+def most_similar_batch(vectors: KeyedVectors, words: dd.Series | db.Bag, topn: int = 10) -> dd.Series | db.Bag:
     """``vectors.most_similar_batch`` over a collection of words: a list of ``(word,
     similarity)`` per word. Each worker holds one copy of the vectors."""
     kind_of = _kind_of(words)

@@ -15,12 +15,15 @@ from __future__ import annotations
 import threading
 import time
 import uuid
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from . import _sync
 from ._shipping import _dask, _decode, _payload
+
+if TYPE_CHECKING:
+    from ..callbacks import History
 
 # (job, replica) -> _Replica, in each worker process.
 _REPLICAS: dict = {}
@@ -237,7 +240,7 @@ def fit(
     scale_learning_rate: bool = False,
     client: Any = None,
     verbose: int = 0,
-):
+) -> History:
     """Train ``model`` on a Dask collection with one replica per worker, averaging the
     replicas every ``sync_every`` steps.
 

@@ -2,7 +2,18 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, TypeVar
+
 from ._shipping import _kind_of, _texts
+
+if TYPE_CHECKING:
+    import dask.bag as db
+    import dask.dataframe as dd
+
+    from ..text import TextVectorization, TextVectorizer
+
+# adapt returns the vectorizer it was given (a TextVectorizer or a TextVectorization layer).
+_Vectorizer = TypeVar("_Vectorizer", "TextVectorizer", "TextVectorization")
 
 
 def _count_part(part, config):
@@ -19,7 +30,7 @@ def _sum_counts(parts):
     return total
 
 
-def count_tokens(vectorizer, texts, split_every: int = 8):
+def count_tokens(vectorizer: TextVectorizer, texts: dd.Series | db.Bag, split_every: int = 8) -> db.Item:
     """Token counts of a whole collection: counted per partition on the workers, then
     summed in a tree (``split_every`` partitions per node). Returns a Dask ``Item``."""
     kind_of = _kind_of(texts)
@@ -30,7 +41,7 @@ def count_tokens(vectorizer, texts, split_every: int = 8):
     )
 
 
-def adapt(vectorizer, texts, split_every: int = 8):
+def adapt(vectorizer: _Vectorizer, texts: dd.Series | db.Bag, split_every: int = 8) -> _Vectorizer:
     """Build ``vectorizer``'s vocabulary from a Dask collection.
 
     The vocabulary equals ``vectorizer.adapt(all_texts)`` in one process, token for token

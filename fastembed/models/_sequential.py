@@ -9,7 +9,7 @@ and runs it. Saving and loading live in ``_saving``.
 from __future__ import annotations
 
 import os
-from typing import TYPE_CHECKING, Any, Sequence
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Sequence
 
 import numpy as np
 
@@ -45,7 +45,7 @@ class Sequential:
     layer.
     """
 
-    def __init__(self, layers=None, name=None):
+    def __init__(self, layers: Iterable[Layer] | None = None, name: str | None = None) -> None:
         self.name = name or _unique_name("sequential")
         # A leading preprocessing layer (TextVectorization) runs on each call's raw inputs
         # before the engine plans the others; _layers are the layers the engine runs.
@@ -83,7 +83,7 @@ class Sequential:
         self.built = False
 
     @property
-    def layers(self):
+    def layers(self) -> list[Layer]:
         """list of Layer: the model's layers, in order (a TextVectorization first)."""
         return self._preprocessing + self._layers
 
@@ -164,14 +164,14 @@ class Sequential:
         return first.input_dim if isinstance(first, _ID_LAYERS) else None
 
     @property
-    def output_dim(self):
+    def output_dim(self) -> int:
         return self._output_shapes[-1][-1]
 
     def count_params(self) -> int:
         """Number of scalars in all weights."""
         return sum(layer.count_params() for layer in self._layers)
 
-    def summary(self, print_fn=print):
+    def summary(self, print_fn: Callable[[str], Any] = print) -> None:
         """Print a tf.keras-2-style table of layers, output shapes and parameter counts."""
         self._ensure_built()
         width, cols = 65, (29, 26, 10)
@@ -243,7 +243,7 @@ class Sequential:
         )
 
     @property
-    def metrics_names(self):
+    def metrics_names(self) -> list[str]:
         return ["loss"] + [m.name for m in self.compiled_metrics]
 
     def _check_compiled(self):
@@ -365,12 +365,12 @@ class Sequential:
         """Return the model's outputs (probabilities for sigmoid/softmax heads)."""
         return engine.predict(self, x, batch_size, verbose, steps, callbacks)
 
-    def __call__(self, x):
+    def __call__(self, x: Any) -> np.ndarray:
         """The model's outputs for ``x`` (inference mode)."""
         return self.predict(x, batch_size=max(1, len(x)))
 
     # -- saving ------------------------------------------------------------------------
-    def get_config(self):
+    def get_config(self) -> dict[str, Any]:
         """The architecture as a JSON-serialisable dict."""
         config = {
             "name": self.name,

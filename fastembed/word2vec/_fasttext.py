@@ -2,11 +2,19 @@
 the rows of its character n-grams, hashed into buckets (Bojanowski et al. 2017), with
 gensim's names, hash and defaults. Unseen words get vectors from their n-grams."""
 
+from __future__ import annotations
+
+import os
+from typing import TYPE_CHECKING, Any, Iterable, Sequence
+
 import numpy as np
 
 from ..embeddings import KeyedVectors
 from ..ops import embedding_bag
 from ._model import Word2Vec, _positive_int
+
+if TYPE_CHECKING:
+    from numpy.typing import ArrayLike
 
 _FNV_OFFSET = 2166136261
 _FNV_PRIME = 16777619
@@ -55,24 +63,33 @@ class FastTextKeyedVectors(KeyedVectors):
     ``vectors_ngrams`` are the trained rows.
     """
 
-    def __init__(self, vectors, keys, vectors_vocab, vectors_ngrams, min_n, max_n, bucket):
+    def __init__(
+        self,
+        vectors: ArrayLike,
+        keys: Iterable[str],
+        vectors_vocab: np.ndarray,
+        vectors_ngrams: np.ndarray,
+        min_n: int,
+        max_n: int,
+        bucket: int,
+    ) -> None:
         super().__init__(vectors, keys)
         self.vectors_vocab = vectors_vocab
         self.vectors_ngrams = vectors_ngrams
         self.min_n, self.max_n, self.bucket = min_n, max_n, bucket
 
-    def __contains__(self, key):
+    def __contains__(self, key: object) -> bool:
         """True for a vocabulary word and for any word with at least one n-gram (gensim's rule)."""
         if key in self.key_to_index:
             return True
         return isinstance(key, str) and bool(ngram_buckets(key, self.min_n, self.max_n, self.bucket))
 
-    def __getitem__(self, key):
+    def __getitem__(self, key: str | Sequence[str]) -> np.ndarray:
         if isinstance(key, (list, tuple)):
             return np.stack([self.get_vector(k) for k in key])
         return self.get_vector(key)
 
-    def get_vector(self, key, norm=False):
+    def get_vector(self, key: str, norm: bool = False) -> np.ndarray:
         """The vector of ``key``: its row, or for an unseen word the mean of its n-gram rows
         (zeros when it has none, as gensim)."""
         if key in self.key_to_index:
@@ -105,7 +122,15 @@ class FastText(Word2Vec):
         use it with a small ``bucket``.
     """
 
-    def __init__(self, sentences=None, corpus_file=None, min_n=3, max_n=6, bucket=2_000_000, **kwargs):
+    def __init__(
+        self,
+        sentences: Iterable[Sequence[str]] | None = None,
+        corpus_file: str | os.PathLike | None = None,
+        min_n: int = 3,
+        max_n: int = 6,
+        bucket: int = 2_000_000,
+        **kwargs: Any,
+    ) -> None:
         self.min_n = _positive_int("min_n", min_n)
         self.max_n = _positive_int("max_n", max_n, minimum=0)
         self.bucket = _positive_int("bucket", bucket, minimum=0)
@@ -114,7 +139,13 @@ class FastText(Word2Vec):
 
     _format = "fastembed.FastText"
 
-    def build_vocab(self, corpus_iterable=None, corpus_file=None, progress_per=10000, trim_rule=None):
+    def build_vocab(
+        self,
+        corpus_iterable: Iterable[Sequence[str]] | None = None,
+        corpus_file: str | os.PathLike | None = None,
+        progress_per: int = 10000,
+        trim_rule: None = None,
+    ) -> FastText:
         self._inputs = None
         super().build_vocab(corpus_iterable, corpus_file=corpus_file, progress_per=progress_per, trim_rule=trim_rule)
         n, dim = self.wv.vectors.shape
@@ -177,7 +208,7 @@ class FastText(Word2Vec):
         params.update(min_n=self.min_n, max_n=self.max_n, bucket=self.bucket)
         return params
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         return super().__repr__().replace("Word2Vec<", "FastText<", 1)[:-1] + ", n-grams %d-%d, bucket=%d>" % (
             self.min_n,
             self.max_n,

@@ -446,7 +446,7 @@ class Word2Vec:
         model._after_training()
         return model
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         words = len(self.wv.index_to_key) if self.wv is not None else 0
         return "Word2Vec<vocab=%d, vector_size=%d, %s, window=%d, negative=%d, %s>" % (
             words,
