@@ -21,9 +21,6 @@ FASTTEXT_PREFIX = "__label__"
 READ_BYTES = 1 << 20
 
 _ASCII_WHITESPACE = re.compile(r"[ \t\n\r\x0b\x0c]")
-# CSV lines end as Python's universal newlines (what csv expects from a file opened with
-# newline=''); fastText lines end at '\n' only (IMDB texts hold U+0085 and form feeds).
-_UNIVERSAL_NEWLINE = re.compile(r"\r\n|\r|\n")
 
 
 def check_format(path: str, format: str) -> str:
@@ -68,12 +65,14 @@ def decoded_lines(path: str, encoding: str, errors: str, universal: bool) -> Ite
     undecodable byte raises an error naming its line (lines counted at '\n').
 
     Python's own text reader splits the lines (at C speed); when it meets an undecodable
-    byte, :func:`_exact_lines` reads the file again to name the line."""
+    byte, :func:`_raise_decode_error` reads the file again to name the line."""
     try:
         codecs.lookup(encoding)
     except LookupError:
         raise ValueError("unknown encoding %r" % encoding) from None
     try:
+        # CSV wants Python's universal newlines (a file opened with newline=''); fastText lines
+        # end at '\n' only (IMDB texts hold U+0085 and form feeds).
         with open(path, encoding=encoding, errors=errors, newline="" if universal else "\n") as handle:
             first = True
             for line in handle:
@@ -84,59 +83,27 @@ def decoded_lines(path: str, encoding: str, errors: str, universal: bool) -> Ite
                         continue
                 yield line
     except UnicodeDecodeError as exc:
-        yield from _exact_lines(path, encoding, errors, universal, skip_to_error=True)
+        _raise_decode_error(path, encoding, errors)
+        # The incremental decoder found nothing: report what the reader saw.
         raise ValueError("%s: bytes %r are not valid %s" % (path, exc.object[exc.start : exc.end], encoding)) from None
 
 
-def _exact_lines(path, encoding, errors, universal, skip_to_error=False):
-    r""":func:`decoded_lines` by an incremental decoder that counts lines, so that an
-    undecodable byte's line is known. With ``skip_to_error`` nothing is yielded (the lines
-    were given already): only the error is raised."""
-    try:
-        decoder = codecs.getincrementaldecoder(encoding)(errors)
-    except LookupError:
-        raise ValueError("unknown encoding %r" % encoding) from None
+def _raise_decode_error(path, encoding, errors):
+    """Decode ``path`` incrementally, counting '\n' bytes, and raise the first
+    undecodable byte's error with its line number."""
+    decoder = codecs.getincrementaldecoder(encoding)(errors)
     newlines_before = 0  # '\n' bytes in the chunks already decoded
-    pending = []  # the unfinished last line, in pieces (a joined string would be copied per chunk)
-    first = True
     with open(path, "rb") as handle:
         while True:
             chunk = handle.read(READ_BYTES)
             try:
-                text = decoder.decode(chunk, final=not chunk)
+                decoder.decode(chunk, final=not chunk)
             except UnicodeDecodeError as exc:
                 line = newlines_before + exc.object.count(b"\n", 0, exc.start) + 1
                 raise _decode_error(path, line, exc.object[exc.start : exc.end], encoding) from None
-            newlines_before += chunk.count(b"\n")
-            if first and text:
-                text = text[1:] if text.startswith("\ufeff") else text
-                first = False
             if not chunk:
-                rest = "".join(pending) + text
-                if rest and not skip_to_error:
-                    yield rest
                 return
-            waiting_cr = universal and pending and pending[-1].endswith("\r")
-            if "\n" not in text and not (universal and "\r" in text) and not waiting_cr:
-                pending.append(text)
-                continue
-            text = "".join(pending) + text
-            if universal:
-                # A '\r' at the very end may be the first half of '\r\n': it waits for the next chunk.
-                hold = "\r" if text.endswith("\r") else ""
-                text = text[: len(text) - len(hold)]
-                pieces = _UNIVERSAL_NEWLINE.split(text)
-                ends = _UNIVERSAL_NEWLINE.findall(text)
-                pending = [pieces.pop() + hold]
-                if not skip_to_error:
-                    for piece, end in zip(pieces, ends):
-                        yield piece + end
-            else:
-                lines = text.split("\n")
-                pending = [lines.pop()]
-                if not skip_to_error:
-                    for line in lines:
-                        yield line + "\n"
+            newlines_before += chunk.count(b"\n")
 
 
 def sniff_file_format(path: str, encoding: str, errors: str) -> str:

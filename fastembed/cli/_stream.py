@@ -74,18 +74,18 @@ def scan_file(path, args, count_tokens=None):
     before anything is written."""
     records = datasets.TextRecords(path, text_column=args.text_column, label_column=args.label_column)
     labels = collections.Counter()
-    counts: dict = {}
-    size = 0
-    iterator = iter(records)
-    while True:
-        chunk = list(itertools.islice(iterator, CHUNK))
-        if not chunk:
-            break
-        size += len(chunk)
-        labels.update(label for _, label in chunk)
-        if count_tokens is not None:
-            for token, n in count_tokens([text for text, _ in chunk]).items():
-                counts[token] = counts.get(token, 0) + n
+
+    def texts():  # the labels are counted on the way
+        for text, label in records:
+            labels[label] += 1
+            yield text
+
+    if count_tokens is not None:
+        counts = count_tokens(texts())  # counted chunk by chunk
+    else:
+        counts = {}
+        collections.deque(texts(), maxlen=0)
+    size = sum(labels.values())
     class_names = datasets.class_names_of(set(labels), None, path)
     if len(class_names) < 2:
         raise UserError("%s holds a single class (%s): a classifier needs at least two" % (path, class_names[0]))
@@ -104,12 +104,6 @@ def validation_coins(seed, fraction, start, count):
         coins[done : done + take] = draws < fraction
         done += take
     return coins
-
-
-def count_validation(size, seed, fraction):
-    """How many of ``size`` records the coins hold out."""
-    return int(sum(np.count_nonzero(validation_coins(seed, fraction, start, min(COIN_BLOCK, size - start)))
-                   for start in range(0, size, COIN_BLOCK)))  # fmt: skip
 
 
 class EncodedCache:
@@ -139,14 +133,12 @@ class EncodedCache:
             for chunk in source.chunks():
                 ids = np.ascontiguousarray(encode([text for text, _ in chunk]), dtype=np.int32)
                 labels = np.array([label for _, label in chunk], dtype=np.int64)
-                held = validation_coins(seed, validation_split, start, len(chunk)) if validation_split else None
+                held = validation_coins(seed, validation_split, start, len(chunk))
                 start += len(chunk)
-                for part, keep in (("train", None if held is None else ~held), ("validation", held)):
-                    if part == "validation" and held is None:
-                        continue
-                    part_ids = ids if keep is None else ids[keep]
+                for part, keep in (("train", ~held), ("validation", held)):
+                    part_ids = ids[keep]
                     part_ids.tofile(files[part, "ids"])
-                    (labels if keep is None else labels[keep]).tofile(files[part, "labels"])
+                    labels[keep].tofile(files[part, "labels"])
                     cache.rows[part] += part_ids.shape[0]
                     cache.tokens[part] += int(np.count_nonzero(part_ids))
         finally:

@@ -4,8 +4,8 @@ import contextlib
 import json
 import os
 import shutil
-import tempfile
 import sys
+import tempfile
 import time
 
 import numpy as np
@@ -28,12 +28,7 @@ def build_encoder(source, tokenizer, vocab_size, seq_len, counts=None):
     :func:`word_vectorizer`'s ``count_tokens``)."""
     if tokenizer == "words":
         vectorizer = word_vectorizer(vocab_size, seq_len)
-        if counts is None:
-            counts = {}
-            for chunk in source.chunks():
-                for token, n in vectorizer.count_tokens([text for text, _ in chunk]).items():
-                    counts[token] = counts.get(token, 0) + n
-        return vectorizer.adapt_counts(counts)
+        return vectorizer.adapt_counts(vectorizer.count_tokens(source.texts()) if counts is None else counts)
     return SubwordEncoder.build_from_corpus(source.texts(), target_vocab_size=vocab_size)
 
 

@@ -53,9 +53,6 @@ class _ModelReplica:
         history = self.model.fit(x, y, batch_size=settings["batch_size"], epochs=1, shuffle=False, verbose=0)
         return {key: float(values[-1]) for key, values in history.history.items()}, len(y)
 
-    def finish(self):
-        pass
-
 
 class _Word2VecReplica:
     """A Word2Vec / FastText replica: trains on a round's sentences with the learning rate
@@ -87,9 +84,6 @@ class _Word2VecReplica:
             sentences, total_words=words, epochs=1, start_alpha=max(start, 0.0), end_alpha=max(end, 0.0)
         )
         return {"words": float(raw), "effective_words": float(effective)}, len(sentences)
-
-    def finish(self):
-        self.model._after_training()
 
 
 def _tokens(sentence):
@@ -300,8 +294,8 @@ def fit(
     for name, value in (("epochs", epochs), ("batch_size", batch_size), ("sync_every", sync_every)):
         if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
             raise ValueError("%s must be a positive int, got %r" % (name, value))
-    kind = "model" if isinstance(model, Sequential) else "word2vec"
-    parts = _partitions(dask, data, kind, x, y)
+    sequential = isinstance(model, Sequential)
+    parts = _partitions(dask, data, sequential, x, y)
     client = client or _default_client()
     workers = sorted(client.scheduler_info()["workers"])
     if not workers:
@@ -311,8 +305,9 @@ def fit(
         raise ValueError("replicas must be >= 1, got %r" % (replicas,))
     # Counted where the partitions are read, on the client's cluster (not the default one).
     lengths = [int(n) for n in client.gather(client.compute([dask.delayed(len)(part) for part in parts]))]
-    rows_per_round = sync_every * (batch_size if kind == "model" else 1)
-    kind, payload = _payload(model)
+    rows_per_round = sync_every * (batch_size if sequential else 1)
+    kind, payload = _payload(model)  # "model", "word2vec" or "fasttext"
+    averaged = _replica_class(kind).averaged_logs
     job = uuid.uuid4().hex
     payload_future = client.scatter(payload, broadcast=True, hash=False)
     history, log = History(), SyncLog()
@@ -334,11 +329,9 @@ def fit(
             loaded = {}  # partition index -> future, read a round ahead where its replica runs
             totals, samples = {}, 0
             for k, pieces_by_replica in enumerate(rounds):
-                for ahead in rounds[k : k + 2]:
-                    for replica, pieces in enumerate(ahead):
-                        for index, _, _ in pieces:
-                            if index not in loaded:
-                                loaded[index] = client.compute(parts[index], workers=[workers[replica % len(workers)]])
+                for index, replica in _partitions_of(rounds[k : k + 2]):
+                    if index not in loaded:
+                        loaded[index] = client.compute(parts[index], workers=[workers[replica % len(workers)]])
                 round_settings = dict(settings, progress=((epoch + k / len(rounds)) / epochs,
                                                           (epoch + (k + 1) / len(rounds)) / epochs))  # fmt: skip
                 round_started = time.perf_counter()
@@ -365,12 +358,11 @@ def fit(
                 _sync.apply(arrays, update)
                 slowest = max(logs.pop("train_seconds", 0.0) for _, logs, _ in results)
                 log.record(sent_by_replica, update, replicas, time.perf_counter() - round_started, slowest)
-                averaged = _replica_class(kind).averaged_logs
                 for _, logs, n in results:
                     samples += n
                     for key, value in logs.items():
                         totals[key] = totals.get(key, 0.0) + (value * n if averaged else value)
-                needed = {index for ahead in rounds[k + 1 : k + 3] for pieces in ahead for index, _, _ in pieces}
+                needed = {index for index, _ in _partitions_of(rounds[k + 1 : k + 3])}
                 for index in [index for index in loaded if index not in needed]:
                     del loaded[index]  # the partition's last rows are used: workers drop it
             history.epoch.append(epoch)
@@ -381,12 +373,18 @@ def fit(
                 print("Epoch %d/%d: %d rounds - %s" % (epoch + 1, epochs, len(rounds), logs))
     finally:
         client.run(_release, job)
-    if kind != "model":
-        model._after_training()
     history.sync = log.summary()
-    if kind == "model":
+    if sequential:
         model.history = history
+    else:
+        model._after_training()  # norms (and fastText's word vectors) from the averaged weights
     return history
+
+
+def _partitions_of(rounds):
+    """``(partition index, replica)`` of every piece of ``rounds``."""
+    return [(index, replica) for pieces_by_replica in rounds
+            for replica, pieces in enumerate(pieces_by_replica) for index, _, _ in pieces]  # fmt: skip
 
 
 def _default_client():
@@ -401,12 +399,12 @@ def _default_client():
         ) from None
 
 
-def _partitions(dask, data, kind, x, y):
+def _partitions(dask, data, sequential, x, y):
     """The collection's partitions as Delayed objects (checked: the right collection and columns)."""
     import dask.bag
     import dask.dataframe
 
-    if kind == "model":
+    if sequential:
         if not isinstance(data, dask.dataframe.DataFrame):
             raise TypeError(
                 "fastembed.dask.fit takes a dask.dataframe DataFrame with columns %r and %r, got %s"

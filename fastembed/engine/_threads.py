@@ -38,7 +38,6 @@ class ThreadAdvisor:
         self.wait = retry_every  # chunks before the next trial of the slower limit
         self.since_trial = 0
         self.seconds_per_step = {}
-        self.chunks = 0
         self._current = self.candidates[0]
         self._trial = False
 
@@ -71,7 +70,6 @@ class ThreadAdvisor:
     def record(self, limit, seconds, steps):
         """Take the time of a chunk: a moving average per limit, so that a change of load
         shows within a few chunks."""
-        self.chunks += 1
         if steps > 0:
             value = seconds / steps
             previous = self.seconds_per_step.get(limit)

@@ -84,13 +84,20 @@ def _resolve(value, what):
     return value
 
 
+def _is_stream(data):
+    """A Dataset, generator or iterator (not a string, list, tuple or array)."""
+    return isinstance(data, Dataset) or (
+        hasattr(data, "__iter__") and not isinstance(data, (str, list, tuple, np.ndarray))
+    )
+
+
 def _iter_texts(data):
     """The texts of ``data`` (strings, arrays of strings, a Dataset of texts or of
     ``(texts, labels)`` batches), one at a time: a stream stays a stream."""
     if isinstance(data, str):
         yield data
         return
-    if isinstance(data, (Dataset,)) or (hasattr(data, "__iter__") and not isinstance(data, (list, tuple, np.ndarray))):
+    if _is_stream(data):
         for element in data:
             if isinstance(element, tuple):
                 element = element[0]
@@ -193,7 +200,8 @@ class TextVectorization(layers_module.Layer):
             self.idf_weights = self._idf(texts)
             return self
         # A Dataset or a generator is counted chunk by chunk, never held whole.
-        counts = self._vectorizer.count_tokens(_iter_texts(data), empty_error="adapt() got no texts")
+        texts = _iter_texts(data) if _is_stream(data) else _texts_of(data)
+        counts = self._vectorizer.count_tokens(texts, empty_error="adapt() got no texts")
         self._vectorizer.adapt_counts(counts)
         return self
 

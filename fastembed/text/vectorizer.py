@@ -78,6 +78,20 @@ def _with_ngrams(tokens, widths):
     return out
 
 
+def _text_chunks(texts):
+    """Lists of str: the texts of a sequence at once, those of an iterator or generator
+    ``STREAM_CHUNK`` at a time (so that a stream is never held whole)."""
+    if isinstance(texts, (str, bytes, list, tuple, np.ndarray)):
+        yield _as_text_list(texts)[0]
+        return
+    iterator = iter(texts)
+    while True:
+        chunk = list(itertools.islice(iterator, STREAM_CHUNK))
+        if not chunk:
+            return
+        yield _as_text_list(chunk)[0]
+
+
 def _as_text_list(texts, what="texts"):
     """Return (list of str, was_single_string)."""
     if isinstance(texts, (str, bytes)):
@@ -252,31 +266,21 @@ class TextVectorizer:
         -------
         dict of str to int
         """
-        if not isinstance(texts, (str, bytes, list, tuple, np.ndarray)):
-            return self._count_stream(iter(texts), empty_error)
-        texts, _ = _as_text_list(texts)
-        if empty_error is not None and not texts:
-            raise ValueError(empty_error)
-        if self._kernel_flags is not None:
-            table = _text.TokenTable()
-            table.count(tuple(texts), self._kernel_flags)
-            tokens, values = table.items()
-            return dict(zip(tokens, values.tolist()))
-        return dict(collections.Counter(itertools.chain.from_iterable(self._tokenize(texts))))
-
-    def _count_stream(self, iterator, empty_error):
-        total: dict = {}
+        table = _text.TokenTable() if self._kernel_flags is not None else None
+        counter: collections.Counter = collections.Counter()
         seen = False
-        while True:
-            chunk = list(itertools.islice(iterator, STREAM_CHUNK))
-            if not chunk:
-                break
-            seen = True
-            for token, n in self.count_tokens(chunk).items():
-                total[token] = total.get(token, 0) + n
+        for chunk in _text_chunks(texts):
+            seen = seen or bool(chunk)
+            if table is not None:
+                table.count(tuple(chunk), self._kernel_flags)  # the table adds to its counts
+            else:
+                counter.update(itertools.chain.from_iterable(self._tokenize(chunk)))
         if empty_error is not None and not seen:
             raise ValueError(empty_error)
-        return total
+        if table is not None:
+            tokens, values = table.items()
+            return dict(zip(tokens, values.tolist()))
+        return dict(counter)
 
     def adapt_counts(self, counts: Mapping[str, int]) -> TextVectorizer:
         """Build the vocabulary from token counts (see :meth:`count_tokens`): the same
